@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { KeySummary, KeySource, Trust } from './keys.ts';
+import { DecryptResult, VerifyResult } from './crypto.ts';
+
+/**
+ * The contract between the main process (or the command line) and the
+ * keyring process, over a MessagePort. Both sides import it; the keyring
+ * validates every request, the client every answer.
+ *
+ * Unary methods answer once. Stream methods take input chunks and give output
+ * chunks with credit-based flow control (at most `STREAM_WINDOW` chunks in
+ * flight each way), then one final result.
+ */
+export const STREAM_WINDOW = 16;
+export const MAX_CHUNK = 1 << 20;
+
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes');
+const Text = z.string().max(1 << 16);
+const Passphrase = z.string().max(4096);
+const Query = z.string().min(1).max(512);
+
+export const KeyRefs = z.strictObject({
+  refs: z.array(Query).max(1000).default([]),
+  material: z.array(Bytes).max(1000).default([]),
+});
+const NoRefs = { refs: [], material: [] };
+
+export const unaryMethods = {
+  'keys.list': { params: z.strictObject({ secret: z.boolean().default(false) }), result: z.array(KeySummary) },
+  'keys.show': { params: z.strictObject({ query: Query }), result: KeySummary },
+  'keys.import': {
+    params: z.strictObject({ data: Bytes, source: KeySource }),
+    result: z.object({ changed: z.array(KeySummary), problems: z.array(z.object({ code: z.string(), message: z.string() })) }),
+  },
+  'keys.export': {
+    params: z.strictObject({ query: Query, secret: z.boolean().default(false), minimal: z.boolean().default(false) }),
+    result: z.object({ armored: z.string() }),
+  },
+  'keys.delete': { params: z.strictObject({ fingerprint: Query, secret: z.boolean().default(false) }), result: z.object({}) },
+  'keys.trust': { params: z.strictObject({ fingerprint: Query, trust: Trust }), result: KeySummary },
+  'keys.generate': {
+    params: z.strictObject({
+      name: Text,
+      email: z.string().min(3).max(320),
+      algo: z.enum(['curve25519', 'rsa4096']).default('curve25519'),
+      expiresInSeconds: z.number().int().positive().nullable(),
+      passphrase: Passphrase.nullable(),
+    }),
+    result: KeySummary,
+  },
+  'keys.revoke': {
+    params: z.strictObject({ fingerprint: Query, reason: Text.nullable(), passphrase: Passphrase.nullable() }),
+    result: KeySummary,
+  },
+  'keys.expire': {
+    params: z.strictObject({ fingerprint: Query, expiresInSeconds: z.number().int().positive().nullable(), passphrase: Passphrase.nullable() }),
+    result: KeySummary,
+  },
+  'keys.passwd': {
+    params: z.strictObject({ fingerprint: Query, oldPassphrase: Passphrase.nullable(), newPassphrase: Passphrase.nullable() }),
+    result: KeySummary,
+  },
+  'keys.addUserId': {
+    params: z.strictObject({ fingerprint: Query, userId: Text, passphrase: Passphrase.nullable() }),
+    result: KeySummary,
+  },
+  'session.unlock': {
+    params: z.strictObject({ fingerprint: Query, passphrase: Passphrase, ttlSeconds: z.number().int().positive().max(86_400).optional() }),
+    result: z.object({ fingerprint: z.string(), expiresAt: z.number() }),
+  },
+  'session.lock': { params: z.strictObject({ fingerprint: Query.optional() }), result: z.object({}) },
+  'session.list': { params: z.strictObject({}), result: z.array(z.object({ fingerprint: z.string(), expiresAt: z.number() })) },
+  'sop.generateKey': {
+    params: z.strictObject({
+      userIds: z.array(Text).max(100),
+      algo: z.enum(['curve25519', 'rsa4096']).default('curve25519'),
+      passphrase: Passphrase.nullable(),
+      armor: z.boolean(),
+    }),
+    result: z.object({ key: Bytes }),
+  },
+  'sop.extractCert': { params: z.strictObject({ key: Bytes, armor: z.boolean() }), result: z.object({ cert: Bytes }) },
+} as const;
+
+export const streamMethods = {
+  'crypto.encrypt': {
+    params: z.strictObject({
+      recipients: KeyRefs.default(NoRefs),
+      signers: KeyRefs.default(NoRefs),
+      keyPasswords: z.array(Passphrase).max(100).default([]),
+      passwords: z.array(Passphrase).max(100).default([]),
+      armor: z.boolean().default(true),
+      literal: z.enum(['binary', 'text']).default('binary'),
+    }),
+    result: z.object({ recipients: z.array(z.string()) }),
+  },
+  'crypto.sign': {
+    params: z.strictObject({
+      mode: z.enum(['detached', 'inline', 'cleartext']),
+      signers: KeyRefs,
+      keyPasswords: z.array(Passphrase).max(100).default([]),
+      armor: z.boolean().default(true),
+      literal: z.enum(['binary', 'text']).default('binary'),
+    }),
+    result: z.object({ micalg: z.string() }),
+  },
+  'crypto.decrypt': {
+    params: z.strictObject({
+      keys: KeyRefs.default(NoRefs),
+      useStoredKeys: z.boolean().default(false),
+      keyPasswords: z.array(Passphrase).max(100).default([]),
+      passwords: z.array(Passphrase).max(100).default([]),
+      sessionKeys: z.array(z.string().max(1024)).max(100).default([]),
+      verifyWith: KeyRefs.default(NoRefs),
+      useStoredCerts: z.boolean().default(false),
+      maxOutputBytes: z.number().int().positive().default(1 << 30),
+      wantSessionKey: z.boolean().default(false),
+    }),
+    result: DecryptResult,
+  },
+  'crypto.verify': {
+    params: z.strictObject({
+      signature: Bytes.nullable().default(null),
+      verifyWith: KeyRefs.default(NoRefs),
+      useStoredCerts: z.boolean().default(false),
+      requireValid: z.boolean().default(false),
+    }),
+    result: VerifyResult,
+  },
+  'crypto.inlineDetach': { params: z.strictObject({ armor: z.boolean().default(true) }), result: z.object({ signatures: Bytes }) },
+  'crypto.armor': { params: z.strictObject({}), result: z.object({}) },
+  'crypto.dearmor': { params: z.strictObject({}), result: z.object({}) },
+} as const;
+
+export type UnaryMethod = keyof typeof unaryMethods;
+export type StreamMethod = keyof typeof streamMethods;
+export type UnaryParams<M extends UnaryMethod> = z.input<(typeof unaryMethods)[M]['params']>;
+export type UnaryResult<M extends UnaryMethod> = z.output<(typeof unaryMethods)[M]['result']>;
+export type StreamParams<M extends StreamMethod> = z.input<(typeof streamMethods)[M]['params']>;
+export type StreamResult<M extends StreamMethod> = z.output<(typeof streamMethods)[M]['result']>;
+
+const Id = z.number().int().nonnegative();
+const AppErrorShape = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
+
+/** Client to keyring. */
+export const ClientMessage = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('call'), id: Id, method: z.string().max(64), params: z.unknown() }),
+  z.strictObject({ t: z.literal('data'), id: Id, chunk: Bytes.refine((b) => b.length <= MAX_CHUNK) }),
+  z.strictObject({ t: z.literal('end'), id: Id }),
+  z.strictObject({ t: z.literal('abort'), id: Id }),
+  z.strictObject({ t: z.literal('ack'), id: Id }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Keyring to client. */
+export const HostMessage = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('data'), id: Id, chunk: Bytes }),
+  z.strictObject({ t: z.literal('ack'), id: Id }),
+  z.strictObject({
+    t: z.literal('done'),
+    id: Id,
+    result: z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: AppErrorShape })]),
+  }),
+]);
+export type HostMessage = z.infer<typeof HostMessage>;
+
+/** The one shape every port has here: worker_threads, Electron's utilityProcess, the web's MessagePort are adapted to it. */
+/**
+ * A chunk as it goes over a port: its own copy, transferred. (Structured
+ * clone of a view copies the whole underlying buffer, which for a Node
+ * Buffer slice can be far larger than the chunk.)
+ */
+export function ownedChunk(chunk: Uint8Array): { chunk: Uint8Array; transfer: ArrayBuffer[] } {
+  const copy = new Uint8Array(chunk.length);
+  copy.set(chunk);
+  return { chunk: copy, transfer: [copy.buffer] };
+}
+
+export interface PortLike {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  onMessage(handler: (message: unknown) => void): void;
+  close?(): void;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** The user's acceptance of a correspondent's key. */
+export const Trust = z.enum(['unverified', 'verified', 'rejected']);
+export type Trust = z.infer<typeof Trust>;
+
+/** Where the keyring learned a key from. */
+export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'attachment', 'generated']);
+export type KeySource = z.infer<typeof KeySource>;
+
+export const Fingerprint = z.string().regex(/^[0-9A-F]{40}$|^[0-9A-F]{64}$/);
+
+export const SubkeySummary = z.object({
+  fingerprint: z.string(),
+  keyId: z.string(),
+  algorithm: z.string(),
+  created: z.string(),
+  expires: z.string().nullable(),
+  revoked: z.boolean(),
+  canEncrypt: z.boolean(),
+  canSign: z.boolean(),
+  hasSecret: z.boolean(),
+});
+export type SubkeySummary = z.infer<typeof SubkeySummary>;
+
+/** The public face of a key (command-line contract, `KeySummary`). */
+export const KeySummary = z.object({
+  fingerprint: z.string(),
+  keyId: z.string(),
+  userIds: z.array(z.string()),
+  emails: z.array(z.string()),
+  hasSecret: z.boolean(),
+  algorithm: z.string(),
+  version: z.number().int(),
+  created: z.string(),
+  expires: z.string().nullable(),
+  revoked: z.boolean(),
+  canEncrypt: z.boolean(),
+  canSign: z.boolean(),
+  trust: Trust,
+  sources: z.array(KeySource),
+  subkeys: z.array(SubkeySummary).optional(),
+});
+export type KeySummary = z.infer<typeof KeySummary>;

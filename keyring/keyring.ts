@@ -1,0 +1,386 @@
+import * as openpgp from 'openpgp';
+import type { Key, PrivateKey, PublicKey, SignaturePacket } from 'openpgp';
+import { SealpostError } from '../app/errors.ts';
+import type { KeySource, KeySummary, Trust } from '../app/keys.ts';
+import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-info.ts';
+import { parseKeyMaterial } from './parse-keys.ts';
+import { KeyStore, type EntryMeta, type KeyringFiles } from './store.ts';
+import { translateOpenpgpError } from './openpgp-errors.ts';
+import { minimalCertificate } from './minimal-cert.ts';
+
+/** Options every openpgp call uses: v4 keys and SEIPDv1 by default, which every OpenPGP program of the field reads. */
+export const OPENPGP_CONFIG: openpgp.Config = { ...openpgp.config, aeadProtect: false, v6Keys: false, showVersion: false, showComment: false };
+
+interface Entry {
+  key: PublicKey;
+  secret: PrivateKey | null;
+  meta: EntryMeta;
+}
+type Model = Map<string, Entry>;
+
+export interface ImportOutcome {
+  changed: KeySummary[];
+  problems: Array<{ code: string; message: string }>;
+}
+
+export interface GenerateOptions {
+  name: string;
+  email: string;
+  algo: 'curve25519' | 'rsa4096';
+  expiresInSeconds: number | null;
+  passphrase: string | null;
+}
+
+const DEFAULT_EXPIRY_SECONDS = 3 * 365 * 24 * 3600;
+
+async function readArmoredBlocks(text: string): Promise<Key[]> {
+  const keys: Key[] = [];
+  for (const m of text.matchAll(/-----BEGIN PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----/g)) {
+    keys.push(await openpgp.readKey({ armoredKey: m[0] }));
+  }
+  return keys;
+}
+
+function normalizeQuery(query: string): string {
+  const q = query.trim();
+  const hex = q.replace(/^0x/i, '').replace(/\s+/g, '');
+  return /^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/.test(hex) ? hex.toUpperCase() : q;
+}
+
+/**
+ * The keyring: certificates, protected secret keys and their metadata in a
+ * `KeyStore`. Stateless when constructed without a store (the Stateless
+ * OpenPGP command line passes keys as files).
+ */
+export class Keyring {
+  readonly store: KeyStore | null;
+  constructor(store: KeyStore | null) {
+    this.store = store;
+  }
+
+  private requireStore(): KeyStore {
+    if (!this.store) throw new SealpostError('usage', 'this operation needs a profile directory');
+    return this.store;
+  }
+
+  private async decode(files: KeyringFiles): Promise<Model> {
+    const model: Model = new Map();
+    try {
+      for (const key of await readArmoredBlocks(files.pubring)) {
+        const fpr = upperFingerprint(key);
+        model.set(fpr, { key: key as PublicKey, secret: null, meta: files.meta[fpr] ?? { trust: 'unverified', sources: ['file'], added: new Date(0).toISOString() } });
+      }
+      for (const key of await readArmoredBlocks(files.secring)) {
+        const entry = model.get(upperFingerprint(key));
+        if (!entry || !key.isPrivate()) throw new Error(`secret key ${upperFingerprint(key)} has no certificate`);
+        entry.secret = key;
+      }
+    } catch (e) {
+      throw new SealpostError('keyring-corrupt', (e as Error).message);
+    }
+    return model;
+  }
+
+  private encode(model: Model): KeyringFiles {
+    const pub: string[] = [];
+    const sec: string[] = [];
+    const meta: Record<string, EntryMeta> = {};
+    for (const [fpr, entry] of [...model.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      pub.push(entry.key.armor(OPENPGP_CONFIG));
+      if (entry.secret) sec.push(entry.secret.armor(OPENPGP_CONFIG));
+      meta[fpr] = entry.meta;
+    }
+    return { pubring: pub.join(''), secring: sec.join(''), meta };
+  }
+
+  /** The current keys (a fresh read: another process may have changed them). */
+  private async load(): Promise<Model> {
+    if (!this.store) return new Map();
+    return this.decode(await this.store.read());
+  }
+
+  private async change<T>(fn: (model: Model) => Promise<{ changed: boolean; value: T }>): Promise<T> {
+    const store = this.requireStore();
+    return store.update(async (files) => {
+      const model = await this.decode(files);
+      const { changed, value } = await fn(model);
+      return { files: changed ? this.encode(model) : null, value };
+    });
+  }
+
+  private find(model: Model, query: string): Entry {
+    const matches = this.match(model, query);
+    if (matches.length === 0) throw new SealpostError('key-not-found', query);
+    if (matches.length > 1) throw new SealpostError('key-ambiguous', `${query} matches ${matches.map((e) => upperFingerprint(e.key)).join(', ')}`);
+    return matches[0]!;
+  }
+
+  private match(model: Model, query: string): Entry[] {
+    const q = normalizeQuery(query);
+    const exact = model.get(q);
+    if (exact) return [exact];
+    const out: Entry[] = [];
+    for (const entry of model.values()) {
+      if (/^[0-9A-F]{16}$/.test(q)) {
+        if (entry.key.getKeys().some((k) => k.getKeyID().toHex().toUpperCase() === q)) out.push(entry);
+      } else if (q.includes('@')) {
+        const wanted = emailOfUserId(q);
+        if (entry.key.getUserIDs().some((u) => emailOfUserId(u) === wanted)) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  private summary(entry: Entry, withSubkeys = false): Promise<KeySummary> {
+    return summarize(entry.secret ?? entry.key, entry.meta, withSubkeys);
+  }
+
+  async list(secretOnly = false): Promise<KeySummary[]> {
+    const model = await this.load();
+    const entries = [...model.values()].filter((e) => !secretOnly || e.secret);
+    return Promise.all(entries.map((e) => this.summary(e)));
+  }
+
+  async show(query: string): Promise<KeySummary> {
+    return this.summary(this.find(await this.load(), query), true);
+  }
+
+  /** Public keys for a query: all keys whose user id carries the address, or the one with that fingerprint. */
+  async publicKeysFor(query: string): Promise<PublicKey[]> {
+    const model = await this.load();
+    const found = this.match(model, query);
+    if (found.length === 0) throw new SealpostError('key-not-found', query);
+    return found.map((e) => e.key);
+  }
+
+  async allPublicKeys(): Promise<PublicKey[]> {
+    return [...(await this.load()).values()].map((e) => e.key);
+  }
+
+  async secretKeyFor(query: string): Promise<PrivateKey> {
+    const entry = this.find(await this.load(), query);
+    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+    return entry.secret;
+  }
+
+  async allSecretKeys(): Promise<PrivateKey[]> {
+    return [...(await this.load()).values()].flatMap((e) => (e.secret ? [e.secret] : []));
+  }
+
+  async import(bytes: Uint8Array, source: KeySource): Promise<ImportOutcome> {
+    const parsed = await parseKeyMaterial(bytes);
+    const problems = parsed.problems.map((p) => ({ code: p.code, message: p.message }));
+    if (parsed.keys.length === 0 && parsed.revocations.length === 0) {
+      const first = parsed.problems[0] ?? new SealpostError('key-unparseable', 'no key found');
+      throw first;
+    }
+    return this.change(async (model) => {
+      const changedFprs = new Set<string>();
+      for (const key of parsed.keys) {
+        const fpr = upperFingerprint(key);
+        const entry = model.get(fpr);
+        const publicPart = key.isPrivate() ? key.toPublic() : (key as PublicKey);
+        if (!entry) {
+          model.set(fpr, {
+            key: publicPart,
+            secret: key.isPrivate() ? key : null,
+            meta: { trust: 'unverified', sources: [source], added: new Date().toISOString() },
+          });
+          changedFprs.add(fpr);
+          continue;
+        }
+        const before = entry.key.armor() + (entry.secret?.armor() ?? '');
+        try {
+          entry.key = (await entry.key.update(publicPart, undefined, OPENPGP_CONFIG)) as PublicKey;
+          if (key.isPrivate()) {
+            entry.secret = entry.secret ? await entry.secret.update(key) : await key.update(entry.key);
+          } else if (entry.secret) {
+            entry.secret = await entry.secret.update(publicPart);
+          }
+        } catch (e) {
+          problems.push({ code: 'key-unparseable', message: `cannot merge key ${fpr}: ${translateOpenpgpError(e).detail}` });
+          continue;
+        }
+        if (!entry.meta.sources.includes(source)) entry.meta.sources = [...entry.meta.sources, source];
+        if (before !== entry.key.armor() + (entry.secret?.armor() ?? '')) changedFprs.add(fpr);
+      }
+      for (const signature of parsed.revocations) {
+        const target = await this.applyRevocation(model, signature);
+        if (target) changedFprs.add(target);
+        else problems.push({ code: 'key-not-revocation', message: 'a revocation certificate names no key in the keyring, or does not verify' });
+      }
+      const changed = await Promise.all([...changedFprs].map((f) => this.summary(model.get(f)!)));
+      if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) {
+        throw new SealpostError(problems[0]!.code as 'key-not-revocation', problems[0]!.message.replace(/^[^:]*: /, ''));
+      }
+      return { changed: changedFprs.size > 0, value: { changed, problems } };
+    });
+  }
+
+  private async applyRevocation(model: Model, signature: SignaturePacket): Promise<string | null> {
+    if (signature.signatureType !== openpgp.enums.signature.keyRevocation) return null;
+    const list = new openpgp.PacketList();
+    list.push(signature);
+    const armored = openpgp.armor(openpgp.enums.armor.publicKey, list.write());
+    for (const [fpr, entry] of model) {
+      if (!signature.issuerKeyID.equals(entry.key.getKeyID())) continue;
+      try {
+        const { publicKey } = await openpgp.revokeKey({ key: entry.key, revocationCertificate: armored, format: 'object' });
+        entry.key = publicKey;
+        if (entry.secret) entry.secret = await entry.secret.update(publicKey);
+        return fpr;
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  async export(query: string, opts: { secret: boolean; minimal: boolean }): Promise<string> {
+    const entry = this.find(await this.load(), query);
+    if (opts.secret) {
+      if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+      return entry.secret.armor(OPENPGP_CONFIG);
+    }
+    const key = opts.minimal ? await minimalCertificate(entry.key) : entry.key;
+    return key.armor(OPENPGP_CONFIG);
+  }
+
+  async delete(fingerprint: string, secret: boolean): Promise<void> {
+    await this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      const fpr = upperFingerprint(entry.key);
+      if (entry.secret && !secret) throw new SealpostError('key-secret-exists', fpr);
+      model.delete(fpr);
+      return { changed: true, value: undefined };
+    });
+  }
+
+  async setTrust(fingerprint: string, trust: Trust): Promise<KeySummary> {
+    return this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      entry.meta = { ...entry.meta, trust };
+      return { changed: true, value: await this.summary(entry) };
+    });
+  }
+
+  /** A new key pair (RFC 9580 v4 packets, Ed25519 + X25519 legacy encodings that GnuPG 2.2 reads) with its revocation certificate kept. */
+  async generate(opts: GenerateOptions): Promise<KeySummary> {
+    const { privateKey, revocationCertificate } = await generateKeyPair(opts);
+    return this.change(async (model) => {
+      const fpr = upperFingerprint(privateKey);
+      model.set(fpr, {
+        key: privateKey.toPublic(),
+        secret: privateKey,
+        meta: { trust: 'verified', sources: ['generated'], added: new Date().toISOString(), revocationCertificate },
+      });
+      return { changed: true, value: await this.summary(model.get(fpr)!) };
+    });
+  }
+
+  /** The secret key, unlocked with `passphrase` (or as it is when not protected). The result is never stored. */
+  static async unlock(secret: PrivateKey, passphrase: string | null): Promise<PrivateKey> {
+    if (secret.isDecrypted()) return secret;
+    if (passphrase === null) throw new SealpostError('key-passphrase-required', upperFingerprint(secret));
+    try {
+      return await openpgp.decryptKey({ privateKey: secret, passphrase });
+    } catch (e) {
+      const err = translateOpenpgpError(e, 'key-wrong-passphrase');
+      throw new SealpostError(err.code === 'key-wrong-passphrase' ? err.code : err.code, `for key ${upperFingerprint(secret)}`);
+    }
+  }
+
+  async revoke(fingerprint: string, opts: { reason: string | null; passphrase: string | null }): Promise<KeySummary> {
+    return this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      if (opts.passphrase === null && opts.reason === null && entry.meta.revocationCertificate) {
+        const { publicKey } = await openpgp.revokeKey({ key: entry.key, revocationCertificate: entry.meta.revocationCertificate, format: 'object' });
+        entry.key = publicKey;
+      } else {
+        if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+        const unlocked = await Keyring.unlock(entry.secret, opts.passphrase);
+        const { publicKey } = await openpgp.revokeKey({
+          key: unlocked,
+          reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.noReason, string: opts.reason ?? '' },
+          format: 'object',
+          config: OPENPGP_CONFIG,
+        });
+        entry.key = await entry.key.update(publicKey);
+      }
+      if (entry.secret) entry.secret = await entry.secret.update(entry.key);
+      return { changed: true, value: await this.summary(entry) };
+    });
+  }
+
+  /**
+   * New self-signatures (same key material) replace the old ones: used to
+   * change the expiry of the key and its subkeys and to add a user id. The
+   * new signatures are merged into the stored key, so third-party
+   * certifications and the stored protection of the secret key stay as they were.
+   */
+  private async resign(entry: Entry, passphrase: string | null, userIds: string[], expiresInSeconds: number | null): Promise<void> {
+    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+    const unlocked = await Keyring.unlock(entry.secret, passphrase);
+    const parsed = userIds.map(parseUserId);
+    const { publicKey } = await openpgp.reformatKey({
+      privateKey: unlocked,
+      userIDs: parsed,
+      keyExpirationTime: expiresInSeconds ?? 0,
+      format: 'object',
+      config: OPENPGP_CONFIG,
+    });
+    entry.key = await entry.key.update(publicKey);
+    entry.secret = await entry.secret.update(entry.key);
+  }
+
+  async setExpiry(fingerprint: string, expiresInSeconds: number | null, passphrase: string | null): Promise<KeySummary> {
+    return this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      const seconds = expiresInSeconds === null ? null : Math.round((Date.now() - entry.key.getCreationTime().getTime()) / 1000) + expiresInSeconds;
+      await this.resign(entry, passphrase, await validUserIds(entry.key), seconds);
+      return { changed: true, value: await this.summary(entry) };
+    });
+  }
+
+  async addUserId(fingerprint: string, userId: string, passphrase: string | null): Promise<KeySummary> {
+    return this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      const current = await validUserIds(entry.key);
+      if (current.includes(userId)) return { changed: false, value: await this.summary(entry) };
+      const expires = await entry.key.getExpirationTime().catch(() => null);
+      const seconds = expires instanceof Date ? Math.round((expires.getTime() - entry.key.getCreationTime().getTime()) / 1000) : null;
+      await this.resign(entry, passphrase, [...current, userId], seconds);
+      return { changed: true, value: await this.summary(entry) };
+    });
+  }
+
+  async changePassphrase(fingerprint: string, oldPassphrase: string | null, newPassphrase: string | null): Promise<KeySummary> {
+    return this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+      const unlocked = await Keyring.unlock(entry.secret, oldPassphrase);
+      entry.secret = newPassphrase === null ? unlocked : await openpgp.encryptKey({ privateKey: unlocked, passphrase: newPassphrase, config: OPENPGP_CONFIG });
+      return { changed: true, value: await this.summary(entry) };
+    });
+  }
+}
+
+export function parseUserId(userId: string): openpgp.UserID {
+  const m = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(userId);
+  if (m) return { name: m[1] ?? '', email: m[2] ?? '' };
+  if (userId.includes('@')) return { email: userId.trim() };
+  return { name: userId };
+}
+
+export async function generateKeyPair(opts: GenerateOptions | { userIds: string[]; algo: 'curve25519' | 'rsa4096'; expiresInSeconds: number | null; passphrase: string | null }) {
+  const userIDs = 'userIds' in opts ? opts.userIds.map(parseUserId) : [{ name: opts.name, email: opts.email }];
+  const expiry = opts.expiresInSeconds === undefined ? DEFAULT_EXPIRY_SECONDS : (opts.expiresInSeconds ?? 0);
+  const base = { userIDs, keyExpirationTime: expiry, format: 'object' as const, config: OPENPGP_CONFIG, ...(opts.passphrase ? { passphrase: opts.passphrase } : {}) };
+  try {
+    return opts.algo === 'rsa4096'
+      ? await openpgp.generateKey({ ...base, type: 'rsa', rsaBits: 4096 })
+      : await openpgp.generateKey({ ...base, type: 'ecc', curve: 'curve25519Legacy' });
+  } catch (e) {
+    throw translateOpenpgpError(e, 'bad-input');
+  }
+}

@@ -1,0 +1,34 @@
+import { SealpostError, type ErrorCode } from '../app/errors.ts';
+
+/**
+ * The one adapter from openpgp.js errors to the error registry. openpgp.js
+ * throws plain `Error`s whose message is the only signal; the table below
+ * matches the messages of openpgp 6.x.
+ */
+const RULES: Array<[RegExp, ErrorCode, string?]> = [
+  [/Incorrect key passphrase|Error decrypting private key|Key packet is already decrypted.*passphrase/i, 'key-wrong-passphrase'],
+  [/Private key is not decrypted/i, 'key-passphrase-required'],
+  [/Modification detected|Authentication tag mismatch|Integrity check failed|MDC/i, 'crypto-integrity-failed'],
+  [/not integrity protected|Message is not authenticated|SymmetricallyEncryptedDataPacket|unauthenticated/i, 'crypto-no-integrity'],
+  [/Maximum decompressed message size exceeded|decompress.*(size|limit)/i, 'crypto-too-large'],
+  [/Session key decryption failed|No decryption key packets found|Error decrypting session keys?/i, 'crypto-no-key'],
+  [/Unsupported key version|Version \d+ of the key packet is unsupported|Unsupported.*version/i, 'key-unsupported'],
+  [/Ascii armor integrity check failed|Misformed armored text|Unknown ASCII armor type|armor/i, 'bad-input'],
+  [/Error during parsing|Packet not allowed|Unexpected end of packet|not a valid OpenPGP|Invalid packet|Unknown packet|Error reading/i, 'crypto-malformed'],
+];
+
+export function translateOpenpgpError(error: unknown, fallback: ErrorCode = 'crypto-malformed'): SealpostError {
+  if (error instanceof SealpostError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  for (const [pattern, code] of RULES) {
+    if (pattern.test(message)) return new SealpostError(code, conciseDetail(message));
+  }
+  return new SealpostError(fallback, conciseDetail(message));
+}
+
+/** openpgp.js nests messages ("Error decrypting message: Session key decryption failed."); keep the innermost. */
+function conciseDetail(message: string): string {
+  const parts = message.split(/:\s+/);
+  const last = parts[parts.length - 1] ?? message;
+  return last.replace(/\.$/, '').slice(0, 200);
+}

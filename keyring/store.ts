@@ -1,0 +1,118 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { SealpostError } from '../app/errors.ts';
+import { KeySource, Trust } from '../app/keys.ts';
+import { syncDirectory, writeFileAtomic, writeFileDurably, readFileIfExists } from './atomic-file.ts';
+import { withFileLock } from './lock.ts';
+
+/**
+ * The keyring on disk, in OpenPGP-native files:
+ *
+ *   keyring/CURRENT            name of the live generation ("gen-…")
+ *   keyring/gen-…/pubring.asc  every certificate, one armored block each
+ *   keyring/gen-…/secring.asc  every secret key, still passphrase-protected, one block each
+ *   keyring/gen-…/meta.json    trust, sources, stored revocation certificates
+ *   keyring/lock               writers' lock (pid of the holder)
+ *
+ * A write builds a complete new generation folder, fsyncs it, then replaces
+ * CURRENT atomically. Killing the process at any point leaves CURRENT naming
+ * the old or the new generation, each complete: the keyring is never a mix.
+ */
+
+export const EntryMeta = z.object({
+  trust: Trust,
+  sources: z.array(KeySource),
+  added: z.string(),
+  revocationCertificate: z.string().optional(),
+});
+export type EntryMeta = z.infer<typeof EntryMeta>;
+
+const MetaFile = z.object({
+  version: z.literal(1),
+  keys: z.record(z.string(), EntryMeta),
+});
+
+export interface KeyringFiles {
+  pubring: string;
+  secring: string;
+  meta: Record<string, EntryMeta>;
+}
+
+const EMPTY: KeyringFiles = { pubring: '', secring: '', meta: {} };
+
+export class KeyStore {
+  readonly dir: string;
+  constructor(home: string) {
+    this.dir = join(home, 'keyring');
+  }
+
+  private get currentPath(): string {
+    return join(this.dir, 'CURRENT');
+  }
+
+  /** The live generation; readers take no lock (a writer never changes a generation in place). */
+  async read(): Promise<KeyringFiles> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.readOnce();
+      } catch (e) {
+        // A writer removed the generation we were reading: read the new one.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
+        if (e instanceof SealpostError) throw e;
+        throw new SealpostError('keyring-corrupt', `${this.dir}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async readOnce(): Promise<KeyringFiles> {
+    const current = await readFileIfExists(this.currentPath);
+    if (current === null) return EMPTY;
+    const gen = current.toString('utf8').trim();
+    if (!/^gen-[0-9a-z-]+$/.test(gen)) throw new SealpostError('keyring-corrupt', `${this.currentPath} does not name a generation`);
+    const base = join(this.dir, gen);
+    const [pubring, secring, metaText] = await Promise.all([
+      readFile(join(base, 'pubring.asc'), 'utf8'),
+      readFile(join(base, 'secring.asc'), 'utf8'),
+      readFile(join(base, 'meta.json'), 'utf8'),
+    ]);
+    let meta: z.infer<typeof MetaFile>;
+    try {
+      meta = MetaFile.parse(JSON.parse(metaText));
+    } catch {
+      throw new SealpostError('keyring-corrupt', `${join(base, 'meta.json')} is not valid`);
+    }
+    return { pubring, secring, meta: meta.keys };
+  }
+
+  /** Read, change, write, under the writers' lock. `change` returns null to write nothing. */
+  async update<T>(change: (files: KeyringFiles) => Promise<{ files: KeyringFiles | null; value: T }>): Promise<T> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    return withFileLock(join(this.dir, 'lock'), async () => {
+      const { files, value } = await change(await this.read());
+      if (files) await this.writeGeneration(files);
+      return value;
+    });
+  }
+
+  private async writeGeneration(files: KeyringFiles): Promise<void> {
+    const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const base = join(this.dir, gen);
+    await mkdir(base, { mode: 0o700 });
+    try {
+      await writeFileDurably(join(base, 'pubring.asc'), files.pubring);
+      await writeFileDurably(join(base, 'secring.asc'), files.secring);
+      await writeFileDurably(join(base, 'meta.json'), JSON.stringify({ version: 1, keys: files.meta }, null, 1));
+      await syncDirectory(base);
+      await writeFileAtomic(this.currentPath, `${gen}\n`);
+    } catch (e) {
+      await rm(base, { recursive: true, force: true });
+      throw e;
+    }
+    // Old generations are garbage now; a reader still on one retries on ENOENT.
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith('gen-') && name !== gen) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
+  }
+}
