@@ -79,6 +79,7 @@ export const unaryMethods = {
     }),
     result: z.object({ key: Bytes }),
   },
+  'keyring.info': { params: z.strictObject({}), result: z.object({ backend: z.string() }) },
   'sop.extractCert': { params: z.strictObject({ key: Bytes, armor: z.boolean() }), result: z.object({ cert: Bytes }) },
 } as const;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import * as openpgp from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
 import {
   ClientMessage,
@@ -49,6 +50,7 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   },
   'session.list': async (ctx) => ctx.session.list(),
   'sop.generateKey': async (_ctx, p) => ({ key: await ops.generateKey(p) }),
+  'keyring.info': async () => ({ backend: openpgp.config.versionString }),
   'sop.extractCert': async (_ctx, p) => ({ cert: await ops.extractCert(p.key, p.armor) }),
 };
 

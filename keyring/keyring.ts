@@ -373,7 +373,8 @@ export function parseUserId(userId: string): openpgp.UserID {
 }
 
 export async function generateKeyPair(opts: GenerateOptions | { userIds: string[]; algo: 'curve25519' | 'rsa4096'; expiresInSeconds: number | null; passphrase: string | null }) {
-  const userIDs = 'userIds' in opts ? opts.userIds.map(parseUserId) : [{ name: opts.name, email: opts.email }];
+  // Stateless OpenPGP user ids are taken verbatim: openpgp.js writes a lone `name` as the whole user id.
+  const userIDs = 'userIds' in opts ? opts.userIds.map((u) => ({ name: u })) : [{ name: opts.name, email: opts.email }];
   const expiry = opts.expiresInSeconds === undefined ? DEFAULT_EXPIRY_SECONDS : (opts.expiresInSeconds ?? 0);
   const base = { userIDs, keyExpirationTime: expiry, format: 'object' as const, config: OPENPGP_CONFIG, ...(opts.passphrase ? { passphrase: opts.passphrase } : {}) };
   try {

@@ -1,0 +1,196 @@
+import { SealpostError } from '../../app/errors.ts';
+import type { KeySummary } from '../../app/keys.ts';
+import { Trust } from '../../app/keys.ts';
+import type { KeyringClient } from '../../keyring/client.ts';
+import type { GlobalOptions } from './args.ts';
+import { parseCommand } from './args.ts';
+import { parseDuration } from './durations.ts';
+import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+
+export interface CommandContext {
+  keyring: KeyringClient;
+  globals: GlobalOptions;
+  warn(message: string): void;
+}
+
+const USAGE = {
+  generate: 'keys generate --name NAME --email ADDR [--algo curve25519|rsa4096] [--expires 2y|never] [--passphrase-file F | --no-passphrase]',
+  import: 'keys import FILE... [--json]',
+  list: 'keys list [--secret] [--json]',
+  show: 'keys show FPR|ADDR [--json]',
+  export: 'keys export FPR|ADDR [--secret] [--minimal]',
+  delete: 'keys delete FPR [--secret] --yes',
+  trust: 'keys trust FPR unverified|verified|rejected',
+  revoke: 'keys revoke FPR [--reason TEXT] [--passphrase-file F]',
+  expire: 'keys expire FPR --in 2y|never [--passphrase-file F]',
+  passwd: 'keys passwd FPR [--passphrase-file OLD] [--new-passphrase-file NEW | --no-passphrase]',
+  adduid: 'keys add-uid FPR --uid "Name <addr>" [--passphrase-file F]',
+};
+
+/** Groups of four hex digits, as people compare fingerprints aloud. */
+export function groupedFingerprint(fpr: string): string {
+  return fpr.replace(/(.{4})/g, '$1 ').trim();
+}
+
+function describeKey(k: KeySummary): string {
+  const flags = [k.canSign ? 'S' : '', k.canEncrypt ? 'E' : ''].join('');
+  const state = k.revoked ? ' [revoked]' : k.expires && Date.parse(k.expires) < Date.now() ? ` [expired ${k.expires.slice(0, 10)}]` : k.expires ? ` [expires ${k.expires.slice(0, 10)}]` : '';
+  const lines = [
+    `${k.hasSecret ? 'sec' : 'pub'}  ${k.algorithm} ${k.created.slice(0, 10)} [${flags || '-'}]${state}  trust: ${k.trust}`,
+    `     ${groupedFingerprint(k.fingerprint)}`,
+    ...k.userIds.map((u) => `uid  ${u}`),
+  ];
+  for (const s of k.subkeys ?? []) {
+    const sflags = [s.canSign ? 'S' : '', s.canEncrypt ? 'E' : ''].join('') || '-';
+    const sstate = s.revoked ? ' [revoked]' : s.expires ? ` [expires ${s.expires.slice(0, 10)}]` : '';
+    lines.push(`${s.hasSecret ? 'ssb' : 'sub'}  ${s.algorithm} ${s.created.slice(0, 10)} [${sflags}]${sstate}  ${s.fingerprint}`);
+  }
+  if (k.subkeys) lines.push(`sources: ${k.sources.join(', ')}`);
+  return lines.join('\n');
+}
+
+async function printKeys(ctx: CommandContext, keys: KeySummary[] | KeySummary): Promise<void> {
+  if (ctx.globals.json) {
+    await writeStdout(`${JSON.stringify(keys, null, 2)}\n`);
+    return;
+  }
+  const list = Array.isArray(keys) ? keys : [keys];
+  await writeStdout(list.map(describeKey).join('\n\n') + (list.length ? '\n' : ''));
+}
+
+async function passphrase(ctx: CommandContext, prompt: string): Promise<string | null> {
+  if (ctx.globals.passphraseFile) return readPassphraseFile(ctx.globals.passphraseFile);
+  return promptHidden(prompt);
+}
+
+async function newPassphrase(ctx: CommandContext, file: string | undefined, none: boolean | undefined): Promise<string | null> {
+  if (none) return null;
+  if (file) return readPassphraseFile(file);
+  const first = await promptHidden('New passphrase: ');
+  if (first === null) throw new SealpostError('usage', 'give the passphrase in a file (--passphrase-file), or --no-passphrase');
+  const again = await promptHidden('Repeat the passphrase: ');
+  if (first !== again) throw new SealpostError('usage', 'the passphrases differ');
+  return first === '' ? null : first;
+}
+
+function one(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new SealpostError('usage', `expected one key (usage: ${usage})`);
+  return positionals[0]!;
+}
+
+export async function keysCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const k = ctx.keyring;
+  switch (sub) {
+    case 'generate': {
+      const { values } = parseCommand(rest, {
+        name: { type: 'string' },
+        email: { type: 'string' },
+        algo: { type: 'string', default: 'curve25519' },
+        expires: { type: 'string', default: '3y' },
+        'no-passphrase': { type: 'boolean' },
+      }, USAGE.generate);
+      if (!values.name || !values.email) throw new SealpostError('usage', `--name and --email are required (usage: ${USAGE.generate})`);
+      if (values.algo !== 'curve25519' && values.algo !== 'rsa4096') throw new SealpostError('usage', `--algo must be curve25519 or rsa4096`);
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(values.email)) throw new SealpostError('usage', `"${values.email}" is not an email address`);
+      const pass = ctx.globals.passphraseFile
+        ? await readPassphraseFile(ctx.globals.passphraseFile)
+        : await newPassphrase(ctx, undefined, values['no-passphrase']);
+      const summary = await k.call('keys.generate', {
+        name: values.name,
+        email: values.email,
+        algo: values.algo,
+        expiresInSeconds: parseDuration(values.expires),
+        passphrase: pass,
+      });
+      if (ctx.globals.json) await printKeys(ctx, summary);
+      else await writeStdout(`${summary.fingerprint}\n`);
+      return;
+    }
+    case 'import': {
+      const { positionals } = parseCommand(rest, {}, USAGE.import);
+      if (positionals.length === 0) throw new SealpostError('usage', `no file given (usage: ${USAGE.import})`);
+      const files = await Promise.all(positionals.map(async (path) => ({ path, data: await readInputFile(path) })));
+      const changed: KeySummary[] = [];
+      let firstFailure: SealpostError | null = null;
+      for (const { path, data } of files) {
+        try {
+          const outcome = await k.call('keys.import', { data, source: 'file' });
+          changed.push(...outcome.changed);
+          for (const p of outcome.problems) ctx.warn(`${path}: ${p.message}`);
+        } catch (e) {
+          if (!(e instanceof SealpostError) || files.length === 1) throw e;
+          ctx.warn(`${path}: ${e.message}`);
+          firstFailure ??= e;
+        }
+      }
+      if (changed.length === 0 && firstFailure) throw firstFailure;
+      if (ctx.globals.json) await printKeys(ctx, changed);
+      else for (const s of changed) await writeStdout(`imported ${s.fingerprint} ${s.userIds[0] ?? ''}\n`);
+      return;
+    }
+    case 'list': {
+      const { values } = parseCommand(rest, { secret: { type: 'boolean' } }, USAGE.list);
+      await printKeys(ctx, await k.call('keys.list', { secret: values.secret ?? false }));
+      return;
+    }
+    case 'show': {
+      const { positionals } = parseCommand(rest, {}, USAGE.show);
+      await printKeys(ctx, await k.call('keys.show', { query: one(positionals, USAGE.show) }));
+      return;
+    }
+    case 'export': {
+      const { values, positionals } = parseCommand(rest, { secret: { type: 'boolean' }, minimal: { type: 'boolean' } }, USAGE.export);
+      const { armored } = await k.call('keys.export', { query: one(positionals, USAGE.export), secret: values.secret ?? false, minimal: values.minimal ?? false });
+      await writeStdout(armored);
+      return;
+    }
+    case 'delete': {
+      const { values, positionals } = parseCommand(rest, { secret: { type: 'boolean' }, yes: { type: 'boolean' } }, USAGE.delete);
+      const fpr = one(positionals, USAGE.delete);
+      if (!values.yes) throw new SealpostError('usage', `deleting a key needs --yes (usage: ${USAGE.delete})`);
+      await k.call('keys.delete', { fingerprint: fpr, secret: values.secret ?? false });
+      return;
+    }
+    case 'trust': {
+      const { positionals } = parseCommand(rest, {}, USAGE.trust);
+      const [fpr, level] = positionals;
+      const trust = Trust.safeParse(level);
+      if (positionals.length !== 2 || !fpr || !trust.success) throw new SealpostError('usage', USAGE.trust);
+      await printKeys(ctx, await k.call('keys.trust', { fingerprint: fpr, trust: trust.data }));
+      return;
+    }
+    case 'revoke': {
+      const { values, positionals } = parseCommand(rest, { reason: { type: 'string' } }, USAGE.revoke);
+      const fpr = one(positionals, USAGE.revoke);
+      const pass = ctx.globals.passphraseFile || values.reason !== undefined ? await passphrase(ctx, 'Passphrase: ') : null;
+      await printKeys(ctx, await k.call('keys.revoke', { fingerprint: fpr, reason: values.reason ?? null, passphrase: pass }));
+      return;
+    }
+    case 'expire': {
+      const { values, positionals } = parseCommand(rest, { in: { type: 'string' } }, USAGE.expire);
+      const fpr = one(positionals, USAGE.expire);
+      if (!values.in) throw new SealpostError('usage', `--in is required (usage: ${USAGE.expire})`);
+      const seconds = parseDuration(values.in);
+      await printKeys(ctx, await k.call('keys.expire', { fingerprint: fpr, expiresInSeconds: seconds, passphrase: await passphrase(ctx, 'Passphrase: ') }));
+      return;
+    }
+    case 'passwd': {
+      const { values, positionals } = parseCommand(rest, { 'new-passphrase-file': { type: 'string' }, 'no-passphrase': { type: 'boolean' } }, USAGE.passwd);
+      const fpr = one(positionals, USAGE.passwd);
+      const old = await passphrase(ctx, 'Current passphrase: ');
+      const next = await newPassphrase(ctx, values['new-passphrase-file'], values['no-passphrase']);
+      await printKeys(ctx, await k.call('keys.passwd', { fingerprint: fpr, oldPassphrase: old, newPassphrase: next }));
+      return;
+    }
+    case 'add-uid': {
+      const { values, positionals } = parseCommand(rest, { uid: { type: 'string' } }, USAGE.adduid);
+      const fpr = one(positionals, USAGE.adduid);
+      if (!values.uid) throw new SealpostError('usage', `--uid is required (usage: ${USAGE.adduid})`);
+      await printKeys(ctx, await k.call('keys.addUserId', { fingerprint: fpr, userId: values.uid, passphrase: await passphrase(ctx, 'Passphrase: ') }));
+      return;
+    }
+    default:
+      throw new SealpostError('usage', `unknown keys command "${sub ?? ''}"; one of: ${Object.values(USAGE).join('; ')}`);
+  }
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { SealpostError, exitCodeFor, EXIT } from '../../app/errors.ts';
+import { startKeyringWorker } from '../keyring-host/worker-keyring.ts';
+import { extractGlobals } from './args.ts';
+import { keysCommand } from './keys-command.ts';
+import { sopCommand, SopError, sopExitFor } from './sop-command.ts';
+import { defaultHome } from './profile.ts';
+
+const HELP = `sealpost: OpenPGP mail from the command line
+
+  sealpost [--home DIR] [--json] [--passphrase-file FILE] COMMAND ...
+
+  keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid
+  sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
+      inline-sign|inline-verify|inline-detach|armor|dearmor
+
+Exit codes: 0 done, 64 usage, 65 bad input, 66 file not found, 69 unavailable,
+75 temporary failure, 1 other. "sop" uses the Stateless OpenPGP exit codes.
+`;
+
+function version(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next place (source tree or bundle)
+    }
+  }
+  return '0';
+}
+
+/** One line on stderr, never a stack trace (contract: "A crash with a stack trace is a bug"). */
+function complain(message: string): void {
+  process.stderr.write(`sealpost: ${message.replace(/\s+/g, ' ').trim()}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'sop') {
+    const keyring = startKeyringWorker(null);
+    try {
+      await sopCommand(keyring.client, argv.slice(1), version());
+      return 0;
+    } catch (e) {
+      if (e instanceof SopError) {
+        complain(e.message);
+        return e.exit;
+      }
+      if (e instanceof SealpostError) {
+        complain(e.message);
+        return sopExitFor(e);
+      }
+      complain(`internal error (${(e as Error).name})`);
+      return 1;
+    } finally {
+      await keyring.close();
+    }
+  }
+
+  let keyring: ReturnType<typeof startKeyringWorker> | null = null;
+  try {
+    const { globals, rest } = extractGlobals(argv);
+    const [command, ...args] = rest;
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(HELP);
+      return command === undefined ? EXIT.usage : 0;
+    }
+    if (command === 'version' || command === '--version') {
+      process.stdout.write(`sealpost ${version()}\n`);
+      return 0;
+    }
+    const home = globals.home ?? defaultHome();
+    keyring = startKeyringWorker(home);
+    const ctx = { keyring: keyring.client, globals, warn: (m: string) => complain(m) };
+    switch (command) {
+      case 'keys':
+        await keysCommand(ctx, args);
+        return 0;
+      default:
+        throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);
+    }
+  } catch (e) {
+    if (e instanceof SealpostError) {
+      complain(e.message);
+      return exitCodeFor(e.code);
+    }
+    complain(`internal error (${(e as Error)?.name ?? 'unknown'})`);
+    return EXIT.failure;
+  } finally {
+    await keyring?.close();
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
