@@ -182,3 +182,10 @@ export interface PortLike {
   onMessage(handler: (message: unknown) => void): void;
   close?(): void;
 }
+
+/** A readable line for a failed validation ("params.email: Too small"), or null when `error` is not one. */
+export function validationMessage(error: unknown): string | null {
+  if (!(error instanceof z.ZodError)) return null;
+  const first = error.issues[0];
+  return first ? `${first.path.join('.') || 'input'}: ${first.message}` : 'invalid input';
+}

@@ -42,3 +42,19 @@ export const KeySummary = z.object({
   subkeys: z.array(SubkeySummary).optional(),
 });
 export type KeySummary = z.infer<typeof KeySummary>;
+
+/** What the keyring keeps about a key beside the OpenPGP data (keyring/…/meta.json). */
+export const EntryMeta = z.object({
+  trust: Trust,
+  sources: z.array(KeySource),
+  added: z.string(),
+  /** Made at key generation; applying it revokes the key without its passphrase. */
+  revocationCertificate: z.string().optional(),
+});
+export type EntryMeta = z.infer<typeof EntryMeta>;
+
+export const KeyringMetaFile = z.object({
+  version: z.literal(1),
+  keys: z.record(z.string(), EntryMeta),
+});
+export type KeyringMetaFile = z.infer<typeof KeyringMetaFile>;

@@ -83,6 +83,7 @@ export class KeyringClient {
 
   call<M extends UnaryMethod>(method: M, params: UnaryParams<M>): Promise<UnaryResult<M>> {
     if (this.closed) return Promise.reject(this.closed);
+    if (!Object.hasOwn(unaryMethods, method)) return Promise.reject(new SealpostError('protocol-invalid', `unknown method ${String(method)}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, schema: unaryMethods[method].result });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import * as openpgp from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
 import {
@@ -7,6 +7,7 @@ import {
   unaryMethods,
   streamMethods,
   ownedChunk,
+  validationMessage,
   type PortLike,
   type HostMessage,
   type UnaryMethod,
@@ -74,10 +75,8 @@ const streamHandlers: {
 
 function toAppError(e: unknown) {
   if (e instanceof SealpostError) return e.toAppError();
-  if (e instanceof z.ZodError) {
-    const first = e.issues[0];
-    return new SealpostError('protocol-invalid', first ? `${first.path.join('.')}: ${first.message}` : 'invalid request').toAppError();
-  }
+  const invalid = validationMessage(e);
+  if (invalid !== null) return new SealpostError('protocol-invalid', invalid).toAppError();
   // Unknown failures are reported by class only: their text could carry data.
   return new SealpostError('internal', e instanceof Error ? e.name : 'unknown').toAppError();
 }

@@ -193,9 +193,9 @@ export class Keyring {
         try {
           entry.key = (await entry.key.update(publicPart, undefined, OPENPGP_CONFIG)) as PublicKey;
           if (key.isPrivate()) {
-            entry.secret = entry.secret ? await entry.secret.update(key) : await key.update(entry.key);
+            entry.secret = await secretOnly(entry.secret ? await entry.secret.update(key) : await key.update(entry.key));
           } else if (entry.secret) {
-            entry.secret = await entry.secret.update(publicPart);
+            entry.secret = await secretOnly(await entry.secret.update(publicPart));
           }
         } catch (e) {
           problems.push({ code: 'key-unparseable', message: `cannot merge key ${fpr}: ${translateOpenpgpError(e).detail}` });
@@ -227,7 +227,7 @@ export class Keyring {
       try {
         const { publicKey } = await openpgp.revokeKey({ key: entry.key, revocationCertificate: armored, format: 'object' });
         entry.key = publicKey;
-        if (entry.secret) entry.secret = await entry.secret.update(publicKey);
+        if (entry.secret) entry.secret = await secretOnly(await entry.secret.update(publicKey));
         return fpr;
       } catch {
         return null;
@@ -307,7 +307,7 @@ export class Keyring {
         });
         entry.key = await entry.key.update(publicKey);
       }
-      if (entry.secret) entry.secret = await entry.secret.update(entry.key);
+      if (entry.secret) entry.secret = await secretOnly(await entry.secret.update(entry.key));
       return { changed: true, value: await this.summary(entry) };
     });
   }
@@ -330,7 +330,7 @@ export class Keyring {
       config: OPENPGP_CONFIG,
     });
     entry.key = await entry.key.update(publicKey);
-    entry.secret = await entry.secret.update(entry.key);
+    entry.secret = await secretOnly(await entry.secret.update(entry.key));
   }
 
   async setExpiry(fingerprint: string, expiresInSeconds: number | null, passphrase: string | null): Promise<KeySummary> {
@@ -363,6 +363,24 @@ export class Keyring {
       return { changed: true, value: await this.summary(entry) };
     });
   }
+}
+
+/**
+ * openpgp.js merges a certificate's extra subkeys into a secret key as
+ * public subkey packets, which no reader accepts in a secret key (RFC 9580,
+ * section 10.2). The certificate keeps every subkey; the secret key keeps
+ * only those whose secret it holds.
+ */
+async function secretOnly(key: PrivateKey): Promise<PrivateKey> {
+  const packets = key.toPacketList();
+  const kept = new openpgp.PacketList<openpgp.AnyPacket>();
+  let skipping = false;
+  for (const packet of packets) {
+    if (packet instanceof openpgp.PublicSubkeyPacket && !(packet instanceof openpgp.SecretSubkeyPacket)) skipping = true;
+    else if (packet instanceof openpgp.SecretSubkeyPacket) skipping = false;
+    if (!skipping) kept.push(packet);
+  }
+  return openpgp.readPrivateKey({ binaryKey: kept.write() });
 }
 
 export function parseUserId(userId: string): openpgp.UserID {

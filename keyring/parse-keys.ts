@@ -3,6 +3,7 @@ import type { Key, SignaturePacket as SignaturePacketT } from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { hasValidSelfCertification, upperFingerprint } from './key-info.ts';
+import { armorChecksumMatches } from './armor-checksum.ts';
 
 /** What one file (or paste) of key material holds: keys, stand-alone revocations, and what could not be read. */
 export interface ParsedKeyMaterial {
@@ -53,6 +54,10 @@ export async function parseKeyMaterial(bytes: Uint8Array): Promise<ParsedKeyMate
       }
       if (!block[0].includes('-----END PGP ')) {
         result.problems.push(new SealpostError('key-unparseable', `${label} is truncated (no END line)`));
+        continue;
+      }
+      if (!armorChecksumMatches(block[0])) {
+        result.problems.push(new SealpostError('key-unparseable', `${label} is damaged (its armor checksum does not match)`));
         continue;
       }
       let data: Uint8Array;

@@ -1,9 +1,10 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { SealpostError } from '../app/errors.ts';
-import { KeySource, Trust } from '../app/keys.ts';
+import { KeyringMetaFile, type EntryMeta } from '../app/keys.ts';
+
+export type { EntryMeta };
 import { syncDirectory, writeFileAtomic, writeFileDurably, readFileIfExists } from './atomic-file.ts';
 import { withFileLock } from './lock.ts';
 
@@ -20,19 +21,6 @@ import { withFileLock } from './lock.ts';
  * CURRENT atomically. Killing the process at any point leaves CURRENT naming
  * the old or the new generation, each complete: the keyring is never a mix.
  */
-
-export const EntryMeta = z.object({
-  trust: Trust,
-  sources: z.array(KeySource),
-  added: z.string(),
-  revocationCertificate: z.string().optional(),
-});
-export type EntryMeta = z.infer<typeof EntryMeta>;
-
-const MetaFile = z.object({
-  version: z.literal(1),
-  keys: z.record(z.string(), EntryMeta),
-});
 
 export interface KeyringFiles {
   pubring: string;
@@ -77,9 +65,9 @@ export class KeyStore {
       readFile(join(base, 'secring.asc'), 'utf8'),
       readFile(join(base, 'meta.json'), 'utf8'),
     ]);
-    let meta: z.infer<typeof MetaFile>;
+    let meta: KeyringMetaFile;
     try {
-      meta = MetaFile.parse(JSON.parse(metaText));
+      meta = KeyringMetaFile.parse(JSON.parse(metaText));
     } catch {
       throw new SealpostError('keyring-corrupt', `${join(base, 'meta.json')} is not valid`);
     }

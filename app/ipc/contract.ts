@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { Fingerprint, KeySummary, Trust } from '../keys.ts';
+import type { Result } from '../result.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName } from './channels.ts';
+
+export { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName };
+
+/**
+ * The renderer-to-main contract: every procedure the renderer may call, with
+ * its input and output schema, and every event main may send.
+ *
+ * The renderer is treated as untrusted: inputs are strict objects (an
+ * unknown key is an error, not something silently dropped) with a cap on
+ * every string, array and byte buffer. Outputs are validated too, with
+ * non-strict schemas that strip anything not named here, so a handler can
+ * never hand the renderer more than the contract says (above all: never
+ * secret key material).
+ *
+ * The same contract serves Electron IPC, the command line and the test
+ * WebSocket bridge (one dispatcher, main/ipc/dispatcher.ts).
+ */
+
+/** Largest key file the renderer may hand over for import. */
+export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
+
+/** A key given by fingerprint, key id or e-mail address (as on the command line). */
+const Query = z.string().trim().min(1).max(512);
+
+/** A user id's name part: one line, no angle brackets (they delimit the address). */
+const PersonName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .regex(/^[^<>\p{Cc}]+$/u, 'a name is one line without < or >');
+
+/** Deliberately loose (international addresses are valid): one @, no spaces, no brackets. */
+const Email = z
+  .string()
+  .trim()
+  .min(3)
+  .max(320)
+  .regex(/^[^\s@<>]+@[^\s@<>]+$/u, 'not an e-mail address');
+
+const Passphrase = z.string().min(1).max(4096);
+
+const KeyBytes = z
+  .instanceof(Uint8Array, { message: 'expected bytes' })
+  .refine((b) => b.byteLength > 0, 'the file is empty')
+  .refine((b) => b.byteLength <= MAX_IMPORT_BYTES, `at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB`);
+
+const Empty = z.strictObject({});
+
+const ImportProblem = z.object({ code: z.string().max(64), message: z.string().max(1024) });
+
+export const procedures = {
+  'keys.list': {
+    input: z.strictObject({ secret: z.boolean().optional() }),
+    output: z.array(KeySummary),
+  },
+  'keys.show': {
+    input: z.strictObject({ query: Query }),
+    output: KeySummary,
+  },
+  'keys.import': {
+    input: z.strictObject({ data: KeyBytes, source: z.literal('file') }),
+    output: z.object({ changed: z.array(KeySummary), problems: z.array(ImportProblem) }),
+  },
+  'keys.generate': {
+    input: z.strictObject({
+      name: PersonName,
+      email: Email,
+      algo: z.enum(['curve25519', 'rsa4096']).default('curve25519'),
+      /** Up to 100 years; null: does not expire. */
+      expiresInSeconds: z.number().int().positive().max(100 * 366 * 86_400).nullable(),
+      /** null: the secret key is stored without a passphrase. */
+      passphrase: Passphrase.nullable(),
+    }),
+    output: KeySummary,
+  },
+  'keys.export': {
+    /** Public keys only: secret key material never goes to the renderer. */
+    input: z.strictObject({ query: Query, secret: z.literal(false).default(false), minimal: z.boolean().default(false) }),
+    output: z.object({ armored: z.string().max(16 * 1024 * 1024) }),
+  },
+  'keys.trust': {
+    input: z.strictObject({ fingerprint: Fingerprint, trust: Trust }),
+    output: KeySummary,
+  },
+  'session.lock': {
+    /** One key, or every unlocked key when no fingerprint is given. */
+    input: z.strictObject({ fingerprint: Fingerprint.optional() }),
+    output: Empty,
+  },
+} as const;
+
+export type ProcedureName = keyof typeof procedures;
+/** What the caller sends (defaults not yet applied). */
+export type ProcedureInput<P extends ProcedureName> = z.input<(typeof procedures)[P]['input']>;
+/** What a handler receives (validated, defaults applied). */
+export type ProcedureParams<P extends ProcedureName> = z.output<(typeof procedures)[P]['input']>;
+/** What the caller receives. */
+export type ProcedureOutput<P extends ProcedureName> = z.output<(typeof procedures)[P]['output']>;
+
+export function isProcedureName(name: unknown): name is ProcedureName {
+  return typeof name === 'string' && Object.hasOwn(procedures, name);
+}
+
+/** Main-to-renderer events and their payloads. */
+export const events = {
+  /** Keys were added or changed; the fingerprints that changed (empty: reload everything). */
+  'keyring.changed': z.strictObject({ fingerprints: z.array(Fingerprint).max(10_000) }),
+  /** Unlocked keys were locked (by the user, or when the screen locked or the system suspended). */
+  'session.locked': Empty,
+} as const satisfies Record<EventName, z.ZodType>;
+
+// Every event named in channels.ts has a schema, and no schema is unnamed there.
+type _EventsMatch = [EventName] extends [keyof typeof events] ? ([keyof typeof events] extends [EventName] ? true : never) : never;
+const _eventsMatch: _EventsMatch = true;
+void _eventsMatch;
+
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+/** What the preload exposes as `window.sealpost`: `call` and `on`, nothing else. */
+export interface SealpostBridge {
+  call<P extends ProcedureName>(procedure: P, input: ProcedureInput<P>): Promise<Result<ProcedureOutput<P>>>;
+  /** Subscribe to an event; returns the function that unsubscribes. */
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+}

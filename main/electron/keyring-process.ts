@@ -1,0 +1,68 @@
+import type { MessageChannelMain as MessageChannelMainType, MessagePortMain, UtilityProcess } from 'electron';
+import { SealpostError } from '../../app/errors.ts';
+import type { PortLike } from '../../app/keyring-protocol.ts';
+import { KeyringClient } from '../../keyring/client.ts';
+
+/** The parts of Electron's API this module uses (a test passes fakes). */
+export interface KeyringProcessApi {
+  utilityProcess: { fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcess };
+  MessageChannelMain: new () => MessageChannelMainType;
+}
+
+/** KeyringClient's PortLike over a MessagePortMain (which transfers ports only: buffers are copied). */
+export function portFromMain(port: Pick<MessagePortMain, 'postMessage' | 'on' | 'start' | 'close'>): PortLike {
+  return {
+    postMessage: (message) => port.postMessage(message),
+    onMessage: (handler) => {
+      port.on('message', (event) => handler(event.data));
+      port.start();
+    },
+    close: () => port.close(),
+  };
+}
+
+export interface KeyringProcess {
+  /** The client of the running keyring; after the process ended, a new one is started on first use. */
+  readonly client: KeyringClient;
+  stop(): void;
+}
+
+/**
+ * The keyring in an Electron utilityProcess (the only process that holds
+ * secret keys and passphrases). It gets its own MessageChannelMain port and
+ * the profile directory in one init message (keyring/utility-entry.ts).
+ */
+export function startKeyringProcess(api: KeyringProcessApi, entry: string, home: string): KeyringProcess {
+  let current: { child: UtilityProcess; client: KeyringClient; port: MessagePortMain } | null = null;
+  let stopped = false;
+
+  const start = () => {
+    const child = api.utilityProcess.fork(entry, [], { serviceName: 'Sealpost keyring', stdio: 'inherit' });
+    const { port1, port2 } = new api.MessageChannelMain();
+    const client = new KeyringClient(portFromMain(port1));
+    child.postMessage({ t: 'init', home }, [port2]);
+    const running = { child, client, port: port1 };
+    child.once('exit', () => {
+      client.fail(new SealpostError('keyring-unavailable', 'the keyring process stopped'));
+      port1.close();
+      if (current === running) current = null;
+    });
+    current = running;
+    return running;
+  };
+
+  return {
+    get client() {
+      if (stopped) throw new SealpostError('keyring-unavailable', 'the app is closing');
+      return (current ?? start()).client;
+    },
+    stop() {
+      stopped = true;
+      if (!current) return;
+      current.client.fail(new SealpostError('keyring-unavailable', 'the app is closing'));
+      current.port.close();
+      current.child.kill();
+      current = null;
+    },
+  };
+}

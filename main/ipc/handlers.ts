@@ -1,0 +1,54 @@
+import type { KeyringClient } from '../../keyring/client.ts';
+import type { EventName, EventPayload, ProcedureName, ProcedureOutput, ProcedureParams } from '../../app/ipc/contract.ts';
+
+/** What the handlers need from the rest of the main process. */
+export interface Services {
+  /** The keyring, through its client only. Read on every call, so a supervisor may replace it. */
+  readonly keyring: Pick<KeyringClient, 'call'>;
+  /** Tell every window (or bridge) that something changed; optional for the command line. */
+  emit?<E extends EventName>(event: E, payload: EventPayload<E>): void;
+}
+
+export type Handler<P extends ProcedureName> = (params: ProcedureParams<P>) => Promise<ProcedureOutput<P>>;
+export type Handlers = { [P in ProcedureName]: Handler<P> };
+
+/**
+ * One handler per procedure of app/ipc/contract.ts. Input arrives validated
+ * (and output is validated after) by the dispatcher; handlers only translate
+ * to the keyring protocol and announce changes.
+ */
+export function createHandlers(services: Services): Handlers {
+  const changed = (fingerprints: string[]) => services.emit?.('keyring.changed', { fingerprints });
+  return {
+    'keys.list': (p) => services.keyring.call('keys.list', { secret: p.secret ?? false }),
+    'keys.show': (p) => services.keyring.call('keys.show', { query: p.query }),
+    'keys.import': async (p) => {
+      const outcome = await services.keyring.call('keys.import', { data: p.data, source: p.source });
+      if (outcome.changed.length > 0) changed(outcome.changed.map((k) => k.fingerprint));
+      return outcome;
+    },
+    'keys.generate': async (p) => {
+      const key = await services.keyring.call('keys.generate', {
+        name: p.name,
+        email: p.email,
+        algo: p.algo,
+        expiresInSeconds: p.expiresInSeconds,
+        passphrase: p.passphrase,
+      });
+      changed([key.fingerprint]);
+      return key;
+    },
+    // `secret` is the literal false here (the contract refuses anything else); it is passed on explicitly anyway.
+    'keys.export': (p) => services.keyring.call('keys.export', { query: p.query, secret: false, minimal: p.minimal }),
+    'keys.trust': async (p) => {
+      const key = await services.keyring.call('keys.trust', { fingerprint: p.fingerprint, trust: p.trust });
+      changed([key.fingerprint]);
+      return key;
+    },
+    'session.lock': async (p) => {
+      await services.keyring.call('session.lock', p.fingerprint ? { fingerprint: p.fingerprint } : {});
+      services.emit?.('session.locked', {});
+      return {};
+    },
+  };
+}
