@@ -32,6 +32,11 @@ export const unaryMethods = {
     params: z.strictObject({ data: Bytes, source: KeySource }),
     result: z.object({ changed: z.array(KeySummary), problems: z.array(z.object({ code: z.string(), message: z.string() })) }),
   },
+  /** What key material holds, without storing anything (keys found by discovery, attached keys). */
+  'keys.inspect': {
+    params: z.strictObject({ data: Bytes, source: KeySource }),
+    result: z.object({ keys: z.array(KeySummary), problems: z.array(z.object({ code: z.string(), message: z.string() })) }),
+  },
   'keys.export': {
     params: z.strictObject({ query: Query, secret: z.boolean().default(false), minimal: z.boolean().default(false) }),
     result: z.object({ armored: z.string() }),
@@ -92,6 +97,8 @@ export const streamMethods = {
       passwords: z.array(Passphrase).max(100).default([]),
       armor: z.boolean().default(true),
       literal: z.enum(['binary', 'text']).default('binary'),
+      /** Also encrypt to each signer's own certificate, so that the sender can read the Sent and Drafts copies. */
+      encryptToSigners: z.boolean().default(false),
     }),
     result: z.object({ recipients: z.array(z.string()) }),
   },

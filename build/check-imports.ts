@@ -22,7 +22,8 @@ function walk(dir: string, out: string[] = []): string[] {
     if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path, out);
-    else if (SOURCE.test(name)) out.push(path);
+    // Build tool configuration (vite.config.ts) runs in Node at build time, not in the layer it configures.
+    else if (SOURCE.test(name) && !/^(vite|svelte)\.config\./.test(name)) out.push(path);
   }
   return out;
 }

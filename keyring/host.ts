@@ -30,6 +30,7 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   'keys.list': (ctx, p) => ctx.keyring.list(p.secret),
   'keys.show': (ctx, p) => ctx.keyring.show(p.query),
   'keys.import': (ctx, p) => ctx.keyring.import(p.data, p.source),
+  'keys.inspect': (ctx, p) => ctx.keyring.inspect(p.data, p.source),
   'keys.export': async (ctx, p) => ({ armored: await ctx.keyring.export(p.query, p) }),
   'keys.delete': async (ctx, p) => {
     await ctx.keyring.delete(p.fingerprint, p.secret);

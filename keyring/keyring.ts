@@ -167,6 +167,17 @@ export class Keyring {
     return [...(await this.load()).values()].flatMap((e) => (e.secret ? [e.secret] : []));
   }
 
+  /** Summaries of the keys in some key material; nothing is stored. */
+  async inspect(bytes: Uint8Array, source: KeySource): Promise<{ keys: KeySummary[]; problems: ImportOutcome['problems'] }> {
+    const parsed = await parseKeyMaterial(bytes);
+    const known = await this.load();
+    const keys = await Promise.all(
+      parsed.keys.map((key) => summarize(key, known.get(upperFingerprint(key))?.meta ?? { trust: 'unverified', sources: [source] })),
+    );
+    if (keys.length === 0 && parsed.problems.length > 0) throw parsed.problems[0]!;
+    return { keys, problems: parsed.problems.map((p) => ({ code: p.code, message: p.message })) };
+  }
+
   async import(bytes: Uint8Array, source: KeySource): Promise<ImportOutcome> {
     const parsed = await parseKeyMaterial(bytes);
     const problems = parsed.problems.map((p) => ({ code: p.code, message: p.message }));
@@ -322,6 +333,7 @@ export class Keyring {
     if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
     const unlocked = await Keyring.unlock(entry.secret, passphrase);
     const parsed = userIds.map(parseUserId);
+    await afterNewestSelfSignature(entry.key);
     const { publicKey } = await openpgp.reformatKey({
       privateKey: unlocked,
       userIDs: parsed,
@@ -381,6 +393,20 @@ async function secretOnly(key: PrivateKey): Promise<PrivateKey> {
     if (!skipping) kept.push(packet);
   }
   return openpgp.readPrivateKey({ binaryKey: kept.write() });
+}
+
+/**
+ * Signature times have one-second resolution; the newest self-signature
+ * wins (RFC 9580, section 5.2.3.3). A second change within the same second
+ * would tie with the first, so wait for the next second.
+ */
+async function afterNewestSelfSignature(key: PublicKey): Promise<void> {
+  const created = [
+    ...key.users.flatMap((u) => u.selfCertifications),
+    ...key.subkeys.flatMap((s) => s.bindingSignatures),
+  ].map((sig) => sig.created?.getTime() ?? 0);
+  const newestSecond = Math.floor(Math.max(0, ...created) / 1000);
+  while (Math.floor(Date.now() / 1000) <= newestSecond) await new Promise((r) => setTimeout(r, 50));
 }
 
 export function parseUserId(userId: string): openpgp.UserID {

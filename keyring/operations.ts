@@ -32,6 +32,7 @@ export interface EncryptParams {
   passwords: string[];
   armor: boolean;
   literal: 'binary' | 'text';
+  encryptToSigners: boolean;
 }
 
 export interface SignParams {
@@ -174,6 +175,11 @@ export async function encrypt(ctx: OpContext, p: EncryptParams, input: ReadableS
   for (const key of recipients) await checkRecipient(key);
   const signers = await unlockAll(ctx, await secretKeys(ctx, p.signers), p.keyPasswords);
   for (const key of signers) await checkSigner(key);
+  if (p.encryptToSigners) {
+    for (const signer of signers) {
+      if (!recipients.some((r) => r.getFingerprint() === signer.getFingerprint())) recipients.push(signer.toPublic());
+    }
+  }
   try {
     const message = await literalMessage(input, p.literal);
     const out = await openpgp.encrypt({

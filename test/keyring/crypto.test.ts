@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { SealpostError } from '../../app/errors.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
-import { tempHome, bytes, collectStream } from '../helpers/keyring.ts';
+import { tempHome, bytes, collectStream, streamOf } from '../helpers/keyring.ts';
 import { ALICE_SECRET, ALICE_FPR, ALICE_PASSPHRASE, BOB_PUBLIC, BOB_SECRET, BOB_FPR, tbKey, armoredMessageIn } from '../helpers/fixtures.ts';
 
 let kr: RunningKeyring;
@@ -104,11 +104,11 @@ describe('encrypt and decrypt through the keyring worker', () => {
   test('a 20 MB stream goes through the port in chunks and comes back intact', { timeout: 120_000 }, async () => {
     const data = randomBytes(20 * 1024 * 1024);
     const digest = createHash('sha256').update(data).digest('hex');
-    const enc = kr.client.stream('crypto.encrypt', { recipients: { refs: [own] }, armor: false }, new Blob([data]).stream());
+    const enc = kr.client.stream('crypto.encrypt', { recipients: { refs: [own] }, armor: false }, streamOf(data));
     const ciphertext = await collectStream(enc.output);
     await enc.result;
     await kr.client.call('session.unlock', { fingerprint: own, passphrase: 'own-pass' });
-    const dec = kr.client.stream('crypto.decrypt', { useStoredKeys: true }, new Blob([ciphertext]).stream());
+    const dec = kr.client.stream('crypto.decrypt', { useStoredKeys: true }, streamOf(ciphertext));
     const plain = await collectStream(dec.output);
     assert.equal((await dec.result).status, 'decrypted');
     assert.equal(createHash('sha256').update(plain).digest('hex'), digest);
@@ -152,7 +152,7 @@ describe('integrity: no plaintext from data that lacks or fails integrity protec
     const data = randomBytes(12 * 1024 * 1024);
     const enc = await kr.client.collect('crypto.encrypt', { recipients: { refs: [ALICE_FPR] }, armor: false }, data);
     const tampered = Buffer.from(enc.output);
-    tampered[tampered.length - 4096] ^= 0x01;
+    tampered[tampered.length - 4096]! ^= 0x01;
     const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true, keyPasswords: [ALICE_PASSPHRASE] }, tampered);
     assert.equal(dec.result.status, 'failed-integrity');
     assert.equal(dec.output.length, 0);
@@ -219,5 +219,26 @@ describe('the port protocol', () => {
     await assert.rejects(kr.client.call('keys.show', { query: BOB_FPR, extra: 1 } as never), isCode('protocol-invalid'));
     await assert.rejects(kr.client.call('nope.method' as never, {} as never), isCode('protocol-invalid'));
     assert.equal((await kr.client.call('keys.show', { query: BOB_FPR })).fingerprint, BOB_FPR, 'and the keyring still answers');
+  });
+});
+
+describe('sender copies', () => {
+  test('encryptToSigners adds the signer as a recipient, once', async () => {
+    await kr.client.call('session.unlock', { fingerprint: own, passphrase: 'own-pass' });
+    const enc = await kr.client.collect('crypto.encrypt', { recipients: { refs: [BOB_FPR, own] }, signers: { refs: [own] }, encryptToSigners: true }, bytes('x'));
+    assert.deepEqual(enc.result.recipients.sort(), [BOB_FPR, own].sort());
+    const enc2 = await kr.client.collect('crypto.encrypt', { recipients: { refs: [BOB_FPR] }, signers: { refs: [own] }, encryptToSigners: true }, bytes('x'));
+    assert.deepEqual(enc2.result.recipients.sort(), [BOB_FPR, own].sort());
+    const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc2.output);
+    assert.equal(dec.result.status, 'decrypted', 'the sender reads its own copy');
+    await kr.client.call('session.lock', {});
+  });
+
+  test('keys.inspect summarizes key material without storing it', async () => {
+    const before = (await kr.client.call('keys.list', {})).length;
+    const { keys } = await kr.client.call('keys.inspect', { data: readFileSync(tbKey('carol@example.com-0x3099ff1238852b9f-pub.asc')), source: 'wkd' });
+    assert.equal(keys[0]?.fingerprint, 'B8F2F6F4BD3AD3F82DC446833099FF1238852B9F');
+    assert.deepEqual(keys[0]?.sources, ['wkd']);
+    assert.equal((await kr.client.call('keys.list', {})).length, before);
   });
 });
