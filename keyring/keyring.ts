@@ -81,7 +81,7 @@ export class Keyring {
     return model;
   }
 
-  private encode(model: Model): KeyringFiles {
+  private encode(model: Model): Omit<KeyringFiles, 'generation'> {
     const pub: string[] = [];
     const sec: string[] = [];
     const meta: Record<string, EntryMeta> = {};
@@ -93,10 +93,21 @@ export class Keyring {
     return { pubring: pub.join(''), secring: sec.join(''), meta };
   }
 
-  /** The current keys (a fresh read: another process may have changed them). */
+  private cache: { generation: string; model: Model } | null = null;
+
+  /**
+   * The current keys. Another process may have changed them: the live
+   * generation's name is read every time, and the parsed keys are reused
+   * only while it is the same. Callers must not change what they get.
+   */
   private async load(): Promise<Model> {
     if (!this.store) return new Map();
-    return this.decode(await this.store.read());
+    const generation = await this.store.currentGeneration();
+    if (this.cache && generation !== '' && this.cache.generation === generation) return this.cache.model;
+    const files = await this.store.read();
+    const model = await this.decode(files);
+    this.cache = { generation: files.generation, model };
+    return model;
   }
 
   private async change<T>(fn: (model: Model) => Promise<{ changed: boolean; value: T }>): Promise<T> {

@@ -23,12 +23,14 @@ import { withFileLock } from './lock.ts';
  */
 
 export interface KeyringFiles {
+  /** The generation these files were read from ('' for an empty keyring). */
+  generation: string;
   pubring: string;
   secring: string;
   meta: Record<string, EntryMeta>;
 }
 
-const EMPTY: KeyringFiles = { pubring: '', secring: '', meta: {} };
+const EMPTY: KeyringFiles = { generation: '', pubring: '', secring: '', meta: {} };
 
 export class KeyStore {
   readonly dir: string;
@@ -38,6 +40,11 @@ export class KeyStore {
 
   private get currentPath(): string {
     return join(this.dir, 'CURRENT');
+  }
+
+  /** The name of the live generation ('' when there is none): cheap, for caches. */
+  async currentGeneration(): Promise<string> {
+    return (await readFileIfExists(this.currentPath))?.toString('utf8').trim() ?? '';
   }
 
   /** The live generation; readers take no lock (a writer never changes a generation in place). */
@@ -71,11 +78,11 @@ export class KeyStore {
     } catch {
       throw new SealpostError('keyring-corrupt', `${join(base, 'meta.json')} is not valid`);
     }
-    return { pubring, secring, meta: meta.keys };
+    return { generation: gen, pubring, secring, meta: meta.keys };
   }
 
   /** Read, change, write, under the writers' lock. `change` returns null to write nothing. */
-  async update<T>(change: (files: KeyringFiles) => Promise<{ files: KeyringFiles | null; value: T }>): Promise<T> {
+  async update<T>(change: (files: KeyringFiles) => Promise<{ files: Omit<KeyringFiles, 'generation'> | null; value: T }>): Promise<T> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     return withFileLock(join(this.dir, 'lock'), async () => {
       const { files, value } = await change(await this.read());
@@ -84,7 +91,7 @@ export class KeyStore {
     });
   }
 
-  private async writeGeneration(files: KeyringFiles): Promise<void> {
+  private async writeGeneration(files: Omit<KeyringFiles, 'generation'>): Promise<void> {
     const gen = `gen-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const base = join(this.dir, gen);
     await mkdir(base, { mode: 0o700 });
@@ -100,7 +107,8 @@ export class KeyStore {
     }
     // Old generations are garbage now; a reader still on one retries on ENOENT.
     for (const name of await readdir(this.dir)) {
-      if (name.startsWith('gen-') && name !== gen) await rm(join(this.dir, name), { recursive: true, force: true });
+      const stale = (name.startsWith('gen-') && name !== gen) || (name.startsWith('.CURRENT.') && name.endsWith('.tmp'));
+      if (stale) await rm(join(this.dir, name), { recursive: true, force: true });
     }
   }
 }
