@@ -53,6 +53,11 @@ export const ERRORS = {
   'crypto-too-large': { text: 'The decompressed data exceeds the size limit', retryable: false, exit: EXIT.badInput },
   'crypto-bad-signature': { text: 'No valid signature', retryable: false, exit: EXIT.badInput },
   'crypto-wrong-password': { text: 'Wrong password for the encrypted data', retryable: false, exit: EXIT.badInput },
+
+  'network-unavailable': { text: 'The server could not be reached', retryable: true, exit: EXIT.unavailable },
+  'network-timeout': { text: 'The server did not answer in time', retryable: true, exit: EXIT.unavailable },
+  'network-tls': { text: "The server's TLS certificate was refused", retryable: false, exit: EXIT.unavailable },
+  'network-bad-response': { text: "The server's answer cannot be used", retryable: false, exit: EXIT.unavailable },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

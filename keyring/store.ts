@@ -56,6 +56,7 @@ export class KeyStore {
         // A writer removed the generation we were reading: read the new one.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
         if (e instanceof SealpostError) throw e;
+        if ((e as NodeJS.ErrnoException).code) throw asStorageError(e, this.dir);
         throw new SealpostError('keyring-corrupt', `${this.dir}: ${(e as Error).message}`);
       }
     }
@@ -83,12 +84,16 @@ export class KeyStore {
 
   /** Read, change, write, under the writers' lock. `change` returns null to write nothing. */
   async update<T>(change: (files: KeyringFiles) => Promise<{ files: Omit<KeyringFiles, 'generation'> | null; value: T }>): Promise<T> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    return withFileLock(join(this.dir, 'lock'), async () => {
-      const { files, value } = await change(await this.read());
-      if (files) await this.writeGeneration(files);
-      return value;
-    });
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      return await withFileLock(join(this.dir, 'lock'), async () => {
+        const { files, value } = await change(await this.read());
+        if (files) await this.writeGeneration(files);
+        return value;
+      });
+    } catch (e) {
+      throw asStorageError(e, this.dir);
+    }
   }
 
   private async writeGeneration(files: Omit<KeyringFiles, 'generation'>): Promise<void> {
@@ -111,4 +116,12 @@ export class KeyStore {
       if (stale) await rm(join(this.dir, name), { recursive: true, force: true });
     }
   }
+}
+
+/** File-system failures (no permission, disk full, read-only) named with their folder; other errors pass through. */
+function asStorageError(e: unknown, dir: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (e instanceof SealpostError || !code) return e;
+  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'the disk is full', EROFS: 'read-only file system', ENOTDIR: 'not a folder' };
+  return new SealpostError('io', `${dir}: ${why[code] ?? code}`);
 }

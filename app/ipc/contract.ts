@@ -45,7 +45,7 @@ const Email = z
 const Passphrase = z.string().min(1).max(4096);
 
 const KeyBytes = z
-  .instanceof(Uint8Array, { message: 'expected bytes' })
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
   .refine((b) => b.byteLength > 0, 'the file is empty')
   .refine((b) => b.byteLength <= MAX_IMPORT_BYTES, `at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB`);
 

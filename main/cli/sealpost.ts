@@ -10,7 +10,7 @@ const HELP = `sealpost: OpenPGP mail from the command line
 
   sealpost [--home DIR] [--json] [--passphrase-file FILE] COMMAND ...
 
-  keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid
+  keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid|lookup
   sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
       inline-sign|inline-verify|inline-detach|armor|dearmor
 

@@ -208,7 +208,8 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       if (values['signing-only']) throw new SopError(SOP_EXIT.UNSUPPORTED_OPTION, '--signing-only is not supported');
       const profile = values.profile ?? 'default';
       if (profile !== 'default' && profile !== 'rfc4880') throw new SopError(SOP_EXIT.UNSUPPORTED_PROFILE, `unknown profile ${profile}`);
-      const passphrase = values['with-key-password'] ? await readPassword(values['with-key-password']) : null;
+      // Trailing whitespace (a file's newline) is not part of a new password (draft, "Human-Readable Password").
+      const passphrase = values['with-key-password'] ? (await readPassword(values['with-key-password'])).trimEnd() : null;
       const { key } = await keyring.call('sop.generateKey', {
         userIds: positionals,
         algo: profile === 'rfc4880' ? 'rsa4096' : 'curve25519',

@@ -13,9 +13,11 @@ export const APP_SCHEME_PRIVILEGES = {
   privileges: {
     standard: true,
     secure: true,
-    supportFetchAPI: true,
-    // Vite emits <script type="module" crossorigin>: a CORS-mode fetch, which a custom scheme must allow.
-    corsEnabled: true,
+    // Left off on purpose: corsEnabled would let any other origin (a mail-content frame, a page that
+    // got in) read app:// responses cross-origin. The renderer's own module scripts and stylesheet
+    // are same-origin CORS requests, which a standard scheme serves without it.
+    corsEnabled: false,
+    supportFetchAPI: false, // the renderer does not fetch (connect-src 'none'); it calls the contract
     bypassCSP: false,
     allowServiceWorkers: false,
     stream: false,
@@ -71,7 +73,7 @@ export function resolveAppPath(root: string, url: string): string | null {
     if (p.includes('\0') || p.includes('\\') || /[\t\r\n]/.test(p)) return null;
     if (p.split('/').some((s) => s === '..' || s === '.')) return null;
   }
-  const decoded = paths[0]!;
+  const decoded = paths[0] || '/'; // "app://sealpost" has an empty path
   if (!decoded.startsWith('/')) return null;
   const relativePath = decoded === '/' ? 'index.html' : decoded.slice(1);
   const segments = relativePath.split('/');

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_BOUNDS, MIN_HEIGHT, MIN_WIDTH, type Bounds } from './window-options.ts';
@@ -49,10 +50,14 @@ export async function loadWindowState(file: string, workAreas: readonly Rect[]):
   }
 }
 
-/** Written atomically (temporary file, then rename): a crash leaves the old file or the new one. */
-export async function saveWindowState(file: string, state: { bounds: Rect; maximized: boolean }): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+/**
+ * Written atomically (temporary file, then rename): a crash leaves the old
+ * file or the new one. Synchronous, because it runs as the window closes and
+ * the app may quit right after.
+ */
+export function saveWindowState(file: string, state: { bounds: Rect; maximized: boolean }): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ bounds: state.bounds, maximized: state.maximized })}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  writeFileSync(tmp, `${JSON.stringify({ bounds: state.bounds, maximized: state.maximized })}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }

@@ -5,7 +5,7 @@ import type { EventName, EventPayload, ProcedureName, ProcedureOutput, Procedure
 export interface Services {
   /** The keyring, through its client only. Read on every call, so a supervisor may replace it. */
   readonly keyring: Pick<KeyringClient, 'call'>;
-  /** Tell every window (or bridge) that something changed; optional for the command line. */
+  /** Tell every window (or bridge) that something changed; optional for the command line. A failure here never fails the call. */
   emit?<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
@@ -18,7 +18,15 @@ export type Handlers = { [P in ProcedureName]: Handler<P> };
  * to the keyring protocol and announce changes.
  */
 export function createHandlers(services: Services): Handlers {
-  const changed = (fingerprints: string[]) => services.emit?.('keyring.changed', { fingerprints });
+  // The operation has happened by the time an event is sent: a window that cannot be told must not turn it into a failure.
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => {
+    try {
+      services.emit?.(event, payload);
+    } catch {
+      // the renderer reloads on its next action anyway
+    }
+  };
+  const changed = (fingerprints: string[]) => emit('keyring.changed', { fingerprints });
   return {
     'keys.list': (p) => services.keyring.call('keys.list', { secret: p.secret ?? false }),
     'keys.show': (p) => services.keyring.call('keys.show', { query: p.query }),
@@ -47,7 +55,7 @@ export function createHandlers(services: Services): Handlers {
     },
     'session.lock': async (p) => {
       await services.keyring.call('session.lock', p.fingerprint ? { fingerprint: p.fingerprint } : {});
-      services.emit?.('session.locked', {});
+      emit('session.locked', {});
       return {};
     },
   };

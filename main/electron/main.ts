@@ -1,0 +1,27 @@
+import * as electron from 'electron';
+import { fileURLToPath } from 'node:url';
+import { prepareShell, startShell } from './shell.ts';
+
+/**
+ * The Electron main process entry (bundled to dist/main/electron.mjs). All
+ * the wiring is in shell.ts, which takes the electron API as a parameter so
+ * that it can be tested without Electron; this file only connects the two.
+ */
+const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+if (prepareShell(electron)) {
+  electron.app
+    .whenReady()
+    .then(() =>
+      startShell(electron, {
+        renderer: here('../renderer/'),
+        preload: here('../preload/preload.cjs'),
+        keyringEntry: here('../keyring/utility.mjs'),
+      }),
+    )
+    .catch((error: unknown) => {
+      // Without a window or a keyring there is no app: say so, and quit.
+      electron.dialog.showErrorBox('Sealpost could not start', error instanceof Error ? error.message : String(error));
+      electron.app.exit(1);
+    });
+}
