@@ -452,11 +452,18 @@ export async function inlineDetach(input: ReadableStream<Uint8Array>, armor: boo
     signature = cleartextSignature(message);
   } else {
     const message = await readMessageAuto(streamOf(bytes));
-    const literal = message.getLiteralData();
-    if (!literal) throw new SealpostError('bad-input', 'not a signed OpenPGP message');
-    const data = literal instanceof Uint8Array ? literal : await readAllBytes(literal as ReadableStream<Uint8Array>);
+    // openpgp.js hands the signatures of a one-pass signed message over
+    // only through verification (they follow the data): verify against no
+    // key, read the data, then collect the signature packets.
+    let result;
+    try {
+      result = await openpgp.verify({ message, verificationKeys: [], format: 'binary', config: CONFIG });
+    } catch (e) {
+      throw new SealpostError('bad-input', `not a signed OpenPGP message: ${translateOpenpgpError(e).detail}`);
+    }
+    const data = await readAllBytes(result.data as ReadableStream<Uint8Array>);
     const list = new openpgp.PacketList<openpgp.SignaturePacket>();
-    list.push(...(message.unwrapCompressed().packets.filterByTag(openpgp.enums.packet.signature) as unknown as openpgp.SignaturePacket[]));
+    for (const sig of result.signatures) list.push(...(await sig.signature).packets);
     if (list.length === 0) throw new SealpostError('bad-input', 'the message carries no signature');
     await sink(data);
     signature = new openpgp.Signature(list);
