@@ -174,11 +174,15 @@ export type HostMessage = z.infer<typeof HostMessage>;
 
 /** The one shape every port has here: worker_threads, Electron's utilityProcess, the web's MessagePort are adapted to it. */
 /**
- * A chunk as it goes over a port: its own copy, transferred. (Structured
- * clone of a view copies the whole underlying buffer, which for a Node
- * Buffer slice can be far larger than the chunk.)
+ * A chunk as it goes over a port. Structured clone of a view copies the
+ * whole underlying buffer, which for a Node Buffer slice can be far larger
+ * than the chunk: a view is copied into a buffer of its own and that is
+ * transferred. A chunk that already is a whole buffer of the sender's own
+ * (`owned`) is transferred as it is; the sender must not touch it again.
  */
-export function ownedChunk(chunk: Uint8Array): { chunk: Uint8Array; transfer: ArrayBuffer[] } {
+export function ownedChunk(chunk: Uint8Array, owned = false): { chunk: Uint8Array; transfer: ArrayBuffer[] } {
+  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+  if (owned && whole) return { chunk, transfer: [chunk.buffer as ArrayBuffer] };
   const copy = new Uint8Array(chunk.length);
   copy.set(chunk);
   return { chunk: copy, transfer: [copy.buffer] };
@@ -195,4 +199,27 @@ export function validationMessage(error: unknown): string | null {
   if (!(error instanceof z.ZodError)) return null;
   const first = error.issues[0];
   return first ? `${first.path.join('.') || 'input'}: ${first.message}` : 'invalid input';
+}
+
+/** Electron's MessagePortMain, as far as the keyring protocol uses it (both ends: main and the utility process). */
+export interface MessagePortMainLike {
+  on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
+  postMessage(message: unknown): void;
+  start(): void;
+  close(): void;
+}
+
+/**
+ * A MessagePortMain as a PortLike. MessagePortMain transfers ports only:
+ * buffers are copied (structured clone), which is correct, only slower.
+ */
+export function portFromMessagePortMain(port: MessagePortMainLike): PortLike {
+  return {
+    postMessage: (message) => port.postMessage(message),
+    onMessage: (handler) => {
+      port.on('message', (event) => handler(event.data));
+      port.start();
+    },
+    close: () => port.close(),
+  };
 }

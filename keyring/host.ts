@@ -7,6 +7,7 @@ import {
   unaryMethods,
   streamMethods,
   ownedChunk,
+  MAX_CHUNK,
   validationMessage,
   type PortLike,
   type HostMessage,
@@ -82,6 +83,9 @@ function toAppError(e: unknown) {
   return new SealpostError('internal', e instanceof Error ? e.name : 'unknown').toAppError();
 }
 
+const INPUT_COALESCE = 1 << 20;
+const OUTPUT_COALESCE = 256 * 1024;
+
 /** An incoming stream fed by 'data' messages; each chunk read is acknowledged, which lets the client send the next. */
 class InputStream {
   private queue: Uint8Array[] = [];
@@ -97,11 +101,18 @@ class InputStream {
             await new Promise<void>((resolve) => (this.wake = resolve));
           }
           if (this.aborted) return controller.error(new SealpostError('internal', 'aborted'));
-          const chunk = this.queue.shift();
-          if (chunk) {
-            controller.enqueue(chunk);
-            ack();
-          } else controller.close();
+          if (this.queue.length === 0) return controller.close();
+          // Hand over what has arrived as one chunk (up to 1 MiB): openpgp.js
+          // spends time per chunk, and clients send what their source gives (64 KiB from a file).
+          const taken: Uint8Array[] = [];
+          let size = 0;
+          while (this.queue.length > 0 && (taken.length === 0 || size + this.queue[0]!.length <= INPUT_COALESCE)) {
+            const chunk = this.queue.shift()!;
+            taken.push(chunk);
+            size += chunk.length;
+          }
+          controller.enqueue(taken.length === 1 ? taken[0]! : Buffer.concat(taken, size));
+          for (let i = 0; i < taken.length; i++) ack();
         },
       },
       { highWaterMark: 0 },
@@ -155,18 +166,33 @@ export function serve(port: PortLike, options: ServeOptions): { close(): void } 
     inputs.set(id, input);
     const credit = { outstanding: 0, wake: null as (() => void) | null };
     credits.set(id, credit);
+    const post = async (chunk: Uint8Array) => {
+      while (credit.outstanding >= STREAM_WINDOW) await new Promise<void>((resolve) => (credit.wake = resolve));
+      credit.outstanding += 1;
+      // Coalesced chunks are this side's own fresh buffers: transferred, not copied.
+      const owned = ownedChunk(chunk, true);
+      port.postMessage({ t: 'data', id, chunk: owned.chunk } satisfies HostMessage, owned.transfer);
+    };
+    // Output is gathered into chunks of 256 KiB: openpgp.js emits many tiny ones, each of which would be a message.
+    let pending: Uint8Array[] = [];
+    let pendingSize = 0;
+    const flush = async () => {
+      if (pendingSize === 0) return;
+      const chunk = Buffer.concat(pending, pendingSize);
+      pending = [];
+      pendingSize = 0;
+      for (let offset = 0; offset < chunk.length; offset += MAX_CHUNK) await post(chunk.subarray(offset, offset + MAX_CHUNK));
+    };
     const sink: Sink = async (chunk) => {
-      for (let offset = 0; offset < chunk.length; offset += 1 << 20) {
-        while (credit.outstanding >= STREAM_WINDOW) await new Promise<void>((resolve) => (credit.wake = resolve));
-        credit.outstanding += 1;
-        const owned = ownedChunk(chunk.subarray(offset, offset + (1 << 20)));
-        port.postMessage({ t: 'data', id, chunk: owned.chunk } satisfies HostMessage, owned.transfer);
-      }
+      pending.push(chunk);
+      pendingSize += chunk.length;
+      if (pendingSize >= OUTPUT_COALESCE) await flush();
     };
     try {
       const params = streamMethods[method].params.parse(raw);
       const handler = streamHandlers[method] as (c: Ctx, p: unknown, i: ReadableStream<Uint8Array>, s: Sink) => Promise<unknown>;
       const value = await handler(ctx, params, input.stream, sink);
+      await flush();
       finish(id, { ok: true, value });
     } catch (e) {
       finish(id, { ok: false, error: toAppError(e) });

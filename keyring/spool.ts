@@ -4,76 +4,99 @@ import { join } from 'node:path';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const MEMORY_LIMIT = 8 * 1024 * 1024;
+const RECORD_SIZE = 1024 * 1024;
+const TAG_LENGTH = 16;
 
 /**
  * Holds released-later data, such as plaintext that must not reach anyone
  * before its integrity check has passed. Small data stays in memory; past
  * 8 MiB it goes to a temporary file encrypted with AES-256-GCM under a key
  * that exists only in this process's memory, so no plaintext reaches the
- * disk and a 100 MB message needs no 100 MB of memory. The file is removed
- * by `dispose()` (always called in a `finally`).
+ * disk and a 100 MB message needs no 100 MB of memory. Data is gathered into
+ * 1 MiB records (openpgp.js emits many small chunks). The file is removed by
+ * `dispose()`, which callers run in a `finally`.
  */
 export class Spool {
-  private chunks: Uint8Array[] = [];
-  private memoryBytes = 0;
-  private file: { dir: string; handle: FileHandle; key: Buffer; counter: number; position: number; records: number[] } | null = null;
+  private pending: Uint8Array[] = [];
+  private pendingSize = 0;
+  private memory: Uint8Array[] = [];
+  private memorySize = 0;
+  private file: { dir: string; handle: FileHandle; key: Buffer; position: number; records: number[] } | null = null;
   size = 0;
 
   async write(chunk: Uint8Array): Promise<void> {
     this.size += chunk.length;
-    if (!this.file && this.memoryBytes + chunk.length <= MEMORY_LIMIT) {
-      this.chunks.push(chunk);
-      this.memoryBytes += chunk.length;
+    this.pending.push(chunk);
+    this.pendingSize += chunk.length;
+    if (this.pendingSize >= RECORD_SIZE) await this.seal();
+  }
+
+  /** Move the gathered chunks into one record: in memory while small, else into the encrypted file. */
+  private async seal(): Promise<void> {
+    if (this.pendingSize === 0) return;
+    const record = Buffer.concat(this.pending, this.pendingSize);
+    this.pending = [];
+    this.pendingSize = 0;
+    if (!this.file && this.memorySize + record.length <= MEMORY_LIMIT) {
+      this.memory.push(record);
+      this.memorySize += record.length;
       return;
     }
     if (!this.file) {
       const dir = await mkdtemp(join(tmpdir(), 'sealpost-spool-'));
       const handle = await open(join(dir, 'spool'), 'w+', 0o600);
-      this.file = { dir, handle, key: randomBytes(32), counter: 0, position: 0, records: [] };
-      const pending = this.chunks;
-      this.chunks = [];
-      this.memoryBytes = 0;
-      for (const c of pending) await this.writeRecord(c);
+      this.file = { dir, handle, key: randomBytes(32), position: 0, records: [] };
+      const earlier = this.memory;
+      this.memory = [];
+      this.memorySize = 0;
+      for (const r of earlier) await this.writeRecord(r);
     }
-    await this.writeRecord(chunk);
+    await this.writeRecord(record);
   }
 
-  private nonce(counter: number): Buffer {
+  /** GCM nonces are the record numbers: unique under a key used for this one file. */
+  private static nonce(counter: number): Buffer {
     const iv = Buffer.alloc(12);
     iv.writeUInt32BE(counter, 8);
     return iv;
   }
 
-  private async writeRecord(chunk: Uint8Array): Promise<void> {
+  private async writeRecord(record: Uint8Array): Promise<void> {
     const f = this.file!;
-    const cipher = createCipheriv('aes-256-gcm', f.key, this.nonce(f.counter++));
-    const body = Buffer.concat([cipher.update(chunk), cipher.final(), cipher.getAuthTag()]);
-    await f.handle.write(body, 0, body.length, f.position);
-    f.position += body.length;
-    f.records.push(body.length);
+    const cipher = createCipheriv('aes-256-gcm', f.key, Spool.nonce(f.records.length));
+    const body = cipher.update(record);
+    cipher.final();
+    const tag = cipher.getAuthTag();
+    await f.handle.writev([body, tag], f.position);
+    f.position += body.length + TAG_LENGTH;
+    f.records.push(body.length + TAG_LENGTH);
   }
 
-  /** The data, in order, chunk by chunk. */
+  /** The data, in order, record by record. */
   async *read(): AsyncGenerator<Uint8Array> {
+    await this.seal();
     if (!this.file) {
-      yield* this.chunks;
+      yield* this.memory;
       return;
     }
     const f = this.file;
     let position = 0;
-    let counter = 0;
-    for (const length of f.records) {
-      const body = Buffer.alloc(length);
+    for (let i = 0; i < f.records.length; i++) {
+      const length = f.records[i]!;
+      const body = Buffer.allocUnsafe(length);
       await f.handle.read(body, 0, length, position);
       position += length;
-      const decipher = createDecipheriv('aes-256-gcm', f.key, this.nonce(counter++));
-      decipher.setAuthTag(body.subarray(length - 16));
-      yield Buffer.concat([decipher.update(body.subarray(0, length - 16)), decipher.final()]);
+      const decipher = createDecipheriv('aes-256-gcm', f.key, Spool.nonce(i));
+      decipher.setAuthTag(body.subarray(length - TAG_LENGTH));
+      const plain = decipher.update(body.subarray(0, length - TAG_LENGTH));
+      decipher.final();
+      yield plain;
     }
   }
 
   async dispose(): Promise<void> {
-    this.chunks = [];
+    this.pending = [];
+    this.memory = [];
     if (this.file) {
       const f = this.file;
       this.file = null;

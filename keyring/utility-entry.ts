@@ -1,5 +1,5 @@
 import { serve, type ServeOptions } from './host.ts';
-import type { PortLike } from '../app/keyring-protocol.ts';
+import { portFromMessagePortMain } from '../app/keyring-protocol.ts';
 
 /**
  * The keyring as an Electron utilityProcess (the app; the command line and
@@ -26,19 +26,6 @@ export interface ParentPortLike {
   off(event: 'message', listener: (event: { data: unknown; ports?: readonly MessagePortMainLike[] }) => void): unknown;
 }
 
-/** MessagePortMain to the PortLike that serve() takes. */
-export function adaptPort(port: MessagePortMainLike): PortLike {
-  return {
-    // MessagePortMain transfers ports only; ArrayBuffers are copied (structured clone), which is correct, only slower.
-    postMessage: (message) => port.postMessage(message),
-    onMessage: (handler) => {
-      port.on('message', (event) => handler(event.data));
-      port.start();
-    },
-    close: () => port.close(),
-  };
-}
-
 function parseInit(data: unknown): ServeOptions | null {
   if (typeof data !== 'object' || data === null) return null;
   const { t, home } = data as { t?: unknown; home?: unknown };
@@ -58,7 +45,7 @@ export function attachToParent(parent: ParentPortLike, serveFn: typeof serve = s
     const port = event.ports?.[0];
     if (!options || !port) return;
     parent.off('message', listener);
-    const service = serveFn(adaptPort(port), options);
+    const service = serveFn(portFromMessagePortMain(port), options);
     // The main process went away or closed the channel: lock, and end.
     port.on('close', () => {
       service.close();

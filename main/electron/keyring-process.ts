@@ -1,24 +1,12 @@
 import type { MessageChannelMain as MessageChannelMainType, MessagePortMain, UtilityProcess } from 'electron';
 import { SealpostError } from '../../app/errors.ts';
-import type { PortLike } from '../../app/keyring-protocol.ts';
+import { portFromMessagePortMain } from '../../app/keyring-protocol.ts';
 import { KeyringClient } from '../../keyring/client.ts';
 
 /** The parts of Electron's API this module uses (a test passes fakes). */
 export interface KeyringProcessApi {
   utilityProcess: { fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcess };
   MessageChannelMain: new () => MessageChannelMainType;
-}
-
-/** KeyringClient's PortLike over a MessagePortMain (which transfers ports only: buffers are copied). */
-export function portFromMain(port: Pick<MessagePortMain, 'postMessage' | 'on' | 'start' | 'close'>): PortLike {
-  return {
-    postMessage: (message) => port.postMessage(message),
-    onMessage: (handler) => {
-      port.on('message', (event) => handler(event.data));
-      port.start();
-    },
-    close: () => port.close(),
-  };
 }
 
 export interface KeyringProcess {
@@ -39,7 +27,7 @@ export function startKeyringProcess(api: KeyringProcessApi, entry: string, home:
   const start = () => {
     const child = api.utilityProcess.fork(entry, [], { serviceName: 'Sealpost keyring', stdio: 'inherit' });
     const { port1, port2 } = new api.MessageChannelMain();
-    const client = new KeyringClient(portFromMain(port1));
+    const client = new KeyringClient(portFromMessagePortMain(port1));
     child.postMessage({ t: 'init', home }, [port2]);
     const running = { child, client, port: port1 };
     child.once('exit', () => {

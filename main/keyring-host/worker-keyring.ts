@@ -20,7 +20,9 @@ export interface RunningKeyring {
 
 /** Start the keyring in a worker thread (command line and tests; the app uses a utilityProcess). */
 export function startKeyringWorker(home: string | null): RunningKeyring {
-  const worker = new Worker(workerEntry(), { workerData: { home } });
+  // A small young generation: streaming 100 MB allocates chunk after short-lived
+  // chunk, and a large nursery lets the resident size grow with the data.
+  const worker = new Worker(workerEntry(), { workerData: { home }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   const client = new KeyringClient({
     postMessage: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (handler) => worker.on('message', handler),
