@@ -312,3 +312,30 @@ test('keys from the profile with sealpost sop, gpg on the other side', { skip, .
   assert.equal(v.good, true);
   assert.equal(dec.decode(v.text).replace(/\r\n/g, '\n').replace(/\n+$/, ''), dec.decode(MESSAGE).replace(/\n+$/, ''));
 });
+
+test('gpg --export-secret-subkeys (a gnu-dummy primary): imports with its secret subkeys, decrypts, stays a stub', { skip, ...TIMEOUT }, async () => {
+  const g = await gpgHome('subkeys');
+  const subHome = join(tmp.path, `profile-subkeys-${++counter}`);
+  try {
+    await g.ok(['--passphrase-file', pwFile, '--import'], alice.secret);
+    const stub = await g.ok(['--passphrase-file', pwFile, '--armor', '--export-secret-subkeys', alice.fingerprint]);
+    assert.match(await g.ok(['--list-packets'], stub), /gnu-dummy/, 'gpg wrote a stub primary');
+    const r = await runSealpost(['keys', 'import', await file('alice-subkeys.asc', stub), '--json'], { home: subHome });
+    ok(r, 'keys import of a gnu-dummy export');
+    const [summary] = JSON.parse(r.stdout.toString('utf8')) as KeySummary[];
+    assert.equal(summary?.fingerprint, alice.fingerprint);
+    assert.equal(summary?.hasSecret, true);
+    assert.equal(summary?.canEncrypt, true);
+
+    // gpg encrypts to Alice; the subkeys-only secret key from the profile decrypts it.
+    const ciphertext = await g.ok(['--trust-model', 'always', '--armor', '--encrypt', '--recipient', alice.fingerprint], MESSAGE);
+    const exported = await runSealpost(['keys', 'export', alice.fingerprint, '--secret'], { home: subHome });
+    ok(exported, 'keys export --secret');
+    assert.match(await g.ok(['--list-packets'], exported.stdout), /gnu-dummy/, 'the primary stays a stub on export');
+    const decrypted = await runSealpost(['sop', 'decrypt', '--with-key-password', pwFile, await file('alice-stub.asc', exported.stdout)], { input: ciphertext });
+    ok(decrypted, 'sop decrypt with the stub key');
+    assert.deepEqual(new Uint8Array(decrypted.stdout), MESSAGE);
+  } finally {
+    await g.close();
+  }
+});
