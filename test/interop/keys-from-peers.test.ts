@@ -78,10 +78,8 @@ before(async () => {
     const key = await p.generateKey(uid, p.supports.keyPassphrase ? { passphrase: PASSPHRASE } : {});
     const inCert = certUserIds(key.cert);
     assert.equal(inCert.length, 1, `${p.name}: user ids ${JSON.stringify(inCert)}`);
-    // Peer quirk: peers.ts runs gpg with LC_ALL=C, and gpg 2.2 then takes the
-    // command line as Latin-1 and stores the UTF-8 bytes of "Zoë" re-encoded
-    // ("ZoÃ«"). The cert is what we import, so its user id is the expectation.
-    if (p.name !== 'gpg') assert.equal(inCert[0], uid);
+    // Every peer stores the UTF-8 user id as given (gpg runs under a UTF-8 locale).
+    assert.equal(inCert[0], uid);
     made.set(p.name, { key, uid: inCert[0] ?? uid, email });
   }
 }, { timeout: 180_000 });

@@ -365,7 +365,7 @@ function gpgPeer(): Peer {
       await mkdir(home, { mode: 0o700 });
       // A fixed S2K count skips the agent's calibration (seconds per key).
       await writeFile(join(home, 'gpg-agent.conf'), 's2k-count 1048576\n', { mode: 0o600 });
-      const env: NodeJS.ProcessEnv = { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' };
+      const env: NodeJS.ProcessEnv = { ...process.env, GNUPGHOME: home, LC_ALL: 'C.UTF-8', LANGUAGE: 'C' };
       delete env.GPG_AGENT_INFO;
       const ctx: GpgCtx = {
         w,
