@@ -12,6 +12,7 @@ import { parseKeyMaterial } from './parse-keys.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { upperFingerprint, validUserIds, isKeyRevoked } from './key-info.ts';
 import { Spool } from './spool.ts';
+import { BufferReclaimer } from './memory.ts';
 import { pump, peek, looksArmored, readAllBytes, textStream, toBytes, streamOf, type Sink } from './streams.ts';
 
 export interface OpContext {
@@ -190,7 +191,11 @@ export async function encrypt(ctx: OpContext, p: EncryptParams, input: ReadableS
       format: p.armor ? 'armored' : 'binary',
       config: CONFIG,
     } as openpgp.EncryptOptions & { message: typeof message; format: 'binary' });
-    await pump(out as ReadableStream<Uint8Array | string>, sink);
+    const reclaimer = new BufferReclaimer();
+    await pump(out as ReadableStream<Uint8Array | string>, async (chunk) => {
+      await sink(chunk);
+      reclaimer.passed(chunk.length);
+    });
   } catch (e) {
     throw translateOpenpgpError(e, 'internal');
   }
@@ -347,9 +352,11 @@ export async function decrypt(ctx: OpContext, p: DecryptParams, input: ReadableS
         expectSigned: false,
         config: { ...CONFIG, allowUnauthenticatedStream: true, maxDecompressedMessageSize: p.maxOutputBytes },
       });
+      const reclaimer = new BufferReclaimer();
       await pump(decrypted.data as ReadableStream<Uint8Array>, async (chunk) => {
         if (spool.size + chunk.length > p.maxOutputBytes) throw new SealpostError('crypto-too-large');
         await spool.write(chunk);
+        reclaimer.passed(chunk.length);
       });
     } catch (e) {
       const err = translateOpenpgpError(e);
@@ -358,7 +365,11 @@ export async function decrypt(ctx: OpContext, p: DecryptParams, input: ReadableS
     }
     const verifications: Verification[] = [];
     for (const sig of decrypted.signatures) verifications.push(await verificationOf(sig, verificationKeys));
-    for await (const chunk of spool.read()) await sink(chunk);
+    const reclaimer = new BufferReclaimer();
+    for await (const chunk of spool.read()) {
+      await sink(chunk);
+      reclaimer.passed(chunk.length);
+    }
     return {
       status: 'decrypted',
       integrity: integrityOf(message),
