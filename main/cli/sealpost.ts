@@ -90,5 +90,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A last line of defence: whatever escapes still ends as one line, not a stack trace.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (e: unknown) => {
+    complain(e instanceof SealpostError ? e.message : `internal error (${(e as Error)?.name ?? 'unknown'})`);
+    process.exit(EXIT.failure);
+  });
+}
+
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
