@@ -187,7 +187,7 @@ export class KeyringClient {
   }
 
   /** Run a stream method over bytes and collect its whole output (for small data). */
-  async collect<M extends StreamMethod>(method: M, params: StreamParams<M>, input: ReadableStream<Uint8Array> | Uint8Array): Promise<{ output: Uint8Array; result: StreamResult<M> }> {
+  async collect<M extends StreamMethod>(method: M, params: StreamParams<M>, input: ReadableStream<Uint8Array> | Uint8Array): Promise<{ output: Buffer; result: StreamResult<M> }> {
     const call = this.stream(method, params, input);
     const parts: Uint8Array[] = [];
     const reader = call.output.getReader();

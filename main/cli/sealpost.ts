@@ -3,6 +3,7 @@ import { SealpostError, exitCodeFor, EXIT } from '../../app/errors.ts';
 import { startKeyringWorker } from '../keyring-host/worker-keyring.ts';
 import { extractGlobals } from './args.ts';
 import { keysCommand } from './keys-command.ts';
+import { inspectCommand } from './inspect-command.ts';
 import { sopCommand, SopError, sopExitFor } from './sop-command.ts';
 import { defaultHome } from './profile.ts';
 
@@ -11,6 +12,7 @@ const HELP = `sealpost: OpenPGP mail from the command line
   sealpost [--home DIR] [--json] [--passphrase-file FILE] COMMAND ...
 
   keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid|lookup
+  inspect FILE.eml [--json]
   sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
       inline-sign|inline-verify|inline-detach|armor|dearmor
 
@@ -74,6 +76,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'keys':
         await keysCommand(ctx, args);
+        return 0;
+      case 'inspect':
+        await inspectCommand(ctx, args);
         return 0;
       default:
         throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);

@@ -1,0 +1,36 @@
+import { convert } from 'html-to-text';
+import { type MimePart, isAttachment, partText, headerValue } from '../mime/parse.ts';
+
+/** HTML as the plain text a reader would see (links kept as text, no images). */
+export function htmlToText(html: string): string {
+  return convert(html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] });
+}
+
+/** The legacy display part of protected headers (Enigmail, "protected-headers=v1"): not body text. */
+export function isLegacyHeaderPart(part: MimePart): boolean {
+  return part.contentType === 'text/rfc822-headers' || (part.contentType === 'text/plain' && (part.params['protected-headers'] ?? '').toLowerCase() === 'v1' && /legacy-display/i.test(headerValue(part, 'content-type') ?? ''));
+}
+
+/**
+ * The text of an entity as the reader shows it: the plain-text alternative
+ * (or the HTML one as text), inline text parts in order, attachments and
+ * signature or key parts left out.
+ */
+export function bodyText(part: MimePart): string {
+  if (part.contentType === 'multipart/alternative') {
+    const plain = part.children.find((c) => c.contentType === 'text/plain');
+    const chosen = plain ?? part.children.find((c) => c.contentType === 'text/html') ?? part.children[0];
+    return chosen ? bodyText(chosen) : '';
+  }
+  if (part.contentType.startsWith('multipart/')) {
+    return part.children
+      .filter((c) => !isAttachment(c) && !isLegacyHeaderPart(c) && !/^application\/pgp-(signature|keys|encrypted)$/.test(c.contentType))
+      .map(bodyText)
+      .filter((t) => t !== '')
+      .join('\n');
+  }
+  if (isAttachment(part)) return '';
+  if (part.contentType === 'text/html') return htmlToText(partText(part));
+  if (part.contentType.startsWith('text/')) return partText(part);
+  return '';
+}
