@@ -1,9 +1,12 @@
 import { convert } from 'html-to-text';
 import { type MimePart, isAttachment, partText, headerValue } from '../mime/parse.ts';
 
+/** HTML beyond this is not converted (a hostile 50 MB page must not stall the reader). */
+const HTML_LIMIT = 4 * 1024 * 1024;
+
 /** HTML as the plain text a reader would see (links kept as text, no images). */
 export function htmlToText(html: string): string {
-  return convert(html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] });
+  return convert(html.length > HTML_LIMIT ? html.slice(0, HTML_LIMIT) : html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] });
 }
 
 /** The legacy display part of protected headers (Enigmail, "protected-headers=v1"): not body text. */

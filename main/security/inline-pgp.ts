@@ -13,9 +13,15 @@ export interface InlineBlock {
 
 const BLOCK = /-----BEGIN PGP (SIGNED MESSAGE|MESSAGE)-----[\s\S]*?-----END PGP (SIGNATURE|MESSAGE)-----/g;
 
+/** Inline blocks are looked for in the first 8 MiB of a text: beyond that, a body is no inline PGP mail. */
+const SCAN_LIMIT = 8 * 1024 * 1024;
+
 export function findInlineBlocks(text: string): InlineBlock[] {
   const blocks: InlineBlock[] = [];
-  for (const m of text.matchAll(BLOCK)) {
+  const scanned = text.length > SCAN_LIMIT ? text.slice(0, SCAN_LIMIT) : text;
+  // Without an END line there is no block; checking first keeps many BEGIN lines from costing n² time.
+  if (!scanned.includes('-----END PGP ')) return blocks;
+  for (const m of scanned.matchAll(BLOCK)) {
     const signed = m[1] === 'SIGNED MESSAGE';
     if (signed !== (m[2] === 'SIGNATURE')) continue;
     blocks.push({ kind: signed ? 'signed' : 'encrypted', text: m[0], start: m.index!, end: m.index! + m[0].length });
