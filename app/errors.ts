@@ -41,6 +41,7 @@ export const ERRORS = {
   'key-unusable-recipient': { text: 'A recipient key cannot be used for encryption', retryable: false, exit: EXIT.badInput },
   'key-cannot-sign': { text: 'The key cannot make signatures', retryable: false, exit: EXIT.badInput },
   'key-not-revocation': { text: 'Not a revocation certificate for a known key', retryable: false, exit: EXIT.badInput },
+  'compose-no-key': { text: 'No usable key to encrypt to', retryable: false, exit: EXIT.badInput },
 
   'keyring-busy': { text: 'The keyring is in use by another process', retryable: true, exit: EXIT.tempFail },
   'keyring-corrupt': { text: 'The keyring files are damaged', retryable: false, exit: EXIT.failure },

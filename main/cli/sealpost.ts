@@ -4,6 +4,7 @@ import { startKeyringWorker } from '../keyring-host/worker-keyring.ts';
 import { extractGlobals } from './args.ts';
 import { keysCommand } from './keys-command.ts';
 import { inspectCommand } from './inspect-command.ts';
+import { composeCommand } from './compose-command.ts';
 import { sopCommand, SopError, sopExitFor } from './sop-command.ts';
 import { defaultHome } from './profile.ts';
 
@@ -13,6 +14,8 @@ const HELP = `sealpost: OpenPGP mail from the command line
 
   keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid|lookup
   inspect FILE.eml [--json]
+  compose --from ADDR --to ADDR[,ADDR...] [--cc ...] [--subject S] [--body-file F|-] [--attach FILE]...
+          [--encrypt] [--sign] [--attach-key]
   sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
       inline-sign|inline-verify|inline-detach|armor|dearmor
 
@@ -79,6 +82,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'inspect':
         await inspectCommand(ctx, args);
+        return 0;
+      case 'compose':
+        await composeCommand(ctx, args);
         return 0;
       default:
         throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);

@@ -145,7 +145,9 @@ export class MessageInspector {
     if (result.status !== 'decrypted') return { encryption, verifications: [], content: null, inlineText: null, contentProtected: true, prefix: '' };
     entry.status = 'decrypted';
     const prefix = data.path;
-    const inner = parseEntity(plaintext, '', 1, DEFAULT_LIMITS);
+    const state = { parts: 0, limitsHit: [] as string[] };
+    const inner = parseEntity(plaintext, '', 1, DEFAULT_LIMITS, state);
+    for (const limit of state.limitsHit) this.warn('too-complex', `parts beyond a limit were not read: ${limit}`);
     if (isPgpSigned(inner)) {
       const verifications = await this.verifyDetached(inner.children[0]!, inner.children[1]!);
       return { encryption, verifications: [...result.verifications, ...verifications], content: inner.children[0]!, inlineText: null, contentProtected: true, prefix };
@@ -334,7 +336,9 @@ export async function inspectMessage(raw: Uint8Array, keyring: KeyringClient, op
   // Header protection (RFC 9788; and the older protected-headers="v1"): the inner entity's header fields.
   const inner = analysis.content && analysis.contentProtected ? analysis.content : null;
   const innerRoot = inner && analysis.encryption.status === 'decrypted' ? findProtectedHeaderEntity(inner) : inner;
-  const hasProtected = Boolean(innerRoot && (innerRoot.params['protected-headers'] || innerRoot.params.hp || headerValue(innerRoot, 'subject') !== undefined));
+  // A decrypted entity's header fields are protected as they are; a signed-only one only when it says so.
+  const declared = Boolean(innerRoot && (innerRoot.params['protected-headers'] || innerRoot.params.hp));
+  const hasProtected = Boolean(innerRoot && (declared || (analysis.encryption.status === 'decrypted' && headerValue(innerRoot, 'subject') !== undefined)));
   const outerFrom = firstAddress(headerValue(root, 'from'));
   const innerFrom = hasProtected && innerRoot ? firstAddress(headerValue(innerRoot, 'from')) : null;
   if (innerFrom && outerFrom && !sameAddress(innerFrom.address, outerFrom.address)) {
