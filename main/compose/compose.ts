@@ -25,6 +25,7 @@ import { foldLines } from 'nodemailer/lib/mime-funcs/index.js';
 import { SealpostError } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
+import { sameAddress } from '../security/addresses.ts';
 
 export interface Address {
   name: string;
@@ -81,11 +82,6 @@ function cleanAddress(a: Address, role: string): Address {
   // No control characters in a display name: they would end the header line.
   const name = String(a.name ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/\s+/g, ' ').trim();
   return { name, address };
-}
-
-/** Case-insensitive address comparison, as people and the keyring's lookups treat addresses. */
-export function sameAddress(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 function domainOf(address: string): string {
