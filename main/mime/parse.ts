@@ -61,6 +61,18 @@ function splitHeader(bytes: Buffer): { headerEnd: number; bodyStart: number } {
   return { headerEnd: bytes.length, bodyStart: bytes.length };
 }
 
+/**
+ * Header fields may carry UTF-8 (RFC 6532); older mail carries raw 8-bit
+ * bytes in some legacy charset, read as windows-1252 so that nothing is lost.
+ */
+function headerText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
 export function parseHeaderBlock(text: string): MimeHeader[] {
   const headers: MimeHeader[] = [];
   for (const line of text.split(/\r?\n/)) {
@@ -94,7 +106,7 @@ export function parseStructured(value: string | undefined, fallback: string): { 
 
 /** Byte offsets of each boundary delimiter line in a multipart body (RFC 2046, section 5.1.1). */
 function findBoundaries(body: Buffer, boundary: string): Array<{ start: number; lineEnd: number; close: boolean }> {
-  const marker = Buffer.from(`--${boundary}`, 'latin1');
+  const marker = Buffer.from(`--${boundary}`, 'utf8');
   const found: Array<{ start: number; lineEnd: number; close: boolean }> = [];
   let from = 0;
   for (;;) {
@@ -141,7 +153,7 @@ export function parseEntity(
   const { headerEnd, bodyStart } = splitHeader(raw);
   const headerBytes = Math.min(headerEnd, limits.maxHeaderBytes);
   if (headerEnd > limits.maxHeaderBytes) state.limitsHit.push(`header block over ${limits.maxHeaderBytes} bytes at part ${path || 'root'}`);
-  const headers = parseHeaderBlock(raw.subarray(0, headerBytes).toString('latin1'));
+  const headers = parseHeaderBlock(headerText(raw.subarray(0, headerBytes)));
   const ct = parseStructured(headerValue({ headers }, 'content-type'), 'text/plain');
   const body = raw.subarray(bodyStart);
   const part: MimePart = {
@@ -194,8 +206,10 @@ export function decodeCharset(bytes: Uint8Array, charset: string | undefined): s
   }
 }
 
-export function partText(part: MimePart): string {
-  let text = decodeCharset(decodeBody(part), part.params.charset);
+/** The text of a part; `maxBytes` bounds what is decoded (the rest is cut off). */
+export function partText(part: MimePart, maxBytes = Infinity): string {
+  const body = decodeBody(part);
+  let text = decodeCharset(body.length > maxBytes ? body.subarray(0, maxBytes) : body, part.params.charset);
   if ((part.params.format ?? '').toLowerCase() === 'flowed') text = libmime.decodeFlowed(text, (part.params.delsp ?? '').toLowerCase() === 'yes');
   return text;
 }

@@ -14,6 +14,9 @@ export function isLegacyHeaderPart(part: MimePart): boolean {
   return part.contentType === 'text/rfc822-headers' || (part.contentType === 'text/plain' && (part.params['protected-headers'] ?? '').toLowerCase() === 'v1' && /legacy-display/i.test(headerValue(part, 'content-type') ?? ''));
 }
 
+/** A body beyond this is cut off in the report and the reader (a compressed bomb must not become a 64 MB string). */
+export const TEXT_LIMIT = 2 * 1024 * 1024;
+
 /**
  * The text of an entity as the reader shows it: the plain-text alternative
  * (or the HTML one as text), inline text parts in order, attachments and
@@ -33,7 +36,7 @@ export function bodyText(part: MimePart): string {
       .join('\n');
   }
   if (isAttachment(part)) return '';
-  if (part.contentType === 'text/html') return htmlToText(partText(part));
-  if (part.contentType.startsWith('text/')) return partText(part);
+  if (part.contentType === 'text/html') return htmlToText(partText(part, TEXT_LIMIT * 2));
+  if (part.contentType.startsWith('text/')) return partText(part, TEXT_LIMIT);
   return '';
 }

@@ -18,7 +18,7 @@ import {
 } from '../mime/parse.ts';
 import { parseAddresses, sameAddress, addressOfUserId } from './addresses.ts';
 import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock } from './inline-pgp.ts';
-import { bodyText, htmlToText, isLegacyHeaderPart } from './body-text.ts';
+import { bodyText, htmlToText, isLegacyHeaderPart, TEXT_LIMIT } from './body-text.ts';
 import { collectMessageKeys } from './message-keys.ts';
 
 export interface InspectOptions {
@@ -47,7 +47,8 @@ interface RootAnalysis {
 }
 
 const NO_ENCRYPTION: Encryption = { status: 'none', integrity: null, recipients: [], protectedHeaders: false };
-const MAX_DECRYPTED = 256 * 1024 * 1024;
+/** Decrypted data beyond this is refused (too-large): room for a 64 MB attachment, bounded memory. */
+const MAX_DECRYPTED = 128 * 1024 * 1024;
 
 const isPgpSigned = (p: MimePart) =>
   p.contentType === 'multipart/signed' && p.children.length >= 2 && ((p.params.protocol ?? '').toLowerCase() === 'application/pgp-signature' || p.children[1]!.contentType === 'application/pgp-signature');
@@ -210,6 +211,14 @@ export class MessageInspector {
       return this.analyzeEncrypted(repaired);
     }
     if (isPgpEncrypted(part)) return this.analyzeEncrypted(part);
+    if (isPgpSigned(part) && part.children.length > 2) {
+      // RFC 1847 has exactly two parts: anything more is content the signature does not cover.
+      const verifications = await this.verifyDetached(part.children[0]!, part.children[1]!);
+      this.parts.push({ path: part.children[0]!.path, contentType: part.children[0]!.contentType, encrypted: false, signed: true, status: verifications.some((v) => v.status === 'valid') ? 'verified' : 'bad-signature' });
+      for (const extra of part.children.slice(2)) this.parts.push({ path: extra.path, contentType: extra.contentType, encrypted: false, signed: false, status: 'plain' });
+      this.warn('partially-signed', 'the signed message carries more parts than the signature covers');
+      return { encryption: NO_ENCRYPTION, verifications: [], content: part, inlineText: null, contentProtected: false, prefix: '' };
+    }
     if (isPgpSigned(part)) {
       const signed = part.children[0]!;
       const verifications = await this.verifyDetached(signed, part.children[1]!);
@@ -243,7 +252,7 @@ export class MessageInspector {
       // The content root itself was analysed already, but for inline blocks in an unprotected text body.
       if (seen.has(part) || (part === content && (contentProtected || part.children.length > 0))) continue;
       const path = prefix ? `${prefix}.${part.path}` : part.path;
-      if (isPgpEncrypted(part) || part.contentType === 'application/pgp-encrypted' || (part.contentType === 'application/octet-stream' && /-----BEGIN PGP MESSAGE-----/.test(decodeBody(part).subarray(0, 4096).toString('latin1')))) {
+      if (isPgpEncrypted(part) || part.contentType === 'application/pgp-encrypted' || (part.children.length === 0 && isEncryptedOpenPgp(decodeBody(part)))) {
         for (const inner of walk(part)) seen.add(inner);
         this.parts.push({ path, contentType: part.contentType, encrypted: true, signed: false, status: 'not-decrypted' });
         this.warn('partially-encrypted', 'only a part of this message is encrypted; it was not decrypted, and the rest is not protected');
@@ -275,6 +284,20 @@ export class MessageInspector {
   report(): { warnings: Warning[]; parts: PartEntry[] } {
     return { warnings: this.warnings, parts: this.parts };
   }
+}
+
+/**
+ * OpenPGP encrypted data, armored or binary: a message starts with a
+ * session key packet (PKESK, tag 1; SKESK, tag 3) or encrypted data (SED 9,
+ * SEIPD 18, AEAD 20) (RFC 9580, section 5).
+ */
+function isEncryptedOpenPgp(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  if (/-----BEGIN PGP MESSAGE-----/.test(Buffer.from(bytes.subarray(0, 4096)).toString('latin1'))) return true;
+  const first = bytes[0]!;
+  if ((first & 0x80) === 0) return false;
+  const tag = first & 0x40 ? first & 0x3f : (first >> 2) & 0x0f;
+  return [1, 3, 9, 18, 20].includes(tag);
 }
 
 function decodeUtf8OrLatin1(bytes: Uint8Array): string {
@@ -359,7 +382,11 @@ export async function inspectMessage(raw: Uint8Array, keyring: KeyringClient, op
   // Protected things below the content root: listed and warned about, never decrypted.
   if (analysis.content) await inspector.scanPartial(analysis.content, analysis.prefix, analysis.contentProtected);
 
-  const text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content) : '');
+  let text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content) : '');
+  if (text.length > TEXT_LIMIT) {
+    text = text.slice(0, TEXT_LIMIT);
+    warnings.push({ code: 'text-truncated', message: `the text is longer than ${TEXT_LIMIT} characters; the rest is not shown` });
+  }
   const attachments = analysis.content ? attachmentsOf(analysis.content, analysis.contentProtected) : [];
   const keys = await collectMessageKeys(keyring, { root, content: analysis.content, contentProtected: analysis.contentProtected, from: outerFrom }, (w) => warnings.push(w));
   if (parts.length === 0) {
