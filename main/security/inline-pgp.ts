@@ -55,3 +55,36 @@ export function cleanSignedBlock(block: string): string {
   const header = lines[0]!.trim();
   return [header, ...lines.slice(1)].join('\n') + cleanArmor(block.slice(sigAt));
 }
+
+/**
+ * A cleartext-signed block split into the bytes the signature covers and the
+ * signature (RFC 9580, section 7): headers up to the first blank line
+ * skipped, dash-escaping undone, trailing spaces and tabs of each line
+ * dropped, lines joined by CRLF, the line break before the signature armor
+ * left out. Done on bytes, in whatever charset the mail uses, because the
+ * signer hashed bytes: a text decoded to UTF-8 first would not verify.
+ */
+export function splitCleartext(bytes: Uint8Array): { signed: Buffer; signature: Buffer } | null {
+  const s = Buffer.from(bytes).toString('latin1');
+  const begin = s.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
+  if (begin < 0) return null;
+  const sigStart = s.indexOf('-----BEGIN PGP SIGNATURE-----', begin);
+  const sigEndAt = sigStart < 0 ? -1 : s.indexOf('-----END PGP SIGNATURE-----', sigStart);
+  if (sigStart < 0 || sigEndAt < 0) return null;
+  let pos = s.indexOf('\n', begin) + 1;
+  if (pos === 0) return null;
+  // Armor headers ("Hash: SHA256") end at the first blank line.
+  for (;;) {
+    const eol = s.indexOf('\n', pos);
+    if (eol < 0 || eol > sigStart) return null;
+    const line = s.slice(pos, eol).replace(/\r$/, '');
+    pos = eol + 1;
+    if (line.trim() === '') break;
+  }
+  const body = s.slice(pos, sigStart).replace(/\r?\n$/, '');
+  const lines = body.split(/\r?\n/).map((line) => line.replace(/[ \t]+$/, '').replace(/^- /, ''));
+  return {
+    signed: Buffer.from(lines.join('\r\n'), 'latin1'),
+    signature: Buffer.from(s.slice(sigStart, sigEndAt + '-----END PGP SIGNATURE-----'.length), 'latin1'),
+  };
+}

@@ -13,11 +13,12 @@ import {
   filenameOf,
   isAttachment,
   partText,
+  decodeCharset,
   type MimePart,
   DEFAULT_LIMITS,
 } from '../mime/parse.ts';
 import { parseAddresses, sameAddress, addressOfUserId } from './addresses.ts';
-import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock } from './inline-pgp.ts';
+import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock, splitCleartext } from './inline-pgp.ts';
 import { bodyText, htmlToText, isLegacyHeaderPart, TEXT_LIMIT } from './body-text.ts';
 import { collectMessageKeys } from './message-keys.ts';
 
@@ -158,20 +159,30 @@ export class MessageInspector {
       const text = partText(inner);
       const blocks = findInlineBlocks(text);
       if (blocks.length === 1 && blocks[0]!.kind === 'signed' && isWholeBody(text, blocks[0]!)) {
-        const signed = await this.verifyCleartext(blocks[0]!.text);
+        const signed = await this.verifyCleartext(decodeBody(inner), inner.params.charset);
         return { encryption, verifications: [...result.verifications, ...signed.verifications], content: inner, inlineText: signed.text, contentProtected: true, prefix };
       }
     }
     return { encryption, verifications: result.verifications, content: inner, inlineText: null, contentProtected: true, prefix };
   }
 
-  private async verifyCleartext(block: string): Promise<{ verifications: Verification[]; text: string }> {
+  /**
+   * A cleartext-signed block, verified over its bytes in the mail's own
+   * charset (`bytes` holds the block as it came, `charset` names how to show it).
+   */
+  private async verifyCleartext(bytes: Uint8Array, charset: string | undefined): Promise<{ verifications: Verification[]; text: string }> {
+    const split = splitCleartext(bytes);
+    if (!split) {
+      this.warn('bad-signature-data', 'the inline signature is malformed');
+      return { verifications: [{ status: 'invalid', keyId: '', signer: null, created: null, reason: 'malformed inline signature' }], text: decodeCharset(bytes, charset) };
+    }
+    const text = decodeCharset(split.signed, charset).replace(/\r\n/g, '\n');
     try {
-      const { result, output } = await this.keyring.collect('crypto.verify', { useStoredCerts: true }, Buffer.from(cleanSignedBlock(block), 'utf8'));
-      return { verifications: result.verifications, text: output.toString('utf8') };
+      const { result } = await this.keyring.collect('crypto.verify', { signature: split.signature, useStoredCerts: true }, split.signed);
+      return { verifications: result.verifications, text };
     } catch {
       this.warn('bad-signature-data', 'the inline signature is malformed');
-      return { verifications: [{ status: 'invalid', keyId: '', signer: null, created: null, reason: 'malformed inline signature' }], text: block };
+      return { verifications: [{ status: 'invalid', keyId: '', signer: null, created: null, reason: 'malformed inline signature' }], text };
     }
   }
 
@@ -182,7 +193,9 @@ export class MessageInspector {
     if (blocks.length !== 1 || !isWholeBody(text, blocks[0]!)) return null;
     const block = blocks[0]!;
     if (block.kind === 'signed') {
-      const { verifications, text: signedText } = await this.verifyCleartext(block.text);
+      // A plain-text body is verified over its own bytes; an HTML one only as the text it shows.
+      const source = part.contentType === 'text/plain' ? decodeBody(part) : Buffer.from(cleanSignedBlock(block.text), 'utf8');
+      const { verifications, text: signedText } = await this.verifyCleartext(source, part.contentType === 'text/plain' ? part.params.charset : 'utf-8');
       this.parts.push({ path: part.path || '1', contentType: part.contentType, encrypted: false, signed: true, status: 'plain' });
       return { encryption: NO_ENCRYPTION, verifications, content: null, inlineText: signedText, contentProtected: true, prefix: '' };
     }
@@ -196,7 +209,7 @@ export class MessageInspector {
     let verifications = result.verifications;
     const innerBlocks = findInlineBlocks(shown);
     if (innerBlocks.length === 1 && innerBlocks[0]!.kind === 'signed' && isWholeBody(shown, innerBlocks[0]!)) {
-      const signed = await this.verifyCleartext(innerBlocks[0]!.text);
+      const signed = await this.verifyCleartext(plaintext, 'utf-8');
       verifications = [...verifications, ...signed.verifications];
       shown = signed.text;
     }

@@ -111,3 +111,14 @@ test('a message for someone else reads as no-key, and a locked key without its p
   assert.equal(report.encryption.status, 'no-key');
   assert.equal(report.text, '');
 });
+
+test('inline cleartext-signed by GnuPG in ISO-8859-1: verified over the bytes as sent, shown as text', { skip, timeout: 60_000 }, async () => {
+  const latin1 = Buffer.from('Grüße aus Köln: àèìòù\n- Strich\n', 'latin1');
+  const signed = Buffer.from(await gpg.signCleartext(latin1, gus));
+  const head = Buffer.from(`${headers('latin-1 inline', ['Content-Type: text/plain; charset=iso-8859-1', 'Content-Transfer-Encoding: 8bit'])}${CRLF}${CRLF}`, 'latin1');
+  const report = await inspect(Buffer.concat([head, Buffer.from(signed.toString('latin1').replace(/\r?\n/g, CRLF), 'latin1')]));
+  assert.equal(report.signature.status, 'valid');
+  assert.equal(report.signature.signer.fingerprint, gus.fingerprint);
+  assert.match(report.text, /Grüße aus Köln: àèìòù/);
+  assert.match(report.text, /^- Strich/m);
+});
