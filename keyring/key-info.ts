@@ -1,5 +1,6 @@
 import type { Key, Subkey } from 'openpgp';
 import type { KeySummary, SubkeySummary, Trust, KeySource } from '../app/keys.ts';
+import { addressOfUserId } from '../app/user-ids.ts';
 
 export interface KeyMeta {
   trust: Trust;
@@ -48,8 +49,7 @@ function isoOrNull(date: Date | number | null): string | null {
 
 /** The address in a user id: "Name <a@b>" or a bare "a@b". Lower-cased domain part. */
 export function emailOfUserId(userId: string): string | null {
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(userId);
-  const bare = angle ? angle[1] : /^\s*([^\s<>]+@[^\s<>]+)\s*$/.exec(userId)?.[1];
+  const bare = addressOfUserId(userId);
   if (!bare) return null;
   const at = bare.lastIndexOf('@');
   return `${bare.slice(0, at)}@${bare.slice(at + 1).toLowerCase()}`;

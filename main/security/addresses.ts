@@ -26,11 +26,3 @@ export function normalizeAddress(address: string): string {
 export function sameAddress(a: string, b: string): boolean {
   return normalizeAddress(a) === normalizeAddress(b);
 }
-
-/** The address in a user id ("Name <a@b>", or a bare address), if any. */
-export function addressOfUserId(userId: string): string | null {
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(userId);
-  if (angle) return angle[1]!;
-  const bare = /^\s*([^\s<>]+@[^\s<>]+)\s*$/.exec(userId);
-  return bare ? bare[1]! : null;
-}

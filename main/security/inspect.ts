@@ -17,7 +17,8 @@ import {
   type MimePart,
   DEFAULT_LIMITS,
 } from '../mime/parse.ts';
-import { parseAddresses, sameAddress, addressOfUserId } from './addresses.ts';
+import { parseAddresses, sameAddress } from './addresses.ts';
+import { addressOfUserId } from '../../app/user-ids.ts';
 import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock, splitCleartext } from './inline-pgp.ts';
 import { bodyText, htmlToText, isLegacyHeaderPart, TEXT_LIMIT } from './body-text.ts';
 import { collectMessageKeys } from './message-keys.ts';
