@@ -59,6 +59,23 @@ export const ERRORS = {
   'network-timeout': { text: 'The server did not answer in time', retryable: true, exit: EXIT.unavailable },
   'network-tls': { text: "The server's TLS certificate was refused", retryable: false, exit: EXIT.unavailable },
   'network-bad-response': { text: "The server's answer cannot be used", retryable: false, exit: EXIT.unavailable },
+
+  'store-newer-schema': { text: 'The mail store was written by a newer version of Sealpost', retryable: false, exit: EXIT.failure },
+  'store-corrupt': { text: 'The mail store is damaged', retryable: false, exit: EXIT.failure },
+  'store-busy': { text: 'The mail store is in use by another process', retryable: true, exit: EXIT.tempFail },
+  'outbox-wrong-state': { text: 'The outbox message is not in a state that allows this', retryable: false, exit: EXIT.badInput },
+  'outbox-not-found': { text: 'No such message in the outbox', retryable: false, exit: EXIT.badInput },
+
+  'secret-store-locked': { text: 'Wrong passphrase for the password store', retryable: false, exit: EXIT.badInput },
+  'secret-store-corrupt': { text: 'The password store file is damaged', retryable: false, exit: EXIT.failure },
+  'secret-store-busy': { text: 'The password store is in use by another process', retryable: true, exit: EXIT.tempFail },
+
+  'account-invalid-email': { text: 'Not a valid email address', retryable: false, exit: EXIT.badInput },
+  'account-invalid-server': { text: 'The server address is not valid', retryable: false, exit: EXIT.badInput },
+  'account-invalid-ca': { text: 'Not a usable CA certificate', retryable: false, exit: EXIT.badInput },
+  'account-exists': { text: 'An account with this address already exists', retryable: false, exit: EXIT.badInput },
+  'account-not-found': { text: 'No such account', retryable: false, exit: EXIT.badInput },
+  'account-has-unsent': { text: 'The account has mail that was not sent or saved yet', retryable: false, exit: EXIT.badInput },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
