@@ -59,6 +59,9 @@ export const ERRORS = {
   'network-timeout': { text: 'The server did not answer in time', retryable: true, exit: EXIT.unavailable },
   'network-tls': { text: "The server's TLS certificate was refused", retryable: false, exit: EXIT.unavailable },
   'network-bad-response': { text: "The server's answer cannot be used", retryable: false, exit: EXIT.unavailable },
+  'network-auth-failed': { text: 'The server refused the user name or password', retryable: false, exit: EXIT.badInput },
+  'network-starttls-unavailable': { text: 'The server does not offer STARTTLS, which this account requires', retryable: false, exit: EXIT.unavailable },
+  'network-temporary': { text: 'The server reported a temporary failure; try again later', retryable: true, exit: EXIT.tempFail },
 
   'store-newer-schema': { text: 'The mail store was written by a newer version of Sealpost', retryable: false, exit: EXIT.failure },
   'store-corrupt': { text: 'The mail store is damaged', retryable: false, exit: EXIT.failure },

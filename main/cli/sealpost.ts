@@ -5,6 +5,7 @@ import { extractGlobals } from './args.ts';
 import { keysCommand } from './keys-command.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { composeCommand } from './compose-command.ts';
+import { accountCommand } from './account-command.ts';
 import { sopCommand, SopError, sopExitFor } from './sop-command.ts';
 import { defaultHome } from './profile.ts';
 
@@ -16,6 +17,7 @@ const HELP = `sealpost: OpenPGP mail from the command line
   inspect FILE.eml [--json]
   compose --from ADDR --to ADDR[,ADDR...] [--cc ...] [--subject S] [--body-file F|-] [--attach FILE]...
           [--encrypt] [--sign] [--attach-key]
+  account add --email ADDR --imap URL --smtp URL --user USER --password-file F [--ca FILE] | account list [--json]
   sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
       inline-sign|inline-verify|inline-detach|armor|dearmor
 
@@ -85,6 +87,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'compose':
         await composeCommand(ctx, args);
+        return 0;
+      case 'account':
+        await accountCommand(ctx, args);
         return 0;
       default:
         throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);

@@ -1,0 +1,109 @@
+/**
+ * `sealpost account add|list` (shared/contracts/cli.md, "Accounts and mail").
+ *
+ * `add` checks everything it can offline (address, URLs, user, CA, password
+ * file, the password store's passphrase, an existing account), then logs in
+ * to the IMAP and the SMTP server, and only when both accepted saves the
+ * account: the record in the mail store, the password in the encrypted
+ * password store (`<home>/secrets.json`). Any failure saves nothing.
+ */
+import { SealpostError } from '../../app/errors.ts';
+import { Accounts, accountSummary } from '../accounts/accounts.ts';
+import { MemorySecretStore, PassphraseSecretStore } from '../accounts/secret-store.ts';
+import { parseServerUrl, validateCaPem, validateEmail, validateText } from '../accounts/validate.ts';
+import { checkImap, checkSmtp } from '../mail/connection-check.ts';
+import { openStore } from '../store/database.ts';
+import { parseCommand } from './args.ts';
+import type { CommandContext } from './keys-command.ts';
+import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import { defaultHome } from './profile.ts';
+
+/** The environment variable that may hold the password store's passphrase. */
+export const SECRETS_PASSPHRASE_ENV = 'SEALPOST_SECRETS_PASSPHRASE';
+
+const USAGE = {
+  add: 'account add --email ADDR --imap URL --smtp URL --user USER --password-file F [--ca FILE]',
+  list: 'account list [--json]',
+};
+
+/** The password store's passphrase: --passphrase-file, else the environment, else a prompt; else a usage error. */
+async function secretsPassphrase(ctx: CommandContext): Promise<string> {
+  if (ctx.globals.passphraseFile !== null) return readPassphraseFile(ctx.globals.passphraseFile);
+  const fromEnv = process.env[SECRETS_PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const typed = await promptHidden('Passphrase for the password store: ');
+  if (typed !== null && typed !== '') return typed;
+  throw new SealpostError('usage', `the password store needs a passphrase: give --passphrase-file FILE or set ${SECRETS_PASSPHRASE_ENV}`);
+}
+
+async function add(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      email: { type: 'string' },
+      imap: { type: 'string' },
+      smtp: { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      ca: { type: 'string' },
+    },
+    USAGE.add,
+  );
+  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.add})`);
+  for (const name of ['email', 'imap', 'smtp', 'user', 'password-file'] as const) {
+    if (values[name] === undefined) throw new SealpostError('usage', `--${name} is required (usage: ${USAGE.add})`);
+  }
+  // Offline checks first: nothing is contacted for settings that cannot work.
+  const email = validateEmail(values.email!);
+  const imap = parseServerUrl('imap', values.imap!);
+  const smtp = parseServerUrl('smtp', values.smtp!);
+  const user = validateText(values.user, 'the user name', { min: 1, max: 256 });
+  const password = await readPassphraseFile(values['password-file']!);
+  if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
+  const caPem = values.ca === undefined ? null : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
+  const passphrase = await secretsPassphrase(ctx);
+
+  const home = ctx.globals.home ?? defaultHome();
+  const db = openStore(home);
+  try {
+    const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
+    if (accounts.find(email)) throw new SealpostError('account-exists', email);
+    await checkImap(imap, user, password, caPem);
+    await checkSmtp(smtp, user, password, caPem);
+    const account = await accounts.add({ email, imap: values.imap!, smtp: values.smtp!, user, password, caPem });
+    if (ctx.globals.json) await writeStdout(`${JSON.stringify(accountSummary(account))}\n`);
+    else await writeStdout(`${account.email}\n`);
+  } finally {
+    db.close();
+  }
+}
+
+async function list(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } }, USAGE.list);
+  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.list})`);
+  const db = openStore(ctx.globals.home ?? defaultHome());
+  try {
+    // Listing reads no password, so the password store (and its passphrase) is not needed.
+    const summaries = new Accounts(db, new MemorySecretStore()).list().map(accountSummary);
+    if (values.json || ctx.globals.json) {
+      await writeStdout(`${JSON.stringify(summaries, null, 2)}\n`);
+      return;
+    }
+    const lines = summaries.map((a) => `${a.email}  imap ${a.imap}  smtp ${a.smtp}  user ${a.user}${a.customCa ? '  (own CA)' : ''}`);
+    await writeStdout(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+  } finally {
+    db.close();
+  }
+}
+
+export async function accountCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'add':
+      return add(ctx, rest);
+    case 'list':
+      return list(ctx, rest);
+    default:
+      throw new SealpostError('usage', `account ${sub === undefined ? 'needs a subcommand' : `has no subcommand "${sub.slice(0, 100)}"`}: add, list`);
+  }
+}
