@@ -18,6 +18,7 @@ import { SealpostError } from '../../app/errors.ts';
 import type { ServerAddress } from '../accounts/validate.ts';
 import { translateImapError, where } from './imap-errors.ts';
 import { translateSmtpError } from './smtp-errors.ts';
+import { within } from './deadline.ts';
 
 export interface CheckTimeouts {
   /** TCP (and implicit TLS) connection. */
@@ -43,21 +44,6 @@ export function tlsOptions(host: string, caPem: string | null | undefined): Conn
   };
 }
 
-/** Runs `work`, and if it takes longer than `ms`, calls `abort` and fails with a timeout. */
-async function within<T>(ms: number, what: string, work: Promise<T>, abort: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort();
-      reject(new SealpostError('network-timeout', `${what} did not finish within ${Math.round(ms / 1000)} s`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Logs in to the IMAP server and out again. Resolves when the login was accepted. */
 export async function checkImap(

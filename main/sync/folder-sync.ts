@@ -1,0 +1,254 @@
+/**
+ * Syncs one folder's message list into the store: metadata and flags, never
+ * the bodies (those are fetched on demand, `fetch-body.ts`).
+ *
+ * One sync, with the mailbox opened read-only (EXAMINE: nothing on the server
+ * changes):
+ * 1. UIDVALIDITY is recorded; a changed one clears the folder first
+ *    (`checkUidValidity`, one transaction) and the sync becomes a full one.
+ * 2. Which UIDs the server has: UID SEARCH ALL, skipped when UIDNEXT and the
+ *    message count are what the last complete sync left (then nothing was
+ *    added or expunged). Stored UIDs the server no longer has are removed.
+ * 3. Flags of the stored messages: with CONDSTORE (RFC 7162) and a stored
+ *    HIGHESTMODSEQ, only those changed since (`FETCH ... CHANGEDSINCE`), and
+ *    nothing when HIGHESTMODSEQ did not move; otherwise (no CONDSTORE, or a
+ *    first sync that was cut) FLAGS of every stored UID, in chunks.
+ * 4. Messages the server has and the store has not, newest (highest UID)
+ *    first, in batches: ENVELOPE, FLAGS, RFC822.SIZE, INTERNALDATE,
+ *    BODYSTRUCTURE (for the security hint), MODSEQ. Each batch is one store
+ *    transaction (an upsert keyed by folder and UID, so a batch fetched twice
+ *    is stored once).
+ * 5. The folder's state (UIDNEXT, HIGHESTMODSEQ, counts) is written in the
+ *    transaction of the last batch, only when everything before it is stored
+ *    and only if UIDVALIDITY is still the one the sync ran under.
+ *
+ * A connection cut anywhere leaves whole batches and the old state: the next
+ * sync computes what is missing from the UID sets again (step 2 does not
+ * trust a state that was never written), fetches only that, and re-reads
+ * flags from the old HIGHESTMODSEQ. Newest first means that a cut first sync
+ * of a big folder still shows its latest mail.
+ *
+ * QRESYNC (VANISHED) is not used: step 2's UID set comparison finds the same
+ * expunges with one SEARCH, and works on every server.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import type { FetchMessageObject, MessageAddressObject, MessageStructureObject } from 'imapflow';
+import { SealpostError } from '../../app/errors.ts';
+import type { Address } from '../../app/inspect-report.ts';
+import { transaction } from '../store/database.ts';
+import { checkUidValidity, getFolder, markFolderSynced, recountFolder, type FolderRow } from '../store/folders.ts';
+import { knownUids, removeMessages, updateFlags, upsertMessages, type FlagUpdate, type MessageInput, type SecurityHint } from '../store/messages.ts';
+import { openFolder, type ImapSession } from './imap-session.ts';
+
+export const DEFAULT_BATCH_SIZE = 200;
+/** Stored UIDs per FLAGS fetch when every flag is read again. */
+const FLAG_CHUNK = 2000;
+
+export interface SyncProgress {
+  folder: string;
+  /** Messages of this sync stored so far. */
+  done: number;
+  /** Messages this sync has to fetch. */
+  total: number;
+}
+
+export interface FolderSyncOptions {
+  /** Messages per FETCH and per store transaction. */
+  batchSize?: number;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface FolderSyncResult {
+  folder: string;
+  /** The server's UIDVALIDITY differed from the stored one; the folder was cleared first. */
+  uidvalidityChanged: boolean;
+  /** Messages removed because of that change. */
+  cleared: number;
+  /** New messages stored. */
+  added: number;
+  /** Stored messages whose flags were written again. */
+  flagsUpdated: number;
+  /** Stored messages gone from the server. */
+  removed: number;
+  /** CHANGEDSINCE was used for the flags. */
+  condstore: boolean;
+}
+
+/**
+ * The structural security hint from BODYSTRUCTURE (RFC 3156), nothing
+ * decrypted or verified: multipart/encrypted for application/pgp-encrypted is
+ * `encrypted`, multipart/signed for application/pgp-signature is `signed`.
+ */
+export function securityHint(root: MessageStructureObject | undefined): SecurityHint {
+  if (!root || typeof root.type !== 'string') return 'none';
+  const type = root.type.toLowerCase();
+  const protocol = (root.parameters?.protocol ?? '').trim().toLowerCase();
+  const children = root.childNodes ?? [];
+  const childType = (i: number) => (typeof children[i]?.type === 'string' ? children[i]!.type.toLowerCase() : '');
+  if (type === 'multipart/encrypted' && (protocol === 'application/pgp-encrypted' || childType(0) === 'application/pgp-encrypted')) return 'encrypted';
+  if (type === 'multipart/signed' && (protocol === 'application/pgp-signature' || childType(1) === 'application/pgp-signature')) return 'signed';
+  return 'none';
+}
+
+/** `1:3,7,9:10` for a list of UIDs. */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** Server flags as the store takes them; a malformed one is left out rather than failing the sync. */
+function flagsOf(flags: Set<string> | undefined): string[] {
+  return [...(flags ?? [])].filter((f) => typeof f === 'string' && f.length > 0 && f.length <= 200 && !/[\x00-\x20\x7f]/.test(f));
+}
+
+function address(a: MessageAddressObject | undefined): Address | null {
+  if (!a || (!a.address && !a.name)) return null;
+  return { name: String(a.name ?? ''), address: String(a.address ?? '') };
+}
+
+function addresses(list: MessageAddressObject[] | undefined): Address[] {
+  return (list ?? []).map(address).filter((a): a is Address => a !== null);
+}
+
+function epoch(value: Date | string | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = (value instanceof Date ? value : new Date(value)).getTime();
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
+function messageInput(m: FetchMessageObject): MessageInput {
+  const env = m.envelope;
+  return {
+    uid: m.uid,
+    modseq: m.modseq ?? null,
+    messageId: env?.messageId || null,
+    inReplyTo: env?.inReplyTo || null,
+    from: address(env?.from?.[0]),
+    to: addresses(env?.to),
+    cc: addresses(env?.cc),
+    subject: env?.subject ?? '',
+    date: epoch(env?.date),
+    internalDate: epoch(m.internalDate),
+    flags: flagsOf(m.flags),
+    size: typeof m.size === 'number' && Number.isSafeInteger(m.size) && m.size >= 0 ? m.size : null,
+    security: securityHint(m.bodyStructure),
+  };
+}
+
+async function collect(iterator: AsyncIterable<FetchMessageObject>): Promise<FetchMessageObject[]> {
+  const out: FetchMessageObject[] = [];
+  for await (const m of iterator) out.push(m);
+  return out;
+}
+
+/** Brings one folder of the store up to date with the server. */
+export async function syncFolder(db: DatabaseSync, session: ImapSession, folder: FolderRow, options: FolderSyncOptions = {}): Promise<FolderSyncResult> {
+  const batchSize = Math.max(1, Math.min(Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE), 5000));
+  const { client } = session;
+  const progress = (done: number, total: number) => options.onProgress?.({ folder: folder.path, done, total });
+  const lock = await openFolder(session, folder.path);
+  try {
+    const { mailbox } = lock;
+    // What the server said at SELECT time: changes after it are seen by the next sync.
+    const uidvalidity = mailbox.uidValidity;
+    const uidnext = mailbox.uidNext;
+    const exists = mailbox.exists;
+    const serverModseq = mailbox.noModseq ? undefined : mailbox.highestModseq;
+
+    const check = checkUidValidity(db, folder.id, uidvalidity);
+    const state = getFolder(db, folder.id);
+    if (!state) throw new SealpostError('bad-input', `the folder ${folder.path} is no longer in the store`);
+    const local = new Set(knownUids(db, folder.id).map(Number));
+    const result: FolderSyncResult = {
+      folder: folder.path,
+      uidvalidityChanged: check.changed,
+      cleared: check.cleared,
+      added: 0,
+      flagsUpdated: 0,
+      removed: 0,
+      condstore: false,
+    };
+
+    // 2. The server's UIDs, and expunges.
+    const unchangedSet = state.uidnext !== null && state.uidnext === String(uidnext) && exists === local.size;
+    let server: Set<number>;
+    if (unchangedSet) {
+      server = new Set(local);
+    } else {
+      const found = exists === 0 ? [] : await session.step(`listing the messages of ${folder.path}`, () => client.search({ all: true }, { uid: true }));
+      if (!Array.isArray(found)) throw new SealpostError('network-bad-response', `the server did not list the messages of ${folder.path}`);
+      server = new Set(found);
+      const gone = [...local].filter((uid) => !server.has(uid));
+      if (gone.length > 0) result.removed = removeMessages(db, folder.id, gone);
+      for (const uid of gone) local.delete(uid);
+    }
+
+    // 3. Flags of what is stored.
+    const stored = [...local].sort((a, b) => a - b);
+    if (stored.length > 0) {
+      const since = state.highestmodseq !== null && serverModseq !== undefined ? BigInt(state.highestmodseq) : null;
+      if (since !== null) {
+        result.condstore = true;
+        if (serverModseq! > since) {
+          const changed = await session.step(`reading changed flags in ${folder.path}`, () =>
+            collect(client.fetch(`1:${stored.at(-1)}`, { uid: true, flags: true }, { uid: true, changedSince: since })),
+          );
+          result.flagsUpdated += applyFlags(db, folder.id, changed, local);
+        }
+      } else {
+        for (let i = 0; i < stored.length; i += FLAG_CHUNK) {
+          const chunk = stored.slice(i, i + FLAG_CHUNK);
+          const fetched = await session.step(`reading flags in ${folder.path}`, () => collect(client.fetch(uidSet(chunk), { uid: true, flags: true }, { uid: true })));
+          result.flagsUpdated += applyFlags(db, folder.id, fetched, local);
+        }
+      }
+    }
+
+    // 4. New messages, newest first; 5. the state with the last batch.
+    const missing = [...server].filter((uid) => !local.has(uid)).sort((a, b) => b - a);
+    const finish = () => {
+      markFolderSynced(db, folder.id, { uidvalidity, uidnext, highestmodseq: serverModseq ?? null });
+      recountFolder(db, folder.id);
+    };
+    progress(0, missing.length);
+    if (missing.length === 0) transaction(db, finish);
+    for (let i = 0; i < missing.length; i += batchSize) {
+      const batch = missing.slice(i, i + batchSize);
+      const fetched = await session.step(`reading messages of ${folder.path}`, () =>
+        collect(
+          client.fetch(
+            uidSet(batch),
+            { uid: true, flags: true, envelope: true, bodyStructure: true, size: true, internalDate: true },
+            { uid: true },
+          ),
+        ),
+      );
+      const wanted = new Set(batch);
+      const inputs = fetched.filter((m) => wanted.has(m.uid)).map(messageInput);
+      const last = i + batchSize >= missing.length;
+      transaction(db, () => {
+        upsertMessages(db, folder.id, inputs);
+        if (last) finish();
+      });
+      result.added += inputs.length;
+      progress(Math.min(i + batch.length, missing.length), missing.length);
+    }
+    return result;
+  } finally {
+    lock.release();
+  }
+}
+
+function applyFlags(db: DatabaseSync, folderId: number, fetched: readonly FetchMessageObject[], local: Set<number>): number {
+  const updates: FlagUpdate[] = fetched
+    .filter((m) => local.has(m.uid) && m.flags !== undefined)
+    .map((m) => ({ uid: m.uid, flags: flagsOf(m.flags), modseq: m.modseq ?? null }));
+  return updates.length === 0 ? 0 : updateFlags(db, folderId, updates);
+}
