@@ -14,7 +14,6 @@
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import { createTransport } from 'nodemailer';
-import { SealpostError } from '../../app/errors.ts';
 import type { ServerAddress } from '../accounts/validate.ts';
 import { translateImapError, where } from './imap-errors.ts';
 import { translateSmtpError } from './smtp-errors.ts';
