@@ -180,8 +180,17 @@ describe('integrity: no plaintext from data that lacks or fails integrity protec
   });
 
   test('garbage is malformed, not a crash', async () => {
-    const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, randomBytes(2048));
-    assert.equal(dec.result.status, 'malformed');
+    // Text, and binary whose first byte (0xFF: packet tag 63) is no OpenPGP packet.
+    for (const garbage of [bytes('this is not OpenPGP data\n'), Buffer.concat([Buffer.from([0xff]), randomBytes(2047)])]) {
+      const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, garbage);
+      assert.equal(dec.result.status, 'malformed');
+    }
+    // Random bytes may happen to start like a packet (an SED packet, say): whatever they parse as, nothing comes out.
+    for (let i = 0; i < 20; i++) {
+      const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, randomBytes(2048));
+      assert.notEqual(dec.result.status, 'decrypted');
+      assert.equal(dec.output.length, 0);
+    }
   });
 });
 

@@ -164,7 +164,8 @@ describe('bad input is refused with a clear error and changes nothing', () => {
   });
 
   test('random bytes', async () => {
-    await refused(randomBytes(4096), 'key-unparseable', /neither ASCII-armored nor binary/);
+    // A first byte with the high bit clear starts neither armor nor an OpenPGP packet (RFC 9580, section 4.2).
+    await refused(Buffer.concat([Buffer.from([0x00]), randomBytes(4095)]), 'key-unparseable', /neither ASCII-armored nor binary/);
   });
 
   test('an empty file', async () => {
