@@ -44,15 +44,17 @@ export function tlsOptions(host: string, caPem: string | null | undefined): Conn
 }
 
 
-/** Logs in to the IMAP server and out again. Resolves when the login was accepted. */
-export async function checkImap(
+/**
+ * The one way an imapflow client is made (the account check and the sync):
+ * checked TLS, STARTTLS unless the account says `?tls=off`, time limits.
+ */
+export function createImapClient(
   settings: ServerAddress,
   user: string,
   password: string,
-  ca?: string | null,
-  timeouts: CheckTimeouts = DEFAULT_CHECK_TIMEOUTS,
-): Promise<void> {
-  const endpoint = { host: settings.host, port: settings.port };
+  ca: string | null | undefined,
+  timeouts: { connectionMs: number; greetingMs: number; socketMs: number },
+): ImapFlow {
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,
@@ -68,6 +70,19 @@ export async function checkImap(
   });
   // A connection error is also emitted as an event; without a listener it would end the process.
   client.on('error', () => undefined);
+  return client;
+}
+
+/** Logs in to the IMAP server and out again. Resolves when the login was accepted. */
+export async function checkImap(
+  settings: ServerAddress,
+  user: string,
+  password: string,
+  ca?: string | null,
+  timeouts: CheckTimeouts = DEFAULT_CHECK_TIMEOUTS,
+): Promise<void> {
+  const endpoint = { host: settings.host, port: settings.port };
+  const client = createImapClient(settings, user, password, ca, timeouts);
   try {
     await within(timeouts.totalMs, `the check of the IMAP server ${where(endpoint)}`, (async () => {
       await client.connect();

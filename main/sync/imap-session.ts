@@ -10,10 +10,10 @@
  * fails whatever else was waiting on it. Errors become registry errors in the
  * one imapflow adapter (`translateImapError`).
  */
-import { ImapFlow, type MailboxLockObject, type MailboxObject } from 'imapflow';
+import type { ImapFlow, MailboxLockObject, MailboxObject } from 'imapflow';
 import { SealpostError } from '../../app/errors.ts';
 import type { Account } from '../accounts/accounts.ts';
-import { tlsOptions } from '../mail/connection-check.ts';
+import { createImapClient } from '../mail/connection-check.ts';
 import { translateImapError, where, type Endpoint } from '../mail/imap-errors.ts';
 import { within } from '../mail/deadline.ts';
 
@@ -40,23 +40,9 @@ export interface ImapSession {
 
 /** Connects and logs in to the account's IMAP server. Close it with `closeImap` in a `finally`. */
 export async function connectImap(account: Account, password: string, timeouts: SyncTimeouts = DEFAULT_SYNC_TIMEOUTS): Promise<ImapSession> {
-  const { host, port, security, user } = account.imap;
+  const { host, port, user } = account.imap;
   const endpoint = { host, port };
-  const client = new ImapFlow({
-    host,
-    port,
-    secure: security === 'tls',
-    doSTARTTLS: security === 'starttls' ? true : security === 'none' ? false : undefined,
-    auth: { user, pass: password },
-    tls: tlsOptions(host, account.caPem),
-    logger: false,
-    disableAutoIdle: true,
-    connectionTimeout: timeouts.connectionMs,
-    greetingTimeout: timeouts.greetingMs,
-    socketTimeout: timeouts.socketMs,
-  });
-  // A connection error is also emitted as an event; without a listener it would end the process.
-  client.on('error', () => undefined);
+  const client = createImapClient(account.imap, user, password, account.caPem, timeouts);
   const session: ImapSession = {
     client,
     endpoint,
