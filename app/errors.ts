@@ -62,6 +62,7 @@ export const ERRORS = {
   'network-auth-failed': { text: 'The server refused the user name or password', retryable: false, exit: EXIT.badInput },
   'network-starttls-unavailable': { text: 'The server does not offer STARTTLS, which this account requires', retryable: false, exit: EXIT.unavailable },
   'network-temporary': { text: 'The server reported a temporary failure; try again later', retryable: true, exit: EXIT.tempFail },
+  'network-rejected': { text: 'The server refused the message', retryable: false, exit: EXIT.unavailable },
 
   'store-newer-schema': { text: 'The mail store was written by a newer version of Sealpost', retryable: false, exit: EXIT.failure },
   'store-corrupt': { text: 'The mail store is damaged', retryable: false, exit: EXIT.failure },

@@ -15,26 +15,14 @@ import { checkImap, checkSmtp } from '../mail/connection-check.ts';
 import { openStore } from '../store/database.ts';
 import { parseCommand } from './args.ts';
 import type { CommandContext } from './keys-command.ts';
-import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import { readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import { secretsPassphrase } from './secrets.ts';
 import { defaultHome } from './profile.ts';
-
-/** The environment variable that may hold the password store's passphrase. */
-export const SECRETS_PASSPHRASE_ENV = 'SEALPOST_SECRETS_PASSPHRASE';
 
 const USAGE = {
   add: 'account add --email ADDR --imap URL --smtp URL --user USER --password-file F [--ca FILE]',
   list: 'account list [--json]',
 };
-
-/** The password store's passphrase: --passphrase-file, else the environment, else a prompt; else a usage error. */
-async function secretsPassphrase(ctx: CommandContext): Promise<string> {
-  if (ctx.globals.passphraseFile !== null) return readPassphraseFile(ctx.globals.passphraseFile);
-  const fromEnv = process.env[SECRETS_PASSPHRASE_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const typed = await promptHidden('Passphrase for the password store: ');
-  if (typed !== null && typed !== '') return typed;
-  throw new SealpostError('usage', `the password store needs a passphrase: give --passphrase-file FILE or set ${SECRETS_PASSPHRASE_ENV}`);
-}
 
 async function add(ctx: CommandContext, args: string[]): Promise<void> {
   const { values, positionals } = parseCommand(
@@ -61,7 +49,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
   const password = await readPassphraseFile(values['password-file']!);
   if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
   const caPem = values.ca === undefined ? null : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
-  const passphrase = await secretsPassphrase(ctx);
+  const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
 
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);

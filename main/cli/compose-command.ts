@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { detectMimeType } from 'nodemailer/lib/mime-funcs/index.js';
 import { SealpostError } from '../../app/errors.ts';
-import { composeMessage, nameFromKey, senderKey, type Address, type Draft } from '../compose/compose.ts';
+import { composeMessage, nameFromKey, senderKey, type Address, type ComposeOptions, type Draft } from '../compose/compose.ts';
 import type { CommandContext } from './keys-command.ts';
 import { parseCommand } from './args.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
@@ -36,36 +36,43 @@ function utf8(bytes: Buffer, what: string): string {
   }
 }
 
-/**
- * `sealpost compose`: one RFC 5322 message on stdout (command-line contract,
- * "compose"). Nothing is written to stdout unless the whole message could be
- * made: it is built in memory first.
- */
-export async function composeCommand(ctx: CommandContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(
-    args,
-    {
-      from: { type: 'string' },
-      to: { type: 'string', multiple: true },
-      cc: { type: 'string', multiple: true },
-      subject: { type: 'string' },
-      'body-file': { type: 'string' },
-      attach: { type: 'string', multiple: true },
-      encrypt: { type: 'boolean' },
-      sign: { type: 'boolean' },
-      'attach-key': { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]}" (usage: ${USAGE})`);
-  if (!values.from) throw new SealpostError('usage', `--from is required (usage: ${USAGE})`);
-  if (!values.to || values.to.length === 0) throw new SealpostError('usage', `--to is required (usage: ${USAGE})`);
+/** The options of `compose`, shared with `send`. */
+export const COMPOSE_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  cc: { type: 'string', multiple: true },
+  subject: { type: 'string' },
+  'body-file': { type: 'string' },
+  attach: { type: 'string', multiple: true },
+  encrypt: { type: 'boolean' },
+  sign: { type: 'boolean' },
+  'attach-key': { type: 'boolean' },
+} as const;
+
+export interface ComposeValues {
+  from?: string | undefined;
+  to?: string[] | undefined;
+  cc?: string[] | undefined;
+  bcc?: string[] | undefined;
+  subject?: string | undefined;
+  'body-file'?: string | undefined;
+  attach?: string[] | undefined;
+  encrypt?: boolean | undefined;
+  sign?: boolean | undefined;
+  'attach-key'?: boolean | undefined;
+}
+
+/** The draft and the composer's options from the command's option values. */
+export async function draftFromOptions(ctx: CommandContext, values: ComposeValues, usage: string): Promise<{ draft: Draft; opts: ComposeOptions }> {
+  if (!values.from) throw new SealpostError('usage', `--from is required (usage: ${usage})`);
+  if (!values.to || values.to.length === 0) throw new SealpostError('usage', `--to is required (usage: ${usage})`);
 
   const fromList = addresses([values.from], '--from');
   if (fromList.length !== 1) throw new SealpostError('bad-input', '--from takes exactly one address');
   const from = fromList[0]!;
   const to = addresses(values.to, '--to');
   const cc = addresses(values.cc ?? [], '--cc');
+  const bcc = addresses(values.bcc ?? [], '--bcc');
 
   const bodyFile = values['body-file'];
   const text = bodyFile === undefined ? '' : bodyFile === '-' ? utf8(await readStdin(), 'the body') : utf8(await readInputFile(bodyFile), bodyFile);
@@ -80,26 +87,37 @@ export async function composeCommand(ctx: CommandContext, args: string[]): Promi
     });
   }
 
-  const sign = Boolean(values.sign);
-  const encrypt = Boolean(values.encrypt);
   if (!from.name) {
     // The name people know the sender by: the one in the sender key's user id.
     const key = await senderKey(ctx.keyring, from.address).catch(() => null);
     if (key) from.name = nameFromKey(key, from.address);
   }
   const keyPasswords = ctx.globals.passphraseFile ? [await readPassphraseFile(ctx.globals.passphraseFile)] : [];
-  const draft: Draft = { from, to, cc, subject: values.subject ?? '', text, attachments };
-  const opts = { encrypt, sign, attachKey: Boolean(values['attach-key']), keyPasswords };
+  const draft: Draft = { from, to, cc, ...(bcc.length > 0 ? { bcc } : {}), subject: values.subject ?? '', text, attachments };
+  const opts: ComposeOptions = { encrypt: Boolean(values.encrypt), sign: Boolean(values.sign), attachKey: Boolean(values['attach-key']), keyPasswords };
+  return { draft, opts };
+}
 
-  let message: Buffer;
+/** Composes; a protected signing key and no passphrase file: asks on the terminal when there is one. */
+export async function composeAsking(ctx: CommandContext, draft: Draft, opts: ComposeOptions): Promise<Buffer> {
   try {
-    message = await composeMessage(ctx.keyring, draft, opts);
+    return await composeMessage(ctx.keyring, draft, opts);
   } catch (e) {
-    // A protected key and no passphrase file: ask on the terminal when there is one.
-    if (!(e instanceof SealpostError && e.code === 'key-passphrase-required' && sign && !ctx.globals.passphraseFile)) throw e;
+    if (!(e instanceof SealpostError && e.code === 'key-passphrase-required' && opts.sign && !ctx.globals.passphraseFile)) throw e;
     const passphrase = await promptHidden('Passphrase for the signing key: ');
     if (passphrase === null) throw e;
-    message = await composeMessage(ctx.keyring, draft, { ...opts, keyPasswords: [passphrase] });
+    return composeMessage(ctx.keyring, draft, { ...opts, keyPasswords: [passphrase] });
   }
-  await writeStdout(message);
+}
+
+/**
+ * `sealpost compose`: one RFC 5322 message on stdout (command-line contract,
+ * "compose"). Nothing is written to stdout unless the whole message could be
+ * made: it is built in memory first.
+ */
+export async function composeCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, COMPOSE_OPTIONS, USAGE);
+  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]}" (usage: ${USAGE})`);
+  const { draft, opts } = await draftFromOptions(ctx, values, USAGE);
+  await writeStdout(await composeAsking(ctx, draft, opts));
 }

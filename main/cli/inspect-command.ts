@@ -7,7 +7,7 @@ import type { CommandContext } from './keys-command.ts';
 
 const USAGE = 'inspect FILE.eml [--json]';
 
-function describe(report: InspectReport): string {
+export function describeReport(report: InspectReport): string {
   const lines: string[] = [];
   const who = (a: { name: string; address: string } | null) => (a ? (a.name ? `${a.name} <${a.address}>` : a.address) : '(none)');
   lines.push(`From:       ${who(report.from)}`);
@@ -31,5 +31,5 @@ export async function inspectCommand(ctx: CommandContext, args: string[]): Promi
   const raw = await readInputFile(positionals[0]!);
   const keyPasswords = ctx.globals.passphraseFile ? [await readPassphraseFile(ctx.globals.passphraseFile)] : [];
   const report = await inspectMessage(raw, ctx.keyring, { keyPasswords });
-  await writeStdout(ctx.globals.json ? `${JSON.stringify(report, null, 2)}\n` : `${describe(report)}\n`);
+  await writeStdout(ctx.globals.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeReport(report)}\n`);
 }

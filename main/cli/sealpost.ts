@@ -6,6 +6,7 @@ import { keysCommand } from './keys-command.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { composeCommand } from './compose-command.ts';
 import { accountCommand } from './account-command.ts';
+import { mailCommand } from './mail-command.ts';
 import { sopCommand, SopError, sopExitFor } from './sop-command.ts';
 import { defaultHome } from './profile.ts';
 
@@ -18,6 +19,11 @@ const HELP = `sealpost: OpenPGP mail from the command line
   compose --from ADDR --to ADDR[,ADDR...] [--cc ...] [--subject S] [--body-file F|-] [--attach FILE]...
           [--encrypt] [--sign] [--attach-key]
   account add --email ADDR --imap URL --smtp URL --user USER --password-file F [--ca FILE] | account list [--json]
+  sync [--account ADDR] [--folder NAME]
+  messages [--account ADDR] [--folder NAME] [--json]
+  read UID [--account ADDR] [--folder NAME] [--json]
+  send (the options of compose) [--bcc ADDR...]
+  outbox [--json]
   sop version|list-profiles|generate-key|extract-cert|sign|verify|encrypt|decrypt|
       inline-sign|inline-verify|inline-detach|armor|dearmor
 
@@ -90,6 +96,13 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'account':
         await accountCommand(ctx, args);
+        return 0;
+      case 'sync':
+      case 'messages':
+      case 'read':
+      case 'send':
+      case 'outbox':
+        await mailCommand(ctx, command, args);
         return 0;
       default:
         throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);

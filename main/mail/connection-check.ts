@@ -13,11 +13,11 @@
  */
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { ImapFlow } from 'imapflow';
-import { createTransport } from 'nodemailer';
 import type { ServerAddress } from '../accounts/validate.ts';
 import { translateImapError, where } from './imap-errors.ts';
 import { translateSmtpError } from './smtp-errors.ts';
 import { within } from './deadline.ts';
+import { createSmtpTransport } from './smtp-transport.ts';
 
 export interface CheckTimeouts {
   /** TCP (and implicit TLS) connection. */
@@ -104,20 +104,7 @@ export async function checkSmtp(
   timeouts: CheckTimeouts = DEFAULT_CHECK_TIMEOUTS,
 ): Promise<void> {
   const endpoint = { host: settings.host, port: settings.port };
-  const transport = createTransport({
-    host: settings.host,
-    port: settings.port,
-    secure: settings.security === 'tls',
-    requireTLS: settings.security === 'starttls',
-    ignoreTLS: settings.security === 'none',
-    auth: { user, pass: password },
-    tls: tlsOptions(settings.host, ca),
-    logger: false,
-    debug: false,
-    connectionTimeout: timeouts.connectionMs,
-    greetingTimeout: timeouts.greetingMs,
-    socketTimeout: timeouts.socketMs,
-  });
+  const transport = createSmtpTransport(settings, user, password, ca, timeouts);
   try {
     await within(timeouts.totalMs, `the check of the SMTP server ${where(endpoint)}`, transport.verify(), () => transport.close());
   } catch (e) {
