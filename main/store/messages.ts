@@ -95,7 +95,8 @@ export function normalizeFlags(flags: readonly string[]): string[] {
       throw new SealpostError('bad-input', 'not an IMAP flag');
     }
   }
-  return [...new Set(flags)].sort();
+  // \Recent belongs to one session (RFC 3501 section 2.3.2; gone from IMAP4rev2, RFC 9051): not a property of the message.
+  return [...new Set(flags)].filter((f) => f.toLowerCase() !== '\\recent').sort();
 }
 
 function addresses(list: readonly Address[] | undefined): string {
