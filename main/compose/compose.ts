@@ -58,6 +58,15 @@ export interface ComposeOptions {
   keyPasswords: string[];
   now?: Date;
   messageId?: string;
+  /**
+   * The draft of the message (stored, and kept in the Drafts folder): it may
+   * have no recipient yet, its Bcc stays in its header section (inside, when
+   * encrypted) for the composer to get back, it carries no Autocrypt header,
+   * and when encrypted it is encrypted to the sender alone (the recipients
+   * may still change), with only Date, From, Message-ID and the obscured
+   * Subject outside: a draft goes nowhere.
+   */
+  draft?: boolean;
 }
 
 /** The outer Subject of an encrypted message (RFC 9788 obscures it; "..." as Thunderbird writes it). */
@@ -191,6 +200,8 @@ interface MessageFields {
   from: Address;
   to: Address[];
   cc: Address[];
+  /** Written only in drafts. */
+  bcc: Address[];
   subject: string;
   inReplyTo: string | null;
   references: string[];
@@ -204,6 +215,7 @@ function messageFieldList(f: MessageFields, subject: string): [string, string][]
   ];
   if (f.to.length > 0) out.push(['To', encoded('To', f.to)]);
   if (f.cc.length > 0) out.push(['Cc', encoded('Cc', f.cc)]);
+  if (f.bcc.length > 0) out.push(['Bcc', encoded('Bcc', f.bcc)]);
   out.push(['Message-ID', encoded('Message-ID', f.messageId)]);
   if (f.inReplyTo) out.push(['In-Reply-To', encoded('In-Reply-To', f.inReplyTo)]);
   if (f.references.length > 0) out.push(['References', encoded('References', f.references)]);
@@ -343,13 +355,15 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
   const to = draft.to.map((a) => cleanAddress(a, 'the recipient'));
   const cc = draft.cc.map((a) => cleanAddress(a, 'the recipient'));
   const bcc = (draft.bcc ?? []).map((a) => cleanAddress(a, 'the recipient'));
-  if (to.length + cc.length + bcc.length === 0) throw new SealpostError('bad-input', 'the message has no recipient');
+  const isDraft = opts.draft === true;
+  if (to.length + cc.length + bcc.length === 0 && !isDraft) throw new SealpostError('bad-input', 'the message has no recipient');
   const fields: MessageFields = {
     messageId: opts.messageId ? msgId(opts.messageId, 'the message id') : `<${randomUUID()}@${domainOf(from.address)}>`,
     date: now,
     from,
     to,
     cc,
+    bcc: isDraft ? bcc : [],
     subject: oneLine(draft.subject),
     inReplyTo: draft.inReplyTo ? msgId(draft.inReplyTo, 'In-Reply-To') : null,
     references: (draft.references ?? []).flatMap((r) => r.split(/\s+/)).filter(Boolean).map((r) => msgId(r, 'References')),
@@ -363,7 +377,10 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
 
   // Every recipient's key, before anything is made.
   const recipientRefs: string[] = [];
-  if (opts.encrypt) {
+  if (opts.encrypt && isDraft) {
+    if (!isUsableForEncryption(sender!, nowMs)) throw new SealpostError('compose-no-key', `${from.address} (own ${whyUnusable(sender!, nowMs)})`);
+    recipientRefs.push(sender!.fingerprint);
+  } else if (opts.encrypt) {
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const r of [...to, ...cc, ...bcc]) {
@@ -384,11 +401,12 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
     const { armored } = await keyring.call('keys.export', { query: sender.fingerprint });
     extra.push({ filename: `OpenPGP_0x${sender.keyId}.asc`, contentType: 'application/pgp-keys', content: Buffer.from(crlf(armored), 'utf8') });
   }
-  const autocrypt = sender && sender.canEncrypt ? autocryptField(asciiAddress(from.address), await dearmoredMinimalKey(keyring, sender.fingerprint)) : null;
+  const autocrypt = sender && sender.canEncrypt && !isDraft ? autocryptField(asciiAddress(from.address), await dearmoredMinimalKey(keyring, sender.fingerprint)) : null;
   const body = await buildBody({ ...draft, from, to, cc, bcc }, extra);
 
   const outerSubject = opts.encrypt ? OBSCURED_SUBJECT : fields.subject;
-  const outerMessageFields = messageFieldList(fields, outerSubject).map(([n, v]) => fold(n, v));
+  const outerFields: MessageFields = opts.encrypt && isDraft ? { ...fields, to: [], cc: [], bcc: [], inReplyTo: null, references: [] } : fields;
+  const outerMessageFields = messageFieldList(outerFields, outerSubject).map(([n, v]) => fold(n, v));
   const outerHead = (contentType: string[]): string[] => [...outerMessageFields, 'MIME-Version: 1.0', ...(autocrypt ? [autocrypt] : []), ...contentType];
 
   let message: string;
@@ -401,7 +419,7 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
     const innerFields = [...inner.fields.map((f) => f.text), ...messageFieldList(fields, fields.subject).map(([n, v]) => fold(n, v))];
     if (opts.encrypt) {
       // RFC 9788, section 2.2: what the outer header section says, so a reader can tell what was obscured.
-      for (const [n, v] of messageFieldList(fields, outerSubject)) innerFields.push(fold('HP-Outer', `${n}: ${v}`));
+      for (const [n, v] of messageFieldList(outerFields, outerSubject)) innerFields.push(fold('HP-Outer', `${n}: ${v}`));
     }
     const innerText = serialize(innerFields, inner.body.endsWith(CRLF) ? inner.body : inner.body + CRLF);
     assertSevenBitSafe(innerText, 'message body');
