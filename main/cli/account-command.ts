@@ -22,6 +22,8 @@ import { defaultHome } from './profile.ts';
 const USAGE = {
   add: 'account add --email ADDR --imap URL --smtp URL --user USER --password-file F [--ca FILE]',
   list: 'account list [--json]',
+  edit: 'account edit ADDR [--email ADDR] [--name NAME] [--imap URL] [--smtp URL] [--user USER] [--password-file F] [--ca FILE | --no-ca]',
+  remove: 'account remove ADDR [--force]',
 };
 
 async function add(ctx: CommandContext, args: string[]): Promise<void> {
@@ -84,6 +86,78 @@ async function list(ctx: CommandContext, args: string[]): Promise<void> {
   }
 }
 
+/**
+ * `account edit`: changes what is given. When anything the connection
+ * depends on changes (server, user, password, CA), both servers are logged
+ * in to with the new settings first, as `add` does; nothing is saved when
+ * that fails.
+ */
+async function edit(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      imap: { type: 'string' },
+      smtp: { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      ca: { type: 'string' },
+      'no-ca': { type: 'boolean' },
+    },
+    USAGE.edit,
+  );
+  if (positionals.length !== 1) throw new SealpostError('usage', `expected the account's address (usage: ${USAGE.edit})`);
+  if (values.ca !== undefined && values['no-ca']) throw new SealpostError('usage', `--ca and --no-ca exclude each other (usage: ${USAGE.edit})`);
+  const password = values['password-file'] === undefined ? undefined : await readPassphraseFile(values['password-file']);
+  if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
+  const caPem = values['no-ca'] ? null : values.ca === undefined ? undefined : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
+  const home = ctx.globals.home ?? defaultHome();
+  const db = openStore(home);
+  try {
+    const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
+    const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
+    const current = accounts.get(positionals[0]!);
+    const connection = values.imap !== undefined || values.smtp !== undefined || values.user !== undefined || password !== undefined || caPem !== undefined;
+    if (connection) {
+      const imap = values.imap === undefined ? current.imap : parseServerUrl('imap', values.imap);
+      const smtp = values.smtp === undefined ? current.smtp : parseServerUrl('smtp', values.smtp);
+      const user = values.user === undefined ? current.imap.user : validateText(values.user, 'the user name', { min: 1, max: 256 });
+      const pass = password ?? (await accounts.password(current.id));
+      const ca = caPem === undefined ? current.caPem : caPem;
+      await checkImap(imap, user, pass, ca);
+      await checkSmtp(smtp, user, pass, ca);
+    }
+    const updated = await accounts.update(current.id, {
+      ...(values.email !== undefined ? { email: values.email } : {}),
+      ...(values.name !== undefined ? { displayName: values.name } : {}),
+      ...(values.imap !== undefined ? { imap: values.imap } : {}),
+      ...(values.smtp !== undefined ? { smtp: values.smtp } : {}),
+      ...(values.user !== undefined ? { user: values.user } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(caPem !== undefined ? { caPem } : {}),
+    });
+    await writeStdout(ctx.globals.json ? `${JSON.stringify(accountSummary(updated))}\n` : `${updated.email}\n`);
+  } finally {
+    db.close();
+  }
+}
+
+/** `account remove`: the account, its local copy of the server and its password; refused while unsent mail or unsaved drafts remain, unless --force. */
+async function remove(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, { force: { type: 'boolean' } }, USAGE.remove);
+  if (positionals.length !== 1) throw new SealpostError('usage', `expected the account's address (usage: ${USAGE.remove})`);
+  const home = ctx.globals.home ?? defaultHome();
+  const db = openStore(home);
+  try {
+    const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
+    const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
+    await accounts.remove(positionals[0]!, { force: Boolean(values.force) });
+  } finally {
+    db.close();
+  }
+}
+
 export async function accountCommand(ctx: CommandContext, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -91,7 +165,11 @@ export async function accountCommand(ctx: CommandContext, args: string[]): Promi
       return add(ctx, rest);
     case 'list':
       return list(ctx, rest);
+    case 'edit':
+      return edit(ctx, rest);
+    case 'remove':
+      return remove(ctx, rest);
     default:
-      throw new SealpostError('usage', `account ${sub === undefined ? 'needs a subcommand' : `has no subcommand "${sub.slice(0, 100)}"`}: add, list`);
+      throw new SealpostError('usage', `account ${sub === undefined ? 'needs a subcommand' : `has no subcommand "${sub.slice(0, 100)}"`}: add, list, edit, remove`);
   }
 }

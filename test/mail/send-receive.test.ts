@@ -246,6 +246,31 @@ describe('sending and receiving through real servers, with a GnuPG user', { skip
     }
   });
 
+  test('account edit logs in with the new settings before it saves; remove keeps unsent mail unless forced', async () => {
+    const summary = async () => JSON.parse((await sealpost(['account', 'list', '--json'])).stdout.toString())[0];
+    const before = await summary();
+    const wrong = await sealpost(['account', 'edit', ALICE, '--password-file', file('wrong.password', 'not it')]);
+    assert.equal(wrong.code, 65, wrong.stderr);
+    assert.deepEqual(await summary(), before, 'nothing saved');
+    assert.equal((await sealpost(['sync', '--folder', 'INBOX'])).code, 0, 'the old password still works');
+
+    const renamed = await sealpost(['account', 'edit', ALICE, '--name', 'Alice L.', '--imap', `imap://127.0.0.1:${servers.imap.port}`]);
+    assert.equal(renamed.code, 0, renamed.stderr);
+    const after = await summary();
+    assert.equal(after.displayName, 'Alice L.');
+    assert.equal(after.imap, `imap://127.0.0.1:${servers.imap.port}`);
+    assert.equal((await sealpost(['sync', '--folder', 'INBOX'])).code, 0, 'syncs over STARTTLS now');
+
+    // The failed message to nobody@ is still in the outbox: the account is not removed without --force.
+    const refused = await sealpost(['account', 'remove', ALICE]);
+    assert.equal(refused.code, 65, refused.stderr);
+    assert.match(refused.stderr, /outbox/);
+    const forced = await sealpost(['account', 'remove', ALICE, '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(JSON.parse((await sealpost(['account', 'list', '--json'])).stdout.toString()), []);
+    assert.equal((await sealpost(['messages'])).code, 65, 'no account left');
+  });
+
   test('usage: read needs a UID, sync an existing account', async () => {
     assert.equal((await sealpost(['read'])).code, 64);
     assert.equal((await sealpost(['read', 'abc'])).code, 64);
