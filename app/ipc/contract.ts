@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Fingerprint, KeySummary, Trust } from '../keys.ts';
+import { InspectReport } from '../inspect-report.ts';
+import { AccountView, FolderView, MESSAGE_ACTIONS, MessageItem, OutboxEntry, SyncProgress, SyncSummary } from '../mail.ts';
 import type { Result } from '../result.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName } from './channels.ts';
 
@@ -53,6 +55,35 @@ const Empty = z.strictObject({});
 
 const ImportProblem = z.object({ code: z.string().max(64), message: z.string().max(1024) });
 
+const AccountId = z.string().min(1).max(64);
+const FolderId = z.number().int().positive();
+/** An IMAP UID (RFC 9051: a non-zero 32-bit number), as a decimal string. */
+const Uid = z.string().regex(/^[1-9][0-9]{0,9}$/, 'not a UID');
+const FolderPath = z.string().min(1).max(1000).regex(/^[^\0\r\n]+$/, 'a folder name is one line');
+const ServerUrl = z.string().trim().min(1).max(512);
+const Password = z.string().min(1).max(4096);
+const CaPem = z.string().min(1).max(256 * 1024);
+/** Largest message the renderer may hand over for sending (attachments included). */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const MailAddress = z.strictObject({ name: z.string().max(256).default(''), address: Email });
+const Attachment = z.strictObject({
+  filename: z.string().min(1).max(255),
+  contentType: z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'not a media type'),
+  content: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
+});
+const OutgoingDraft = z.strictObject({
+  from: MailAddress,
+  to: z.array(MailAddress).max(1000),
+  cc: z.array(MailAddress).max(1000).default([]),
+  bcc: z.array(MailAddress).max(1000).default([]),
+  subject: z.string().max(2000).default(''),
+  text: z.string().max(MAX_MESSAGE_BYTES).default(''),
+  attachments: z.array(Attachment).max(100).default([]),
+  inReplyTo: z.string().max(1000).optional(),
+  references: z.array(z.string().max(1000)).max(100).optional(),
+});
+
 export const procedures = {
   'keys.list': {
     input: z.strictObject({ secret: z.boolean().optional() }),
@@ -87,6 +118,44 @@ export const procedures = {
     input: z.strictObject({ fingerprint: Fingerprint, trust: Trust }),
     output: KeySummary,
   },
+  'accounts.list': { input: Empty, output: z.array(AccountView) },
+  'accounts.add': {
+    /** Saved only after both servers accepted the login. */
+    input: z.strictObject({ email: Email, displayName: z.string().max(200).optional(), imap: ServerUrl, smtp: ServerUrl, user: z.string().min(1).max(256), password: Password, caPem: CaPem.nullable().optional() }),
+    output: AccountView,
+  },
+  'accounts.update': {
+    input: z.strictObject({
+      id: AccountId,
+      email: Email.optional(),
+      displayName: z.string().max(200).optional(),
+      imap: ServerUrl.optional(),
+      smtp: ServerUrl.optional(),
+      user: z.string().min(1).max(256).optional(),
+      password: Password.optional(),
+      caPem: CaPem.nullable().optional(),
+    }),
+    output: AccountView,
+  },
+  'accounts.remove': { input: z.strictObject({ id: AccountId, force: z.boolean().default(false) }), output: Empty },
+  'mail.folders': { input: z.strictObject({ accountId: AccountId }), output: z.array(FolderView) },
+  'mail.messages': {
+    input: z.strictObject({ folderId: FolderId, offset: z.number().int().nonnegative().max(10_000_000).default(0), limit: z.number().int().positive().max(5000).default(500) }),
+    output: z.object({ total: z.number().int(), items: z.array(MessageItem) }),
+  },
+  'mail.read': { input: z.strictObject({ folderId: FolderId, uid: Uid }), output: InspectReport },
+  'mail.sync': { input: z.strictObject({ accountId: AccountId, folder: FolderPath.optional() }), output: SyncSummary },
+  'mail.action': {
+    input: z.strictObject({ accountId: AccountId, kind: z.enum(MESSAGE_ACTIONS), folder: FolderPath, uids: z.array(Uid).min(1).max(10_000), to: FolderPath.optional() }),
+    output: z.object({ changed: z.number().int() }),
+  },
+  'mail.send': {
+    input: z.strictObject({ accountId: AccountId, draft: OutgoingDraft, encrypt: z.boolean(), sign: z.boolean() }),
+    output: OutboxEntry,
+  },
+  'outbox.list': { input: z.strictObject({ accountId: AccountId.optional() }), output: z.array(OutboxEntry) },
+  'outbox.retry': { input: z.strictObject({ id: z.number().int().positive() }), output: OutboxEntry },
+  'outbox.cancel': { input: z.strictObject({ id: z.number().int().positive() }), output: Empty },
   'session.lock': {
     /** One key, or every unlocked key when no fingerprint is given. */
     input: z.strictObject({ fingerprint: Fingerprint.optional() }),
@@ -112,6 +181,12 @@ export const events = {
   'keyring.changed': z.strictObject({ fingerprints: z.array(Fingerprint).max(10_000) }),
   /** Unlocked keys were locked (by the user, or when the screen locked or the system suspended). */
   'session.locked': Empty,
+  /** A sync's progress: per phase, and per folder the messages stored so far. */
+  'sync.progress': SyncProgress,
+  /** Folders of the account changed in the store (a sync, an action): reload those lists. */
+  'mail.changed': z.strictObject({ accountId: AccountId, folderIds: z.array(FolderId).max(10_000) }),
+  /** The account's outbox changed (queued, sent, failed). */
+  'outbox.changed': z.strictObject({ accountId: AccountId }),
 } as const satisfies Record<EventName, z.ZodType>;
 
 // Every event named in channels.ts has a schema, and no schema is unnamed there.

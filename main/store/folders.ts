@@ -13,7 +13,9 @@ import { transaction } from './database.ts';
 import { imapNumber, imapNumberOrNull, type ImapNumberInput } from './imap-ids.ts';
 import { int, intOrNull, text, textOrNull, type Row } from './rows.ts';
 
-export const FOLDER_ROLES = ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged'] as const;
+import { FOLDER_ROLES } from '../../app/mail.ts';
+
+export { FOLDER_ROLES };
 /** RFC 6154 special use (and INBOX), as a role the app knows. */
 export type FolderRole = (typeof FOLDER_ROLES)[number];
 

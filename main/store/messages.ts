@@ -11,7 +11,9 @@ import { transaction } from './database.ts';
 import { imapNumber, imapNumberOrNull, type ImapNumberInput } from './imap-ids.ts';
 import { blobOrNull, int, intOrNull, json, jsonOrNull, oneOf, text, textOrNull, type Row } from './rows.ts';
 
-export const SECURITY_HINTS = ['encrypted', 'signed', 'none'] as const;
+import { SECURITY_HINTS } from '../../app/mail.ts';
+
+export { SECURITY_HINTS };
 /** What the MIME structure announces (multipart/encrypted, multipart/signed, inline armor), before any crypto ran. */
 export type SecurityHint = (typeof SECURITY_HINTS)[number];
 

@@ -20,7 +20,9 @@ import { transaction } from './database.ts';
 import { enqueueAction } from './pending-actions.ts';
 import { blob, int, intOrNull, json, oneOf, text, textOrNull, type Row } from './rows.ts';
 
-export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed'] as const;
+import { OUTBOX_STATES } from '../../app/mail.ts';
+
+export { OUTBOX_STATES };
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /** The SMTP envelope: MAIL FROM and every RCPT TO (Bcc included, which the raw message does not show). */
@@ -164,7 +166,7 @@ export function markOutboxSent(db: DatabaseSync, id: number, options: { saveCopy
     const item = transition(db, id, ['sending'], `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL, last_error_code = NULL`, [
       options.sentAt ?? Date.now(),
     ]);
-    if (options.saveCopy) enqueueAction(db, item.accountId, { kind: 'append-sent', payload: { outboxId: id } });
+    if (options.saveCopy) enqueueAction(db, item.accountId, { kind: 'append-sent', payload: { outboxId: id } }, item.sentAt ?? Date.now());
     return item;
   });
 }

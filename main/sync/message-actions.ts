@@ -18,7 +18,9 @@ import { imapNumber } from '../store/imap-ids.ts';
 import { getMessage, normalizeFlags, removeMessages, updateFlags } from '../store/messages.ts';
 import { enqueueAction, type PendingAction } from '../store/pending-actions.ts';
 
-export const MESSAGE_ACTIONS = ['read', 'unread', 'flag', 'unflag', 'move', 'trash', 'archive'] as const;
+import { MESSAGE_ACTIONS } from '../../app/mail.ts';
+
+export { MESSAGE_ACTIONS };
 export type MessageActionKind = (typeof MESSAGE_ACTIONS)[number];
 
 export interface MessageActionInput {
@@ -48,7 +50,7 @@ export interface MessageActionResult {
 }
 
 /** Applies the action locally and queues it for the server, in one transaction. */
-export function applyMessageAction(db: DatabaseSync, accountId: string, input: MessageActionInput): MessageActionResult {
+export function applyMessageAction(db: DatabaseSync, accountId: string, input: MessageActionInput, now = Date.now()): MessageActionResult {
   if (!(MESSAGE_ACTIONS as readonly string[]).includes(input.kind)) throw new SealpostError('bad-input', `unknown message action "${String(input.kind).slice(0, 40)}"`);
   if (!Array.isArray(input.uids) || input.uids.length === 0 || input.uids.length > 10_000) throw new SealpostError('bad-input', 'an action needs 1 to 10000 messages');
   const uids = [...new Set(input.uids.map((u) => imapNumber(u, 'UID')))];
@@ -70,7 +72,7 @@ export function applyMessageAction(db: DatabaseSync, accountId: string, input: M
       });
       const changed = updateFlags(db, folder.id, updates);
       recountFolder(db, folder.id);
-      return { queued: enqueueAction(db, accountId, { kind: 'set-flags', payload: { ...on, ...flagChange } }), changed };
+      return { queued: enqueueAction(db, accountId, { kind: 'set-flags', payload: { ...on, ...flagChange } }, now), changed };
     }
 
     let target: string | null;
@@ -92,8 +94,8 @@ export function applyMessageAction(db: DatabaseSync, accountId: string, input: M
     recountFolder(db, folder.id);
     const queued =
       target === null
-        ? enqueueAction(db, accountId, { kind: 'delete', payload: on })
-        : enqueueAction(db, accountId, { kind: 'move', payload: { ...on, to: target } });
+        ? enqueueAction(db, accountId, { kind: 'delete', payload: on }, now)
+        : enqueueAction(db, accountId, { kind: 'move', payload: { ...on, to: target } }, now);
     return { queued, changed };
   });
 }

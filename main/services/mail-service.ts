@@ -1,0 +1,377 @@
+/**
+ * The mail side of the app, as one service the IPC handlers call: accounts,
+ * folders and message lists from the store, reading (through the same
+ * `inspectMessage` as the command line), syncing with progress events,
+ * message actions, sending through the outbox, and the background work a
+ * mail client does on its own.
+ *
+ * Work on the network is serialized per account (`#exclusive`): a sync, a
+ * send and the background flush of one account never run at once, so the
+ * outbox and the action queue are worked off by one runner in order. The
+ * command line may still run beside the app; the store's transactions and
+ * the outbox's claim keep that safe.
+ *
+ * In the background (`start`), every `intervalMs` and right after an action
+ * or a send: the due outbox messages go out (temporary failures retry after
+ * 1 min, doubling to 1 h, `retryDelay`), then the due actions, Sent copies
+ * and drafts go to the IMAP server. A failure there is reported as an event
+ * and retried later; nothing is lost.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { SealpostError } from '../../app/errors.ts';
+import type { InspectReport } from '../../app/inspect-report.ts';
+import type { AccountView, FolderView, MessageItem, OutboxEntry, SyncProgress, SyncSummary } from '../../app/mail.ts';
+import type { KeyringClient } from '../../keyring/client.ts';
+import { Accounts, accountSummary, type Account, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
+import type { SecretStore } from '../accounts/secret-store.ts';
+import { parseServerUrl } from '../accounts/validate.ts';
+import { composeMessage, type ComposeOptions, type Draft } from '../compose/compose.ts';
+import { checkImap, checkSmtp } from '../mail/connection-check.ts';
+import { sendOutbox } from '../outbox/send-outbox.ts';
+import { inspectMessage } from '../security/inspect.ts';
+import { getFolder, listFolders, type FolderRow } from '../store/folders.ts';
+import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
+import { enqueueOutbox, getOutbox, listOutbox, removeOutbox, requeueOutbox, type OutboxItem } from '../store/outbox.ts';
+import { listActions, nextAction } from '../store/pending-actions.ts';
+import { unsavedDrafts } from '../store/drafts.ts';
+import { syncAccount } from '../sync/account-sync.ts';
+import { fetchBody } from '../sync/fetch-body.ts';
+import { withImap } from '../sync/imap-session.ts';
+import { applyMessageAction, type MessageActionInput } from '../sync/message-actions.ts';
+import { replayActions } from '../sync/replay-actions.ts';
+import { uploadDrafts } from '../sync/upload-drafts.ts';
+
+/** The events this service sends (app/ipc/contract.ts names and checks them). */
+export interface MailEvents {
+  'sync.progress': SyncProgress;
+  'mail.changed': { accountId: string; folderIds: number[] };
+  'outbox.changed': { accountId: string };
+}
+
+export interface MailServiceOptions {
+  db: DatabaseSync;
+  secrets: SecretStore;
+  keyring: KeyringClient;
+  emit?: <E extends keyof MailEvents>(event: E, payload: MailEvents[E]) => void;
+  now?: () => number;
+  /** Log in to both servers before an account is saved (default true). */
+  checkServers?: boolean;
+}
+
+export const BACKGROUND_INTERVAL_MS = 60_000;
+
+function accountView(account: Account): AccountView {
+  const s = accountSummary(account);
+  return { id: s.id, email: s.email, displayName: s.displayName, imap: s.imap, smtp: s.smtp, user: s.user, customCa: s.customCa };
+}
+
+function folderView(f: FolderRow): FolderView {
+  return { id: f.id, accountId: f.accountId, path: f.path, role: f.role, unread: f.unreadCount, total: f.totalCount, lastSyncAt: f.lastSyncAt };
+}
+
+function messageItem(m: MessageSummary): MessageItem {
+  return {
+    folderId: m.folderId,
+    uid: m.uid,
+    messageId: m.messageId,
+    from: m.from,
+    to: m.to,
+    cc: m.cc,
+    subject: m.subject,
+    date: m.date ?? m.internalDate,
+    flags: m.flags,
+    security: m.security,
+    size: m.size,
+  };
+}
+
+function outboxEntry(item: OutboxItem): OutboxEntry {
+  return {
+    id: item.id,
+    accountId: item.accountId,
+    messageId: item.messageId,
+    to: item.envelope.to,
+    state: item.state,
+    attempts: item.attempts,
+    lastError: item.lastError,
+    nextAttemptAt: item.nextAttemptAt,
+    createdAt: item.createdAt,
+    sentAt: item.sentAt,
+  };
+}
+
+export class MailService {
+  readonly #db: DatabaseSync;
+  readonly #accounts: Accounts;
+  readonly #keyring: KeyringClient;
+  readonly #emit: NonNullable<MailServiceOptions['emit']>;
+  readonly #now: () => number;
+  readonly #checkServers: boolean;
+  /** Per account: the tail of its chain of network work. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(options: MailServiceOptions) {
+    this.#db = options.db;
+    this.#accounts = new Accounts(options.db, options.secrets, options.now);
+    this.#keyring = options.keyring;
+    this.#now = options.now ?? Date.now;
+    this.#checkServers = options.checkServers !== false;
+    this.#emit = (event, payload) => {
+      try {
+        options.emit?.(event, payload);
+      } catch {
+        // a window that cannot be told reloads on its next action
+      }
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Accounts
+
+  accounts(): AccountView[] {
+    return this.#accounts.list().map(accountView);
+  }
+
+  /** Logs in to both servers with the settings first; saves nothing unless both accept. */
+  async addAccount(input: AccountInput): Promise<AccountView> {
+    if (this.#accounts.find(input.email)) throw new SealpostError('account-exists', input.email);
+    if (this.#checkServers) {
+      await checkImap(parseServerUrl('imap', input.imap), input.user, input.password, input.caPem ?? null);
+      await checkSmtp(parseServerUrl('smtp', input.smtp), input.user, input.password, input.caPem ?? null);
+    }
+    return accountView(await this.#accounts.add(input));
+  }
+
+  /** As `addAccount`: a change of server, user, password or CA is checked by logging in before it is saved. */
+  async updateAccount(id: string, change: AccountUpdate): Promise<AccountView> {
+    const current = this.#accounts.get(id);
+    const connection = change.imap !== undefined || change.smtp !== undefined || change.user !== undefined || change.password !== undefined || change.caPem !== undefined;
+    if (connection && this.#checkServers) {
+      const user = change.user ?? current.imap.user;
+      const password = change.password ?? (await this.#accounts.password(current.id));
+      const ca = change.caPem === undefined ? current.caPem : change.caPem;
+      await checkImap(change.imap === undefined ? current.imap : parseServerUrl('imap', change.imap), user, password, ca);
+      await checkSmtp(change.smtp === undefined ? current.smtp : parseServerUrl('smtp', change.smtp), user, password, ca);
+    }
+    return accountView(await this.#exclusive(current.id, () => this.#accounts.update(current.id, change)));
+  }
+
+  async removeAccount(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const account = this.#accounts.get(id);
+    await this.#exclusive(account.id, () => this.#accounts.remove(account.id, options));
+    this.#queues.delete(account.id);
+  }
+
+  // -------------------------------------------------------------------------
+  // Reading from the store
+
+  folders(accountId: string): FolderView[] {
+    const account = this.#accounts.get(accountId);
+    return listFolders(this.#db, account.id).map(folderView);
+  }
+
+  messages(folderId: number, options: { offset?: number; limit?: number } = {}): { total: number; items: MessageItem[] } {
+    const folder = this.#folder(folderId);
+    return { total: folder.totalCount, items: listMessages(this.#db, folder.id, options).map(messageItem) };
+  }
+
+  /** The message's security report and content, as the reader shows it; fetched from the server once, then kept raw. */
+  async read(folderId: number, uid: string): Promise<InspectReport> {
+    const folder = this.#folder(folderId);
+    const known = getMessage(this.#db, folder.id, uid);
+    if (!known) throw new SealpostError('bad-input', `no message with UID ${uid} in ${folder.path}`);
+    let raw = known.raw;
+    if (!raw) {
+      const account = this.#accounts.get(folder.accountId);
+      const password = await this.#accounts.password(account.id);
+      raw = await withImap(account, password, (session) => fetchBody(this.#db, session, folder, uid));
+    }
+    // Keys unlocked in the keyring's session are used; passphrases never pass through here.
+    return inspectMessage(raw, this.#keyring, { keyPasswords: [] });
+  }
+
+  // -------------------------------------------------------------------------
+  // Sync, actions, sending
+
+  /** A full sync of the account (or one folder), with `sync.progress` events. */
+  async sync(accountId: string, folder?: string): Promise<SyncSummary> {
+    const account = this.#accounts.get(accountId);
+    return this.#exclusive(account.id, async () => {
+      const progress = (p: Omit<SyncProgress, 'accountId'>) => this.#emit('sync.progress', { accountId: account.id, ...p });
+      progress({ phase: 'started' });
+      try {
+        const password = await this.#accounts.password(account.id);
+        const result = await syncAccount(this.#db, account, password, {
+          ...(folder !== undefined ? { folder } : {}),
+          sendNow: true,
+          onEvent: (e) => {
+            if (e.kind === 'outbox') progress({ phase: 'outbox', done: e.done, total: e.total });
+            else if (e.kind === 'folders') progress({ phase: 'folders', total: e.count });
+            else if (e.kind === 'folder') progress({ phase: 'folder', folder: e.folder, done: e.done, total: e.total });
+          },
+        });
+        const summary: SyncSummary = {
+          sent: result.sent.filter((r) => r.state === 'sent').length,
+          unsent: listOutbox(this.#db, { accountId: account.id, states: ['queued', 'failed'] }).length,
+          actionsApplied: result.actions.applied,
+          folders: result.folders.map((f) => ({ path: f.folder, added: f.added, removed: f.removed, flagsUpdated: f.flagsUpdated })),
+          problems: [
+            ...(result.sendError ? [{ what: 'outbox', message: result.sendError.message }] : []),
+            ...result.actions.dropped.map((d) => ({ what: 'action', message: d.reason })),
+            ...result.drafts.failed.map((d) => ({ what: 'draft', message: d.message })),
+            ...result.folderErrors.map((f) => ({ what: f.folder, message: f.error.message })),
+          ],
+        };
+        progress({ phase: 'done' });
+        this.#emit('mail.changed', { accountId: account.id, folderIds: listFolders(this.#db, account.id).map((f) => f.id) });
+        if (result.sent.length > 0) this.#emit('outbox.changed', { accountId: account.id });
+        return summary;
+      } catch (e) {
+        progress({ phase: 'failed', message: e instanceof SealpostError ? e.message : 'the sync failed' });
+        throw e;
+      }
+    });
+  }
+
+  /** Applies a message action at once in the store; the server follows in the background. */
+  act(accountId: string, action: MessageActionInput): { changed: number } {
+    const account = this.#accounts.get(accountId);
+    const { changed } = applyMessageAction(this.#db, account.id, action, this.#now());
+    const folder = listFolders(this.#db, account.id).find((f) => f.path === action.folder);
+    this.#emit('mail.changed', { accountId: account.id, folderIds: folder ? [folder.id] : [] });
+    this.#kick(account.id);
+    return { changed };
+  }
+
+  /**
+   * Composes (signed and encrypted as asked, by the message-security code),
+   * queues in the outbox, and sends in the background. The message is in the
+   * outbox, safe, when this returns.
+   */
+  async send(accountId: string, draft: Draft, options: Pick<ComposeOptions, 'encrypt' | 'sign'>): Promise<OutboxEntry> {
+    const account = this.#accounts.get(accountId);
+    const domain = draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1);
+    const messageId = `<${randomUUID()}@${domain}>`;
+    const raw = await composeMessage(this.#keyring, draft, { ...options, attachKey: false, keyPasswords: [], messageId });
+    const recipients = [...new Set([...draft.to, ...draft.cc, ...(draft.bcc ?? [])].map((a) => a.address))];
+    const item = enqueueOutbox(this.#db, { accountId: account.id, raw, envelope: { from: draft.from.address, to: recipients }, messageId }, this.#now());
+    this.#emit('outbox.changed', { accountId: account.id });
+    this.#kick(account.id);
+    return outboxEntry(item);
+  }
+
+  outbox(accountId?: string): OutboxEntry[] {
+    const id = accountId === undefined ? undefined : this.#accounts.get(accountId).id;
+    return listOutbox(this.#db, id === undefined ? {} : { accountId: id }).map(outboxEntry);
+  }
+
+  /** The user's "send again" for a failed message. */
+  retry(outboxId: number): OutboxEntry {
+    const item = requeueOutbox(this.#db, outboxId, this.#now());
+    this.#emit('outbox.changed', { accountId: item.accountId });
+    this.#kick(item.accountId);
+    return outboxEntry(item);
+  }
+
+  /** Takes a queued or failed message out of the outbox (never one being sent). */
+  cancel(outboxId: number): void {
+    const item = getOutbox(this.#db, outboxId);
+    if (!item) throw new SealpostError('outbox-not-found', String(outboxId));
+    removeOutbox(this.#db, outboxId);
+    this.#emit('outbox.changed', { accountId: item.accountId });
+  }
+
+  // -------------------------------------------------------------------------
+  // Background work
+
+  /** Starts the periodic flush of every account (outbox, then actions, Sent copies and drafts). */
+  start(intervalMs = BACKGROUND_INTERVAL_MS): void {
+    this.#stopped = false;
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      for (const account of this.#accounts.list()) this.#kick(account.id);
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and waits for the work already running. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await Promise.allSettled([...this.#queues.values()]);
+  }
+
+  /** Runs one background flush of the account now and waits for it (also what the timer does). */
+  async flush(accountId: string): Promise<void> {
+    const account = this.#accounts.get(accountId);
+    await this.#exclusive(account.id, () => this.#flushNow(account));
+  }
+
+  #kick(accountId: string): void {
+    if (this.#stopped) return;
+    const account = this.#accounts.find(accountId);
+    if (!account) return;
+    this.#exclusive(account.id, () => this.#flushNow(account)).catch(() => undefined);
+  }
+
+  async #flushNow(account: Account): Promise<void> {
+    const now = this.#now();
+    const due = listOutbox(this.#db, { accountId: account.id, states: ['queued'] }).some((m) => m.nextAttemptAt <= now);
+    const hasActions = nextAction(this.#db, account.id, now) !== null;
+    const hasDrafts = unsavedDrafts(this.#db, account.id).length > 0;
+    if (!due && !hasActions && !hasDrafts) return;
+    let password: string;
+    try {
+      password = await this.#accounts.password(account.id);
+    } catch (e) {
+      this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'no password' });
+      return;
+    }
+    if (due) {
+      const run = await sendOutbox(this.#db, account, password, { now: this.#now }).catch((e: unknown) => {
+        this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'sending failed' });
+        return null;
+      });
+      if (run && run.reports.length > 0) this.#emit('outbox.changed', { accountId: account.id });
+    }
+    // Sent copies queued by the send above are due now too.
+    if (nextAction(this.#db, account.id, this.#now()) === null && unsavedDrafts(this.#db, account.id).length === 0) return;
+    try {
+      await withImap(account, password, async (session) => {
+        await replayActions(this.#db, session, account.id, { now: this.#now });
+        await uploadDrafts(this.#db, session, account.id);
+      });
+      this.#emit('outbox.changed', { accountId: account.id });
+    } catch (e) {
+      // Deferred with backoff by the replay; the next flush tries again.
+      this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'the server could not be reached' });
+    }
+  }
+
+  /** Runs `work` after the account's earlier network work; one at a time per account. */
+  #exclusive<T>(accountId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(accountId) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.#queues.set(accountId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(accountId) === tail) this.#queues.delete(accountId);
+    });
+    return run;
+  }
+
+  #folder(folderId: number): FolderRow {
+    const folder = getFolder(this.#db, folderId);
+    if (!folder) throw new SealpostError('bad-input', `no folder ${folderId}`);
+    return folder;
+  }
+
+  /** Pending server actions of the account, for a status line. */
+  pendingActions(accountId: string): number {
+    return listActions(this.#db, this.#accounts.get(accountId).id).length;
+  }
+}
