@@ -38,17 +38,36 @@ export interface ImapSession {
   step<T>(what: string, work: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * When imapflow drops a connection on its own (no answer within the socket
+ * timeout, a reset), it reports the cause once as an 'error' event and fails
+ * the commands that were waiting with a bare NoConnection. This gives a
+ * step's error back its cause, so that a silent server is a timeout and not
+ * "the server closed the connection".
+ */
+export function droppedBecause(client: ImapFlow): (error: unknown) => unknown {
+  let cause: unknown;
+  client.on('error', (e: unknown) => {
+    cause ??= e;
+  });
+  return (error) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    return cause !== undefined && (code === 'NoConnection' || code === 'EConnectionClosed') ? cause : error;
+  };
+}
+
 /** Connects and logs in to the account's IMAP server. Close it with `closeImap` in a `finally`. */
 export async function connectImap(account: Account, password: string, timeouts: SyncTimeouts = DEFAULT_SYNC_TIMEOUTS): Promise<ImapSession> {
   const { host, port, user } = account.imap;
   const endpoint = { host, port };
   const client = createImapClient(account.imap, user, password, account.caPem, timeouts);
+  const dropped = droppedBecause(client);
   const session: ImapSession = {
     client,
     endpoint,
     timeouts,
     step: (what, work) => within(timeouts.stepMs, `${what} (IMAP server ${where(endpoint)})`, work, () => client.close()).catch((e: unknown) => {
-      throw translateImapError(e, endpoint);
+      throw translateImapError(dropped(e), endpoint);
     }),
   };
   try {
