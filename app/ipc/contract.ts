@@ -144,6 +144,8 @@ export const procedures = {
     output: z.object({ total: z.number().int(), items: z.array(MessageItem) }),
   },
   'mail.read': { input: z.strictObject({ folderId: FolderId, uid: Uid }), output: InspectReport },
+  /** The folder the user has open, kept current by IDLE; null: none. */
+  'mail.watch': { input: z.strictObject({ folderId: FolderId.nullable() }), output: Empty },
   'mail.sync': { input: z.strictObject({ accountId: AccountId, folder: FolderPath.optional() }), output: SyncSummary },
   'mail.action': {
     input: z.strictObject({ accountId: AccountId, kind: z.enum(MESSAGE_ACTIONS), folder: FolderPath, uids: z.array(Uid).min(1).max(10_000), to: FolderPath.optional() }),

@@ -76,6 +76,10 @@ export function createHandlers(services: Services): Handlers {
     'mail.messages': async (p) => mail().messages(p.folderId, { offset: p.offset, limit: p.limit }),
     'mail.read': (p) => mail().read(p.folderId, p.uid),
     'mail.sync': (p) => mail().sync(p.accountId, p.folder),
+    'mail.watch': async (p) => {
+      await mail().watch(p.folderId);
+      return {};
+    },
     'mail.action': async (p) => mail().act(p.accountId, given({ kind: p.kind, folder: p.folder, uids: p.uids, to: p.to })),
     'mail.send': (p) => mail().send(p.accountId, given(p.draft), { encrypt: p.encrypt, sign: p.sign }),
     'outbox.list': async (p) => mail().outbox(p.accountId),

@@ -41,6 +41,7 @@ import { withImap } from '../sync/imap-session.ts';
 import { applyMessageAction, type MessageActionInput } from '../sync/message-actions.ts';
 import { replayActions } from '../sync/replay-actions.ts';
 import { uploadDrafts } from '../sync/upload-drafts.ts';
+import { FolderWatcher } from '../sync/watch-folder.ts';
 
 /** The events this service sends (app/ipc/contract.ts names and checks them). */
 export interface MailEvents {
@@ -112,6 +113,8 @@ export class MailService {
   readonly #queues = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** IDLE on the folder the user has open (one at a time). */
+  #watcher: { folderId: number; watcher: FolderWatcher } | null = null;
 
   constructor(options: MailServiceOptions) {
     this.#db = options.db;
@@ -297,12 +300,41 @@ export class MailService {
     this.#timer.unref();
   }
 
-  /** Stops the timer and waits for the work already running. */
+  /** Stops the timer and the watcher and waits for the work already running. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    await this.watch(null);
     await Promise.allSettled([...this.#queues.values()]);
+  }
+
+  /**
+   * Keeps the folder the user has open up to date by IDLE (RFC 2177) on a
+   * connection of its own, announcing changes with `mail.changed`; null
+   * stops watching. Watching another folder stops the previous watcher.
+   */
+  async watch(folderId: number | null): Promise<void> {
+    if (this.#watcher && this.#watcher.folderId === folderId) return;
+    const previous = this.#watcher;
+    this.#watcher = null;
+    if (previous) await previous.watcher.stop();
+    if (folderId === null || this.#stopped) return;
+    const folder = this.#folder(folderId);
+    const account = this.#accounts.get(folder.accountId);
+    const watcher = new FolderWatcher({
+      db: this.#db,
+      account,
+      folder,
+      password: () => this.#accounts.password(account.id),
+      exclusive: (work) => this.#exclusive(account.id, work),
+      onChange: (result) => {
+        if (result.added + result.removed + result.flagsUpdated + result.cleared > 0) this.#emit('mail.changed', { accountId: account.id, folderIds: [folder.id] });
+      },
+      onError: (error) => this.#emit('sync.progress', { accountId: account.id, phase: 'failed', folder: folder.path, message: error.message }),
+    });
+    this.#watcher = { folderId, watcher };
+    watcher.start();
   }
 
   /** Runs one background flush of the account now and waits for it (also what the timer does). */

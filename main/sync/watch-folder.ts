@@ -55,6 +55,12 @@ export interface FolderWatcherOptions {
   onChange?: (result: FolderSyncResult) => void;
   /** Why a connection or a sync ended; the watcher connects again unless stopped. */
   onError?: (error: SealpostError) => void;
+  /**
+   * Runs each sync of the watcher; the app passes its per-account runner so
+   * that the watcher's sync and a sync the user started never write the same
+   * folder at once.
+   */
+  exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export type WatcherState = 'new' | 'connecting' | 'syncing' | 'idle' | 'waiting' | 'stopped';
@@ -256,7 +262,8 @@ export class FolderWatcher {
         do {
           this.#again = false;
           this.#state = 'syncing';
-          const result = await syncFolder(this.#options.db, connection.session, this.#options.folder, { batchSize: this.#options.batchSize });
+          const sync = () => syncFolder(this.#options.db, connection.session, this.#options.folder, { batchSize: this.#options.batchSize });
+          const result = await (this.#options.exclusive ? this.#options.exclusive(sync) : sync());
           if (this.#stopped) return;
           this.#changed(result);
         } while (this.#again && !this.#stopped && connection.session.client.usable);

@@ -154,6 +154,23 @@ describe('the mail service (real servers, real keyring)', { skip: skip ?? false,
     assert.equal((await filesWith(BOB, messageId!, 2, 0)).length, 1, 'exactly once');
   });
 
+  test('the open folder is watched by IDLE: new mail shows without a sync, and watching stops', async () => {
+    const inbox = service.folders(account.id).find((f) => f.role === 'inbox')!;
+    await service.watch(inbox.id);
+    try {
+      // The watcher's first sync, then a delivery it must see on its own.
+      await new Promise((r) => setTimeout(r, 500));
+      events.length = 0;
+      await servers.deliver(ALICE, Buffer.from(`From: Carol <carol@service.test>\r\nTo: ${ALICE}\r\nSubject: pushed\r\nMessage-ID: <pushed@service.test>\r\n\r\npushed\r\n`));
+      const deadline = Date.now() + 15_000;
+      while (!service.messages(inbox.id).items.some((m) => m.messageId === '<pushed@service.test>') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(service.messages(inbox.id).items.some((m) => m.messageId === '<pushed@service.test>'), 'stored by the watcher');
+      assert.ok(events.some((e) => e.event === 'mail.changed'), 'announced');
+    } finally {
+      await service.watch(null);
+    }
+  });
+
   test('a message action shows at once and reaches the server in the background', async () => {
     const inbox = service.folders(account.id).find((f) => f.role === 'inbox')!;
     const [first] = service.messages(inbox.id).items;
