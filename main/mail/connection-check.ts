@@ -64,6 +64,8 @@ export function createImapClient(
     tls: tlsOptions(settings.host, ca),
     logger: false,
     disableAutoIdle: true,
+    // ENABLE QRESYNC (RFC 7162 section 3.2.3) where offered: a folder is then opened with its last known state and the server lists what vanished since.
+    qresync: true,
     connectionTimeout: timeouts.connectionMs,
     greetingTimeout: timeouts.greetingMs,
     socketTimeout: timeouts.socketMs,

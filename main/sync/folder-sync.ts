@@ -28,8 +28,10 @@
  * flags from the old HIGHESTMODSEQ. Newest first means that a cut first sync
  * of a big folder still shows its latest mail.
  *
- * QRESYNC (VANISHED) is not used: step 2's UID set comparison finds the same
- * expunges with one SEARCH, and works on every server.
+ * With QRESYNC (RFC 7162), step 2 takes the expunges from the VANISHED
+ * (EARLIER) answer to the EXAMINE and searches only UIDs from the last
+ * UIDNEXT on; when the counts do not add up (or without QRESYNC) it falls
+ * back to the UID SEARCH ALL comparison, which works on every server.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { FetchMessageObject, MessageAddressObject, MessageStructureObject } from 'imapflow';
@@ -72,6 +74,8 @@ export interface FolderSyncResult {
   removed: number;
   /** CHANGEDSINCE was used for the flags. */
   condstore: boolean;
+  /** The expunges came from QRESYNC's VANISHED; only UIDs above the last UIDNEXT were searched. */
+  qresync: boolean;
 }
 
 /**
@@ -153,7 +157,13 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
   const batchSize = Math.max(1, Math.min(Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE), 5000));
   const { client } = session;
   const progress = (done: number, total: number) => options.onProgress?.({ folder: folder.path, done, total });
-  const lock = await openFolder(session, folder.path);
+  // The last complete sync's state, for QRESYNC; a folder never synced to the end has none.
+  const last = getFolder(db, folder.id) ?? folder;
+  const known =
+    last.uidvalidity !== null && last.highestmodseq !== null && last.uidnext !== null
+      ? { uidValidity: BigInt(last.uidvalidity), highestModseq: BigInt(last.highestmodseq) }
+      : undefined;
+  const lock = await openFolder(session, folder.path, known);
   try {
     const { mailbox } = lock;
     // What the server said at SELECT time: changes after it are seen by the next sync.
@@ -174,18 +184,35 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
       flagsUpdated: 0,
       removed: 0,
       condstore: false,
+      qresync: false,
     };
 
     // 2. The server's UIDs, and expunges.
     const unchangedSet = state.uidnext !== null && state.uidnext === String(uidnext) && exists === local.size;
-    let server: Set<number>;
+    let server: Set<number> | null = null;
     if (unchangedSet) {
       server = new Set(local);
-    } else {
+    } else if (lock.vanished !== null && !check.changed && state.uidnext !== null) {
+      // QRESYNC (RFC 7162 section 3.2.5.2): the expunges since the last sync are listed; new
+      // messages have UIDs from the last UIDNEXT on. Trusted only if the counts then add up.
+      const vanished = new Set(lock.vanished);
+      const fresh = await session.step(`listing the new messages of ${folder.path}`, () => client.search({ uid: `${state.uidnext}:*` }, { uid: true }));
+      if (Array.isArray(fresh)) {
+        const candidate = new Set([...local].filter((uid) => !vanished.has(uid)));
+        for (const uid of fresh) if (uid >= Number(state.uidnext)) candidate.add(uid);
+        if (candidate.size === exists) {
+          server = candidate;
+          result.qresync = true;
+        }
+      }
+    }
+    if (server === null) {
       const found = exists === 0 ? [] : await session.step(`listing the messages of ${folder.path}`, () => client.search({ all: true }, { uid: true }));
       if (!Array.isArray(found)) throw new SealpostError('network-bad-response', `the server did not list the messages of ${folder.path}`);
       server = new Set(found);
-      const gone = [...local].filter((uid) => !server.has(uid));
+    }
+    if (!unchangedSet) {
+      const gone = [...local].filter((uid) => !server!.has(uid));
       if (gone.length > 0) result.removed = removeMessages(db, folder.id, gone);
       for (const uid of gone) local.delete(uid);
     }
@@ -212,7 +239,7 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
     }
 
     // 4. New messages, newest first; 5. the state with the last batch.
-    const missing = [...server].filter((uid) => !local.has(uid)).sort((a, b) => b - a);
+    const missing = [...server!].filter((uid) => !local.has(uid)).sort((a, b) => b - a);
     const finish = () => {
       markFolderSynced(db, folder.id, { uidvalidity, uidnext, highestmodseq: serverModseq ?? null });
       recountFolder(db, folder.id);

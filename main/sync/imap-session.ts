@@ -79,22 +79,60 @@ export async function connectImap(account: Account, password: string, timeouts: 
   return session;
 }
 
+/** The state a folder was last synced with, for QRESYNC (RFC 7162 section 3.2.5). */
+export interface KnownState {
+  uidValidity: bigint;
+  highestModseq: bigint;
+}
+
+export type OpenedFolder = MailboxLockObject & {
+  mailbox: MailboxObject;
+  /**
+   * With QRESYNC in effect: the UIDs the server reported as expunged since
+   * `known.highestModseq` (VANISHED (EARLIER)). Null when QRESYNC was not
+   * used (not offered, no known state, or the UIDVALIDITY changed).
+   */
+  vanished: number[] | null;
+};
+
 /**
  * Opens a folder read-only (EXAMINE) under imapflow's mailbox lock, with
  * fresh UIDVALIDITY, UIDNEXT, EXISTS and HIGHESTMODSEQ: imapflow reuses a
  * mailbox that is still open, whose numbers are those of its last SELECT
- * (no IDLE, no NOOP since), so that one is examined again.
+ * (no IDLE, no NOOP since), so that one is examined again. With `known` and
+ * a server that enabled QRESYNC, the EXAMINE carries that state and the
+ * expunges since then are collected.
  */
-export async function openFolder(session: ImapSession, path: string): Promise<MailboxLockObject & { mailbox: MailboxObject }> {
+export async function openFolder(session: ImapSession, path: string, known?: KnownState): Promise<OpenedFolder> {
   const { client } = session;
   const current = client.mailbox;
   const stale = !!current && current.path === path && current.readOnly === true;
-  const lock = await session.step(`opening ${path}`, () => client.getMailboxLock(path, { readOnly: true }));
+  const qresync = known !== undefined && client.enabled.has('QRESYNC');
+  const options = qresync ? { readOnly: true, uidValidity: known.uidValidity, changedSince: known.highestModseq } : { readOnly: true };
+  const vanished: number[] = [];
+  const onExpunge = (e: { path?: string; uid?: number; vanished?: boolean }) => {
+    if (e.vanished && e.path === path && typeof e.uid === 'number') vanished.push(e.uid);
+  };
+  client.on('expunge', onExpunge);
+  let lock: MailboxLockObject;
   try {
-    if (stale) await session.step(`opening ${path}`, () => client.mailboxOpen(path, { readOnly: true }));
+    lock = await session.step(`opening ${path}`, () => client.getMailboxLock(path, options));
+    try {
+      // imapflow reused the open mailbox without a command: examine it again (with the QRESYNC state).
+      if (stale) await session.step(`opening ${path}`, () => client.mailboxOpen(path, options));
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  } finally {
+    client.off('expunge', onExpunge);
+  }
+  try {
     const mailbox = client.mailbox;
     if (!mailbox || mailbox.path !== path) throw new SealpostError('network-bad-response', `${path} could not be opened`);
-    return Object.assign(lock, { mailbox });
+    // imapflow sets `qresync` only when the server took the state (same UIDVALIDITY, modseq kept).
+    const used = qresync && (mailbox as { qresync?: boolean }).qresync === true;
+    return Object.assign(lock, { mailbox, vanished: used ? vanished : null });
   } catch (e) {
     lock.release();
     throw e;

@@ -28,7 +28,7 @@ import type { Account } from '../accounts/accounts.ts';
 import { createImapClient } from '../mail/connection-check.ts';
 import { within } from '../mail/deadline.ts';
 import { translateImapError, where } from '../mail/imap-errors.ts';
-import type { FolderRow } from '../store/folders.ts';
+import { getFolder, type FolderRow } from '../store/folders.ts';
 import { syncFolder, type FolderSyncResult } from './folder-sync.ts';
 import { closeImap, DEFAULT_SYNC_TIMEOUTS, droppedBecause, type ImapSession, type SyncTimeouts } from './imap-session.ts';
 
@@ -88,6 +88,8 @@ export class FolderWatcher {
   #current: Connection | null = null;
   #syncing: Promise<void> | null = null;
   #again = false;
+  /** The highest MODSEQ of a flag change announced during the running sync. */
+  #seenModseq: bigint | null = null;
   #connections = 0;
   /** Ends a wait (backoff, IDLE retry) early: on stop, and when the connection closes. */
   #wakers = new Set<() => void>();
@@ -172,8 +174,19 @@ export class FolderWatcher {
       this.#connections++;
       const changed = () => this.#requestSync(connection!);
       client.on('exists', changed);
-      client.on('expunge', changed);
-      client.on('flags', changed);
+      client.on('expunge', (e: { earlier?: boolean }) => {
+        // VANISHED (EARLIER) only answers the sync's own QRESYNC EXAMINE (RFC 7162 section 3.2.10): nothing new.
+        if (!e?.earlier) changed();
+      });
+      client.on('flags', (e: { modseq?: bigint }) => {
+        // During a sync, the EXAMINE with QRESYNC lists the flag changes that sync reads anyway; a
+        // change with a MODSEQ above what the sync stored is synced after it (#startSyncs).
+        if (this.#syncing && typeof e?.modseq === 'bigint') {
+          if (this.#seenModseq === null || e.modseq > this.#seenModseq) this.#seenModseq = e.modseq;
+          return;
+        }
+        changed();
+      });
       // Not 'highestModseq': imapflow emits it when a sync's own EXAMINE of the open
       // folder sees a new HIGHESTMODSEQ, for changes that sync reads anyway; it would
       // make a second, empty sync after every change.
@@ -266,6 +279,9 @@ export class FolderWatcher {
           const result = await (this.#options.exclusive ? this.#options.exclusive(sync) : sync());
           if (this.#stopped) return;
           this.#changed(result);
+          const stored = getFolder(this.#options.db, this.#options.folder.id)?.highestmodseq ?? null;
+          if (this.#seenModseq !== null && (stored === null || this.#seenModseq > BigInt(stored))) this.#again = true;
+          this.#seenModseq = null;
         } while (this.#again && !this.#stopped && connection.session.client.usable);
         if (!this.#stopped) this.#state = 'idle';
       } finally {

@@ -199,6 +199,7 @@ describe('IMAP sync into the store (real Dovecot)', { skip: skip ?? false, timeo
 
     const result = await syncFolder(db, session, inbox);
     assert.equal(result.condstore, true);
+    assert.equal(result.qresync, true, 'the expunge came from VANISHED (EARLIER): Dovecot has QRESYNC');
     assert.equal(result.added, 2);
     assert.equal(result.removed, 1);
     assert.equal(result.flagsUpdated, 1, 'only the changed message is read again (CHANGEDSINCE)');
