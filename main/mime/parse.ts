@@ -65,7 +65,7 @@ function splitHeader(bytes: Buffer): { headerEnd: number; bodyStart: number } {
  * Header fields may carry UTF-8 (RFC 6532); older mail carries raw 8-bit
  * bytes in some legacy charset, read as windows-1252 so that nothing is lost.
  */
-function headerText(bytes: Uint8Array): string {
+export function headerText(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -217,6 +217,8 @@ export function partText(part: MimePart, maxBytes = Infinity): string {
 /** An RFC 2047 encoded header as text. */
 export function decodeHeader(value: string | undefined): string {
   if (value === undefined) return '';
+  // Most fields carry no encoded word (RFC 2047 section 2: they start with "=?"): nothing to decode.
+  if (!value.includes('=?')) return value;
   try {
     return libmime.decodeWords(value);
   } catch {

@@ -28,16 +28,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
-import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
+import type { FetchMessageObject } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
 import { openStore, transaction } from '../../main/store/database.ts';
 import { findFolder, getFolder, upsertFolder, type FolderRow } from '../../main/store/folders.ts';
-import { knownUids, upsertMessages, type MessageInput } from '../../main/store/messages.ts';
+import { knownUids, upsertMessages } from '../../main/store/messages.ts';
 import { Accounts, type Account } from '../../main/accounts/accounts.ts';
 import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
 import { closeImap, connectImap, type ImapSession } from '../../main/sync/imap-session.ts';
 import { syncFolderList } from '../../main/sync/folders.ts';
-import { DEFAULT_BATCH_SIZE, securityHint, syncFolder, uidSet, type FolderSyncResult } from '../../main/sync/folder-sync.ts';
+import { DEFAULT_BATCH_SIZE, LIST_FETCH_QUERY, LIST_HEADER_FIELDS, messageInput, syncFolder, uidSet, type FolderSyncResult } from '../../main/sync/folder-sync.ts';
 
 const USER = 'bench@sealpost.test';
 // ASCII only, so that the raw client can send it as a quoted string (RFC 3501 section 4.3).
@@ -632,7 +632,8 @@ class RawImap {
  * sends it to this server: MODSEQ is added by imapflow once CONDSTORE is
  * enabled (RFC 7162 section 3.1.4), which it always enables.
  */
-const FETCH_ITEMS = '(UID FLAGS ENVELOPE BODYSTRUCTURE RFC822.SIZE INTERNALDATE MODSEQ)';
+/** The items syncFolder fetches (LIST_FETCH_QUERY) as imapflow sends them. */
+const FETCH_ITEMS = `(UID FLAGS RFC822.SIZE INTERNALDATE MODSEQ BODY.PEEK[HEADER.FIELDS (${LIST_HEADER_FIELDS.map((f) => f.toUpperCase()).join(' ')})])`;
 
 interface RawRun {
   connectMs: number;
@@ -865,31 +866,6 @@ interface PartsRun {
   storeMs: number;
 }
 
-function address(a: MessageAddressObject | undefined): { name: string; address: string } | null {
-  return a && (a.address || a.name) ? { name: String(a.name ?? ''), address: String(a.address ?? '') } : null;
-}
-
-/** Much what folder-sync.ts makes of a fetched message, for the store-alone figure. */
-function inputOf(m: FetchMessageObject): MessageInput {
-  const env = m.envelope;
-  const time = (v: Date | string | undefined) => (v === undefined ? null : new Date(v).getTime());
-  return {
-    uid: m.uid,
-    modseq: m.modseq ?? null,
-    messageId: env?.messageId || null,
-    inReplyTo: env?.inReplyTo || null,
-    from: address(env?.from?.[0]),
-    to: (env?.to ?? []).map(address).filter((a) => a !== null),
-    cc: (env?.cc ?? []).map(address).filter((a) => a !== null),
-    subject: env?.subject ?? '',
-    date: time(env?.date),
-    internalDate: time(m.internalDate),
-    flags: [...(m.flags ?? [])],
-    size: m.size ?? null,
-    security: securityHint(m.bodyStructure),
-  };
-}
-
 /** Where the time of a full sync goes: imapflow's share and the store's share, measured apart. */
 async function partsRun(job: PartsJob): Promise<PartsRun> {
   const profile = await newProfile(job.root, job.target, job.n);
@@ -908,7 +884,7 @@ async function partsRun(job: PartsJob): Promise<PartsRun> {
       for (let i = 0; i < uids.length; i += DEFAULT_BATCH_SIZE) {
         const batch = uids.slice(i, i + DEFAULT_BATCH_SIZE);
         const range = uidSet(batch);
-        for await (const m of client.fetch(range, { uid: true, flags: true, envelope: true, bodyStructure: true, size: true, internalDate: true }, { uid: true })) {
+        for await (const m of client.fetch(range, LIST_FETCH_QUERY, { uid: true })) {
           fetched.push(m);
         }
       }
@@ -920,7 +896,7 @@ async function partsRun(job: PartsJob): Promise<PartsRun> {
     const folder = upsertFolder(db, profile.account.id, { path: 'INBOX', delimiter: '/', role: 'inbox' });
     const t = performance.now();
     for (let i = 0; i < fetched.length; i += DEFAULT_BATCH_SIZE) {
-      const inputs = fetched.slice(i, i + DEFAULT_BATCH_SIZE).map(inputOf);
+      const inputs = fetched.slice(i, i + DEFAULT_BATCH_SIZE).map(messageInput);
       transaction(db, () => upsertMessages(db, folder.id, inputs));
     }
     const storeMs = performance.now() - t;

@@ -315,10 +315,11 @@ describe('IMAP sync into the store (real Dovecot)', { skip: skip ?? false, timeo
 
 describe('sync helpers', () => {
   test('security hint from BODYSTRUCTURE only', () => {
-    assert.equal(securityHint({ type: 'multipart/encrypted', parameters: { protocol: 'application/pgp-encrypted' } }), 'encrypted');
-    assert.equal(securityHint({ type: 'Multipart/Signed', parameters: { protocol: 'Application/PGP-Signature' } }), 'signed');
-    assert.equal(securityHint({ type: 'multipart/signed', parameters: { protocol: 'application/pkcs7-signature' } }), 'none');
-    assert.equal(securityHint({ type: 'multipart/mixed', childNodes: [{ type: 'multipart/encrypted', parameters: { protocol: 'application/pgp-encrypted' } }] }), 'none');
+    assert.equal(securityHint('multipart/encrypted; protocol="application/pgp-encrypted"; boundary="x"'), 'encrypted');
+    assert.equal(securityHint('Multipart/Signed; micalg=pgp-sha256;\r\n protocol="Application/PGP-Signature"'), 'signed');
+    assert.equal(securityHint('multipart/signed; protocol="application/pkcs7-signature"'), 'none');
+    assert.equal(securityHint('multipart/encrypted; boundary=x'), 'none', 'no protocol, no PGP/MIME');
+    assert.equal(securityHint('text/plain'), 'none');
     assert.equal(securityHint(undefined), 'none');
   });
 
