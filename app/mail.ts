@@ -5,7 +5,7 @@
  * crosses; UIDs are strings for the same reason and to keep one form).
  */
 import { z } from 'zod';
-import { Address } from './inspect-report.ts';
+import { Address, InspectReport as InspectReportRef } from './inspect-report.ts';
 
 export const FOLDER_ROLES = ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged'] as const;
 export const SECURITY_HINTS = ['encrypted', 'signed', 'none'] as const;
@@ -87,3 +87,44 @@ export const SyncProgress = z.strictObject({
   message: z.string().max(1000).optional(),
 });
 export type SyncProgress = z.infer<typeof SyncProgress>;
+
+/** The reader's view of one message: the security report, and the HTML of the content it speaks of (sanitized by the renderer, shown only in a sandboxed frame). */
+export const MessageView = z.object({
+  report: InspectReportRef,
+  /** The HTML body of the content the report speaks of (decrypted or signed part), unsanitized; null when there is none. */
+  html: z.string().nullable(),
+});
+
+/** Key state of one recipient, for the composer. */
+export const RecipientKeyState = z.enum(['verified', 'unverified', 'missing', 'rejected', 'expired', 'revoked', 'unusable']);
+export const RecipientKey = z.object({
+  address: z.string(),
+  state: RecipientKeyState,
+  fingerprint: z.string().nullable(),
+  /** A user id of the key, for a tooltip. */
+  userId: z.string().nullable(),
+});
+export type RecipientKey = z.infer<typeof RecipientKey>;
+
+export const DraftSummary = z.object({ id: z.number().int(), accountId: z.string(), encrypted: z.boolean(), revision: z.number().int(), updatedAt: z.number(), unsaved: z.boolean() });
+export type DraftSummary = z.infer<typeof DraftSummary>;
+
+/** What the user chose in Settings (kept in the profile, `settings.json`). */
+export const Settings = z.object({
+  /** `when-possible`: encrypt whenever every recipient has a usable key (the default). */
+  encrypt: z.enum(['when-possible', 'always', 'never']),
+  sign: z.boolean(),
+  /** How long an unlocked key stays unlocked. */
+  unlockMinutes: z.number().int().min(1).max(1440),
+  /** Remote content in HTML mail: asked per message, or never offered. */
+  remoteContent: z.enum(['ask', 'never']),
+  theme: z.enum(['system', 'light', 'dark']),
+  notifications: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+export const DEFAULT_SETTINGS: Settings = { encrypt: 'when-possible', sign: true, unlockMinutes: 30, remoteContent: 'ask', theme: 'system', notifications: true };
+
+/** Server settings guessed from an address's domain (editable by the user before the connection test). */
+export const ServerGuess = z.object({ imap: z.string(), smtp: z.string(), user: z.string(), known: z.boolean() });
+export type ServerGuess = z.infer<typeof ServerGuess>;
+export type MessageView = z.infer<typeof MessageView>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Fingerprint, KeySummary, Trust } from '../keys.ts';
 import { InspectReport } from '../inspect-report.ts';
-import { AccountView, FolderView, MESSAGE_ACTIONS, MessageItem, OutboxEntry, SyncProgress, SyncSummary } from '../mail.ts';
+import { AccountView, DraftSummary, FolderView, MESSAGE_ACTIONS, MessageItem, MessageView, OutboxEntry, RecipientKey, ServerGuess, Settings, SyncProgress, SyncSummary } from '../mail.ts';
 import type { Result } from '../result.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName } from './channels.ts';
 
@@ -143,7 +143,7 @@ export const procedures = {
     input: z.strictObject({ folderId: FolderId, offset: z.number().int().nonnegative().max(10_000_000).default(0), limit: z.number().int().positive().max(5000).default(500) }),
     output: z.object({ total: z.number().int(), items: z.array(MessageItem) }),
   },
-  'mail.read': { input: z.strictObject({ folderId: FolderId, uid: Uid }), output: InspectReport },
+  'mail.read': { input: z.strictObject({ folderId: FolderId, uid: Uid }), output: MessageView },
   /** The folder the user has open, kept current by IDLE; null: none. */
   'mail.watch': { input: z.strictObject({ folderId: FolderId.nullable() }), output: Empty },
   'mail.sync': { input: z.strictObject({ accountId: AccountId, folder: FolderPath.optional() }), output: SyncSummary },
@@ -158,6 +158,51 @@ export const procedures = {
   'outbox.list': { input: z.strictObject({ accountId: AccountId.optional() }), output: z.array(OutboxEntry) },
   'outbox.retry': { input: z.strictObject({ id: z.number().int().positive() }), output: OutboxEntry },
   'outbox.cancel': { input: z.strictObject({ id: z.number().int().positive() }), output: Empty },
+  /** An attachment of the message, saved where the user picks in a save dialog (main shows it); false when cancelled. */
+  'mail.saveAttachment': {
+    input: z.strictObject({ folderId: FolderId, uid: Uid, index: z.number().int().nonnegative().max(1000) }),
+    output: z.object({ saved: z.boolean() }),
+  },
+  /** Keys attached to the message or in its Autocrypt headers, imported (only those the report lists). */
+  'mail.importKeys': {
+    input: z.strictObject({ folderId: FolderId, uid: Uid, fingerprints: z.array(Fingerprint).min(1).max(100) }),
+    output: z.object({ changed: z.array(KeySummary), problems: z.array(ImportProblem) }),
+  },
+  /** The key state of each recipient, for the composer's per-recipient marks and the encryption default. */
+  'compose.recipients': { input: z.strictObject({ addresses: z.array(Email).max(1000) }), output: z.array(RecipientKey) },
+  'drafts.save': {
+    input: z.strictObject({ accountId: AccountId, id: z.number().int().positive().optional(), draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000).default([]) }), encrypt: z.boolean() }),
+    output: DraftSummary,
+  },
+  'drafts.list': { input: z.strictObject({ accountId: AccountId }), output: z.array(DraftSummary) },
+  'drafts.load': { input: z.strictObject({ id: z.number().int().positive() }), output: z.object({ summary: DraftSummary, draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000) }) }) },
+  'drafts.delete': { input: z.strictObject({ id: z.number().int().positive() }), output: Empty },
+  /** Server settings guessed from the address's domain, for the first-run form. */
+  'accounts.guess': { input: z.strictObject({ email: Email }), output: ServerGuess },
+  'settings.get': { input: Empty, output: Settings },
+  'settings.set': { input: Settings.partial().strict(), output: Settings },
+  'keys.delete': { input: z.strictObject({ fingerprint: Fingerprint, secret: z.boolean().default(false) }), output: Empty },
+  'keys.revoke': {
+    input: z.strictObject({ fingerprint: Fingerprint, reason: z.string().max(500).nullable().default(null), passphrase: Passphrase.nullable().default(null) }),
+    output: KeySummary,
+  },
+  'keys.expire': {
+    input: z.strictObject({ fingerprint: Fingerprint, expiresInSeconds: z.number().int().positive().max(100 * 366 * 86_400).nullable(), passphrase: Passphrase.nullable().default(null) }),
+    output: KeySummary,
+  },
+  'keys.passwd': {
+    input: z.strictObject({ fingerprint: Fingerprint, oldPassphrase: Passphrase.nullable(), newPassphrase: Passphrase.nullable() }),
+    output: KeySummary,
+  },
+  /** Web Key Directory and keyserver, for one address; imports only with `import`. */
+  'keys.lookup': {
+    input: z.strictObject({ email: Email, import: z.boolean().default(false) }),
+    output: z.object({ found: z.array(z.object({ source: z.string().max(32), keys: z.array(KeySummary), error: z.string().max(1024).nullable() })), imported: z.array(KeySummary) }),
+  },
+  /** The protected secret key and its revocation certificate, written where the user picks in a save dialog (main shows it; nothing secret reaches the renderer). */
+  'keys.backup': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean() }) },
+  /** Unlocks a secret key in the keyring for the settings' time (the passphrase goes to the keyring and nowhere else). */
+  'session.unlock': { input: z.strictObject({ fingerprint: Fingerprint, passphrase: Passphrase }), output: z.object({ expiresAt: z.number() }) },
   'session.lock': {
     /** One key, or every unlocked key when no fingerprint is given. */
     input: z.strictObject({ fingerprint: Fingerprint.optional() }),
@@ -189,6 +234,22 @@ export const events = {
   'mail.changed': z.strictObject({ accountId: AccountId, folderIds: z.array(FolderId).max(10_000) }),
   /** The account's outbox changed (queued, sent, failed). */
   'outbox.changed': z.strictObject({ accountId: AccountId }),
+  /** New unread mail arrived in an inbox (a sync or IDLE); main also shows a desktop notification when the settings allow. */
+  'mail.arrived': z.strictObject({
+    accountId: AccountId,
+    folderId: FolderId,
+    count: z.number().int().positive(),
+    /** The newest one, as the list shows it (the outer subject: "..." for mail with protected headers). */
+    latest: z.strictObject({ from: z.string().max(400), subject: z.string().max(400) }).nullable(),
+  }),
+  /** Open the composer (a mailto: link the system handed to the app); attachment parameters are never taken. */
+  'compose.open': z.strictObject({
+    to: z.array(z.string().max(320)).max(100),
+    cc: z.array(z.string().max(320)).max(100),
+    bcc: z.array(z.string().max(320)).max(100),
+    subject: z.string().max(2000),
+    body: z.string().max(100_000),
+  }),
 } as const satisfies Record<EventName, z.ZodType>;
 
 // Every event named in channels.ts has a schema, and no schema is unnamed there.
