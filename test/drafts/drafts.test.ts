@@ -14,6 +14,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { ImapFlow } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
 import { run } from '../helpers/process.ts';
+import { addTestAccount } from '../helpers/imap-peer.ts';
 import { onPath } from '../peers/peers.ts';
 import { ALICE_PASSPHRASE, ALICE_SECRET, BOB_PUBLIC } from '../helpers/fixtures.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
@@ -93,14 +94,7 @@ describe('drafts: stored, encrypted to the sender, uploaded to Drafts (real Dove
     }
     db = openStore(profile);
     accounts = new Accounts(db, new MemorySecretStore());
-    account = await accounts.add({
-      email: ALICE,
-      imap: `imap://127.0.0.1:${servers.imap.port}`,
-      smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-      user: ALICE,
-      password: PASSWORD,
-      caPem: servers.ca,
-    });
+    account = await addTestAccount(accounts, servers, ALICE, PASSWORD);
     session = await connectImap(account, await accounts.password(ALICE));
     await syncFolderList(db, account.id, session);
 
@@ -421,14 +415,7 @@ describe('drafts: stored, encrypted to the sender, uploaded to Drafts (real Dove
   });
 
   test('an account without a known Drafts folder: Drafts is created on the server and stored with its role; a refusal is counted', async () => {
-    const other = await accounts.add({
-      email: OTHER,
-      imap: `imap://127.0.0.1:${servers.imap.port}`,
-      smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-      user: OTHER,
-      password: OTHER_PASSWORD,
-      caPem: servers.ca,
-    });
+    const other = await addTestAccount(accounts, servers, OTHER, OTHER_PASSWORD);
     const otherSession = await connectImap(other, await accounts.password(OTHER));
     try {
       assert.equal(findFolderByRole(db, other.id, 'drafts'), null);

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
 import { runSealpost, tempDir, type TempDir } from '../helpers/cli.ts';
+import { mailFilesWith } from '../helpers/imap-peer.ts';
 import { peer, type PeerKey } from '../peers/peers.ts';
 
 const gpg = peer('gpg');
@@ -46,16 +47,6 @@ describe('sending and receiving through real servers, with a GnuPG user', { skip
     writeFileSync(path, data);
     return path;
   };
-
-  /** The user's stored message files whose bytes contain `needle`, waiting up to `ms` for at least `atLeast`. */
-  async function filesWith(address: string, needle: string, atLeast = 1, ms = 20_000): Promise<string[]> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = (await servers.mailFiles(address)).filter((f) => readFileSync(f).includes(needle));
-      if (found.length >= atLeast || Date.now() > deadline) return found;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   /** The armored OpenPGP message inside a PGP/MIME message. */
   function armoredIn(raw: Buffer): string {
@@ -106,7 +97,7 @@ describe('sending and receiving through real servers, with a GnuPG user', { skip
     assert.equal(result.savedToSent, true);
     const messageId: string = result.messageId;
 
-    const delivered = await filesWith(GUS, messageId);
+    const delivered = await mailFilesWith(servers, GUS, messageId);
     assert.equal(delivered.length, 1, 'delivered once');
     const deliveredRaw = readFileSync(delivered[0]!);
     const sentCopies = (await servers.mailFiles(ALICE)).filter((f) => readFileSync(f).includes(messageId));
@@ -156,7 +147,7 @@ describe('sending and receiving through real servers, with a GnuPG user', { skip
     } finally {
       transport.close();
     }
-    assert.equal((await filesWith(ALICE, messageId)).length, 1, 'delivered to Alice');
+    assert.equal((await mailFilesWith(servers, ALICE, messageId)).length, 1, 'delivered to Alice');
 
     const synced = await sealpost(['sync']);
     assert.equal(synced.code, 0, synced.stderr);
@@ -210,12 +201,12 @@ describe('sending and receiving through real servers, with a GnuPG user', { skip
     const up = await sealpost(['sync']);
     assert.equal(up.code, 0, up.stderr);
     assert.deepEqual(JSON.parse((await sealpost(['outbox', '--json'])).stdout.toString()), []);
-    assert.equal((await filesWith(GUS, messageId!)).length, 1, 'delivered');
+    assert.equal((await mailFilesWith(servers, GUS, messageId!)).length, 1, 'delivered');
     // Another sync sends nothing again.
     const later = await sealpost(['sync']);
     assert.equal(later.code, 0, later.stderr);
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await filesWith(GUS, messageId!, 2, 0)).length, 1, 'delivered exactly once');
+    assert.equal((await mailFilesWith(servers, GUS, messageId!, { atLeast: 2, timeoutMs: 0 })).length, 1, 'delivered exactly once');
     const sentCopies = (await servers.mailFiles(ALICE)).filter((f) => readFileSync(f).includes(messageId!));
     assert.equal(sentCopies.length, 1, 'one Sent copy');
   });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
+import { mailFilesWith, testAccountInput } from '../helpers/imap-peer.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
 import { openStore } from '../../main/store/database.ts';
 import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
@@ -34,23 +35,7 @@ describe('the mail service (real servers, real keyring)', { skip: skip ?? false,
   let clock = Date.now();
   const events: Array<{ event: keyof MailEvents; payload: unknown }> = [];
 
-  const inputFor = (password = PASSWORD) => ({
-    email: ALICE,
-    imap: `imaps://127.0.0.1:${servers.imap.tlsPort}`,
-    smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-    user: ALICE,
-    password,
-    caPem: servers.ca,
-  });
-
-  async function filesWith(address: string, needle: string, atLeast = 1, ms = 15_000): Promise<string[]> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = (await servers.mailFiles(address)).filter((f) => readFileSync(f).includes(needle));
-      if (found.length >= atLeast || Date.now() > deadline) return found;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const inputFor = (password = PASSWORD) => testAccountInput(servers, ALICE, password, { tls: true, smtpTls: false });
 
   before(async () => {
     servers = await startMailServers();
@@ -119,7 +104,7 @@ describe('the mail service (real servers, real keyring)', { skip: skip ?? false,
     const entry = await service.send(account.id, { from: { name: 'Alice', address: ALICE }, to: [{ name: 'Bob', address: BOB }], cc: [], subject: 'service secret', text: 'encrypted body 42\n', attachments: [] }, { encrypt: true, sign: true });
     assert.equal(entry.state, 'queued');
     await service.flush(account.id);
-    assert.equal((await filesWith(BOB, entry.messageId!)).length, 1, `delivered; ${await servers.logs()}`);
+    assert.equal((await mailFilesWith(servers, BOB, entry.messageId!, { timeoutMs: 15_000 })).length, 1, `delivered; ${await servers.logs()}`);
     const sent = (await servers.mailFiles(ALICE)).filter((f) => readFileSync(f).includes(entry.messageId!));
     assert.equal(sent.length, 1);
     assert.ok(!readFileSync(sent[0]!).includes('encrypted body 42'), 'the Sent copy is encrypted');
@@ -148,10 +133,10 @@ describe('the mail service (real servers, real keyring)', { skip: skip ?? false,
     clock += 31_000;
     await service.flush(account.id);
     assert.deepEqual(service.outbox(account.id), []);
-    assert.equal((await filesWith(BOB, messageId!)).length, 1);
+    assert.equal((await mailFilesWith(servers, BOB, messageId!, { timeoutMs: 15_000 })).length, 1);
     await service.flush(account.id);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.equal((await filesWith(BOB, messageId!, 2, 0)).length, 1, 'exactly once');
+    assert.equal((await mailFilesWith(servers, BOB, messageId!, { atLeast: 2, timeoutMs: 0 })).length, 1, 'exactly once');
   });
 
   test('the open folder is watched by IDLE: new mail shows without a sync, and watching stops', async () => {

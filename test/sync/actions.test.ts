@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
+import { addTestAccount, otherImapClient } from '../helpers/imap-peer.ts';
 import { openStore } from '../../main/store/database.ts';
 import { findFolder, findFolderByRole } from '../../main/store/folders.ts';
 import { listMessages } from '../../main/store/messages.ts';
 import { enqueueAction, listActions, nextAction } from '../../main/store/pending-actions.ts';
-import { Accounts, type Account } from '../../main/accounts/accounts.ts';
-import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
+import type { Account } from '../../main/accounts/accounts.ts';
 import { SealpostError } from '../../app/errors.ts';
 import { syncAccount } from '../../main/sync/account-sync.ts';
 import { applyMessageAction } from '../../main/sync/message-actions.ts';
@@ -80,19 +80,8 @@ describe('offline message actions replayed in order (real Dovecot)', { skip: ski
     for (let i = 1; i <= 8; i++) await servers.deliver(USER, message(i));
     home = mkdtempSync(join(tmpdir(), 'sealpost-actions-'));
     db = openStore(home);
-    account = await new Accounts(db, new MemorySecretStore()).add({
-      email: USER,
-      imap: `imaps://127.0.0.1:${servers.imap.tlsPort}`,
-      smtp: `smtps://127.0.0.1:${servers.submission.tlsPort}`,
-      user: USER,
-      password: PASSWORD,
-      caPem: servers.ca,
-    });
-    other = new ImapFlow({
-      host: '127.0.0.1', port: servers.imap.tlsPort, secure: true, auth: { user: USER, pass: PASSWORD },
-      tls: { ca: servers.ca, rejectUnauthorized: true }, logger: false, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000,
-    });
-    other.on('error', () => undefined);
+    account = await addTestAccount(db, servers, USER, PASSWORD, { tls: true });
+    other = otherImapClient(servers, USER, PASSWORD, { tls: true, socketTimeoutMs: 10_000 });
     await other.connect();
     const first = await syncAccount(db, account, PASSWORD, { send: false });
     assert.equal(first.folders.find((f) => f.folder === 'INBOX')?.added, 8);

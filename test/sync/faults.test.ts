@@ -15,15 +15,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
 import { startCuttingProxy, startSilentServer, type CuttingProxy } from '../helpers/cutting-proxy.ts';
+import { addTestAccount, asOtherClient } from '../helpers/imap-peer.ts';
 import { SealpostError } from '../../app/errors.ts';
 import { openStore } from '../../main/store/database.ts';
 import { getFolder, upsertFolder, type FolderRow } from '../../main/store/folders.ts';
 import { knownUids, listMessages } from '../../main/store/messages.ts';
-import { Accounts, type Account } from '../../main/accounts/accounts.ts';
-import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
+import type { Account } from '../../main/accounts/accounts.ts';
 import { closeImap, connectImap, type ImapSession, type SyncTimeouts } from '../../main/sync/imap-session.ts';
 import { syncFolder } from '../../main/sync/folder-sync.ts';
 
@@ -120,30 +120,7 @@ describe('IMAP sync under network faults (real Dovecot)', { skip: skip ?? false,
   const sessions: ImapSession[] = [];
 
   /** A connection of "another client" straight to Dovecot, closed after `work`. */
-  async function asOther<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: servers.imap.port,
-      secure: false,
-      doSTARTTLS: true,
-      auth: { user: USER, pass: PASSWORD },
-      tls: { ca: servers.ca, rejectUnauthorized: true },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: 5_000,
-      greetingTimeout: 5_000,
-      socketTimeout: 15_000,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const result = await work(client);
-      await client.logout();
-      return result;
-    } finally {
-      client.close();
-    }
-  }
+  const asOther = <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> => asOtherClient(servers, USER, PASSWORD, work);
 
   async function serverView(): Promise<ServerView> {
     return asOther(async (client) => {
@@ -172,15 +149,7 @@ describe('IMAP sync under network faults (real Dovecot)', { skip: skip ?? false,
     homes.push(home);
     const db = openStore(home);
     dbs.push(db);
-    const accounts = new Accounts(db, new MemorySecretStore());
-    const account = await accounts.add({
-      email: USER,
-      imap: `imap://127.0.0.1:${target.port}`,
-      smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-      user: USER,
-      password: PASSWORD,
-      caPem: servers.ca,
-    });
+    const account = await addTestAccount(db, servers, USER, PASSWORD, { imapPort: target.port });
     const inbox = upsertFolder(db, account.id, { path: 'INBOX', role: 'inbox' });
     return { db, account, inbox };
   }

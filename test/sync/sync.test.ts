@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
+import { addTestAccount, otherImapClient } from '../helpers/imap-peer.ts';
 import { openStore } from '../../main/store/database.ts';
 import { checkUidValidity, findFolder, getFolder, listFolders, type FolderRow } from '../../main/store/folders.ts';
 import { getMessage, knownUids, listMessages, upsertMessages } from '../../main/store/messages.ts';
@@ -96,28 +97,9 @@ describe('IMAP sync into the store (real Dovecot)', { skip: skip ?? false, timeo
     home = mkdtempSync(join(tmpdir(), 'sealpost-sync-'));
     db = openStore(home);
     const accounts = new Accounts(db, new MemorySecretStore());
-    account = await accounts.add({
-      email: USER,
-      imap: `imap://127.0.0.1:${servers.imap.port}`,
-      smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-      user: USER,
-      password: PASSWORD,
-      caPem: servers.ca,
-    });
+    account = await addTestAccount(accounts, servers, USER, PASSWORD);
     session = await connectImap(account, await accounts.password(USER));
-    other = new ImapFlow({
-      host: '127.0.0.1',
-      port: servers.imap.port,
-      secure: false,
-      doSTARTTLS: true,
-      auth: { user: USER, pass: PASSWORD },
-      tls: { ca: servers.ca, rejectUnauthorized: true },
-      logger: false,
-      connectionTimeout: 5_000,
-      greetingTimeout: 5_000,
-      socketTimeout: 10_000,
-    });
-    other.on('error', () => undefined);
+    other = otherImapClient(servers, USER, PASSWORD, { socketTimeoutMs: 10_000 });
     await other.connect();
   });
 

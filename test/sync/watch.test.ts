@@ -13,15 +13,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
 import { startCuttingProxy, startSilentServer } from '../helpers/cutting-proxy.ts';
+import { addTestAccount, asOtherClient } from '../helpers/imap-peer.ts';
 import { SealpostError } from '../../app/errors.ts';
 import { openStore } from '../../main/store/database.ts';
 import { upsertFolder, type FolderRow } from '../../main/store/folders.ts';
 import { listMessages } from '../../main/store/messages.ts';
-import { Accounts, type Account } from '../../main/accounts/accounts.ts';
-import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
+import type { Account } from '../../main/accounts/accounts.ts';
 import type { FolderSyncResult } from '../../main/sync/folder-sync.ts';
 import type { SyncTimeouts } from '../../main/sync/imap-session.ts';
 import { FolderWatcher, type FolderWatcherOptions } from '../../main/sync/watch-folder.ts';
@@ -81,35 +81,16 @@ describe('folder watcher: IDLE on the open folder (real Dovecot)', { skip: skip 
   const rows = () => listMessages(db, inbox.id, { limit: 10_000 });
   const byId = (i: number) => rows().find((m) => m.messageId === `<w${i}@example.test>`);
 
-  /** A connection of "another client", closed after `work`. */
-  async function asOther<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: servers.imap.port,
-      secure: false,
-      doSTARTTLS: true,
-      auth: { user: USER, pass: PASSWORD },
-      tls: { ca: servers.ca, rejectUnauthorized: true },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: 5_000,
-      greetingTimeout: 5_000,
-      socketTimeout: 15_000,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
+  /** A connection of "another client" with INBOX selected, closed after `work`. */
+  const asOther = <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+    asOtherClient(servers, USER, PASSWORD, async (client) => {
       const lock = await client.getMailboxLock('INBOX');
       try {
         return await work(client);
       } finally {
         lock.release();
-        await client.logout();
       }
-    } finally {
-      client.close();
-    }
-  }
+    });
 
   function watch(options: Partial<FolderWatcherOptions> = {}): FolderWatcher {
     const w = new FolderWatcher({
@@ -133,15 +114,7 @@ describe('folder watcher: IDLE on the open folder (real Dovecot)', { skip: skip 
     for (let i = 1; i <= 5; i++) await servers.deliver(USER, message(i));
     home = mkdtempSync(join(tmpdir(), 'sealpost-watch-'));
     db = openStore(home);
-    const accounts = new Accounts(db, new MemorySecretStore());
-    account = await accounts.add({
-      email: USER,
-      imap: `imap://127.0.0.1:${servers.imap.port}`,
-      smtp: `smtp://127.0.0.1:${servers.submission.port}`,
-      user: USER,
-      password: PASSWORD,
-      caPem: servers.ca,
-    });
+    account = await addTestAccount(db, servers, USER, PASSWORD);
     inbox = upsertFolder(db, account.id, { path: 'INBOX', role: 'inbox' });
     baselineSockets = sockets();
   });
