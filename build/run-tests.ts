@@ -4,8 +4,12 @@
  * "N passed, N failed" so that a run with no tests cannot look green.
  *
  * `npm test -- test/keyring` runs only the files under the given paths.
+ *
+ * First it builds dist/ (`build/bundle.ts`, a few seconds): the end-to-end
+ * tests load the built renderer, as the app does, and must never test a
+ * stale one.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,13 @@ const files = (targets.length ? targets.map((t) => resolve(ROOT, t)) : [join(ROO
 if (files.length === 0) {
   console.log('0 passed, 0 failed');
   console.error('no test files found');
+  process.exit(1);
+}
+
+const built = spawnSync(process.execPath, [join(ROOT, 'build', 'bundle.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+if (built.status !== 0) {
+  console.log('0 passed, 1 failed');
+  console.error('the build failed; no tests were run');
   process.exit(1);
 }
 
