@@ -60,7 +60,7 @@ function check(file: string, specifier: string, typeOnly: boolean): string | nul
       if (localTop === 'keyring') return t.path === 'keyring/client.ts' || typeOnly ? null : 'main/ reaches the keyring only through keyring/client.ts';
       return localTop === 'app' || localTop === 'main' || localTop === 'package.json' ? null : `main/ may not import ${localTop}/`;
     case 'renderer':
-      if (t.kind === 'package') return t.name === 'svelte' || t.name === 'zod' || typeOnly ? null : 'renderer/ imports only app/ and svelte';
+      if (t.kind === 'package') return t.name === 'svelte' || t.name === 'zod' || t.name === 'dompurify' /* sanitizes HTML mail before the reader's sandboxed frame shows it */ || typeOnly ? null : 'renderer/ imports only app/, svelte and dompurify';
       return localTop === 'app' || localTop === 'renderer' ? null : 'renderer/ imports only app/ and renderer/';
     default:
       return null;

@@ -50,3 +50,68 @@ export function trustText(trust: Trust): string {
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** Groups of four for a fingerprint, as a list (for a layout that wraps between groups, never inside one). */
+export function fingerprintGroups(fingerprint: string): string[] {
+  return fingerprint.toUpperCase().replace(/[^0-9A-F]/g, '').match(/.{1,4}/g) ?? [];
+}
+
+export function sizeText(bytes: number | null): string {
+  if (bytes === null || !Number.isFinite(bytes) || bytes < 0) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${(bytes / (1024 * 1024 * 1024)).toFixed(1)} GB`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** A list's date column: the time today, the day this year, the full date before. */
+export function listDateText(epochMs: number | null, now: number = Date.now()): string {
+  if (epochMs === null) return '';
+  const d = new Date(epochMs);
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const month = d.toLocaleString('en', { month: 'short' });
+  if (d.getFullYear() === today.getFullYear()) return `${d.getDate()} ${month}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** A full date and time for the reader: ISO-like, unambiguous in every locale. */
+export function fullDateText(date: string | number | null): string {
+  if (date === null) return '';
+  const d = new Date(date);
+  if (Number.isNaN(d.getTime())) return String(date);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export interface NamedAddress {
+  name: string;
+  address: string;
+}
+
+/** "Name <address>", or the address alone. */
+export function addressText(a: NamedAddress | null): string {
+  if (!a) return '';
+  return a.name && a.name !== a.address ? `${a.name} <${a.address}>` : a.address;
+}
+
+/** The name when there is one, else the address: for the list's sender column. */
+export function shortAddressText(a: NamedAddress | null): string {
+  if (!a) return '(no sender)';
+  return a.name || a.address;
+}
+
+/** The name and address parts of a user id ("Alice <a@b>"). */
+export function splitUserId(userId: string): { name: string; address: string } {
+  const m = /^(.*?)\s*<([^<>]+)>\s*$/.exec(userId);
+  if (m) return { name: m[1]!.trim(), address: m[2]!.trim() };
+  return /@/.test(userId) ? { name: '', address: userId.trim() } : { name: userId.trim(), address: '' };
+}
+
+/** Same address, whatever the case of its letters (domain parts are case-insensitive; local parts nearly always in practice). */
+export function sameAddress(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}

@@ -1,6 +1,7 @@
 import type { ProcedureInput, ProcedureName, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import type { KeySummary, Trust } from '../../../app/keys.ts';
-import { plural, primaryUserId } from './format.ts';
+import { plural, primaryUserId, sameAddress } from './format.ts';
+import { callBridge, type UiError } from './outcome.ts';
 
 /** The same cap main enforces (app/ipc/contract.ts MAX_IMPORT_BYTES); checked here too to answer at once. */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
@@ -11,7 +12,7 @@ export interface Notice {
   text: string;
 }
 
-type Busy = null | 'import' | 'generate' | 'lock' | 'trust';
+type Busy = null | 'import' | 'generate' | 'lock' | 'trust' | 'delete' | 'revoke' | 'expire' | 'passwd' | 'export' | 'backup' | 'lookup' | 'details';
 
 export const EXPIRY_CHOICES = [
   { value: '1y', label: '1 year', seconds: 365 * 86_400 },
@@ -69,6 +70,13 @@ export class GenerateForm {
   }
 }
 
+/** What the details panel shows next to the list: the key with its subkeys (`keys.show`). */
+export interface ExportedKey {
+  fingerprint: string;
+  armored: string;
+  filename: string;
+}
+
 /**
  * The Keys screen's state and actions. Components only show it and call its
  * methods; every call goes through the bridge (app/ipc/contract.ts), whose
@@ -81,12 +89,24 @@ export class KeysState {
   loading = $state(false);
   /** Why the list could not be loaded, if it could not. */
   loadError = $state<string | null>(null);
-  /** The outcome of the last action (import, generate, lock, trust). */
+  /** The outcome of the last action (import, generate, lock, trust...). */
   notice = $state<Notice | null>(null);
   busy = $state<Busy>(null);
+  /** The search box: user ids, addresses, fingerprints and key ids. */
+  query = $state('');
+  /** The key whose details are open. */
+  selected = $state<string | null>(null);
+  /** `keys.show` for the selected key (with subkeys), once loaded. */
+  details = $state<KeySummary | null>(null);
+  /** The last export, for the download link and the text to copy. */
+  exported = $state<ExportedKey | null>(null);
+  /** The key made by the last generate, until its backup was offered. */
+  generated = $state<KeySummary | null>(null);
 
   ownKeys = $derived(this.keys.filter((k) => k.hasSecret));
   otherKeys = $derived(this.keys.filter((k) => !k.hasSecret));
+  filtered = $derived(filterKeys(this.keys, this.query));
+  selectedKey = $derived(this.keys.find((k) => k.fingerprint === this.selected) ?? null);
 
   readonly form = new GenerateForm();
   readonly #bridge: SealpostBridge;
@@ -103,13 +123,9 @@ export class KeysState {
     return offChanged;
   }
 
-  async #call<P extends ProcedureName>(procedure: P, input: ProcedureInput<P>): Promise<{ ok: true; value: ProcedureOutput<P> } | { ok: false; message: string }> {
-    try {
-      const result = await this.#bridge.call(procedure, input);
-      return result.ok ? { ok: true, value: result.value } : { ok: false, message: result.error.message };
-    } catch {
-      return { ok: false, message: 'The app did not answer. Restart Sealpost if this keeps happening.' };
-    }
+  async #call<P extends ProcedureName>(procedure: P, input: ProcedureInput<P>): Promise<{ ok: true; value: ProcedureOutput<P> } | { ok: false; message: string; error: UiError }> {
+    const r = await callBridge(this.#bridge, procedure, input);
+    return r.ok ? r : { ok: false, message: r.error.message, error: r.error };
   }
 
   async refresh(): Promise<void> {
@@ -122,6 +138,8 @@ export class KeysState {
       this.keys = result.value;
       this.loadError = null;
       this.loaded = true;
+      if (this.selected && !this.keys.some((k) => k.fingerprint === this.selected)) this.select(null);
+      else if (this.selected) void this.#loadDetails(this.selected);
     } else {
       this.loadError = result.message;
     }
@@ -138,7 +156,7 @@ export class KeysState {
     }
   }
 
-  /** Import the keys in a file the user picked (read as bytes here, parsed only by the keyring). */
+  /** Import the keys in a file the user picked or dropped (read as bytes here, parsed only by the keyring). */
   importFile(file: Blob & { name?: string }): Promise<boolean> {
     return this.#run('import', async () => {
       const label = file.name ? `"${file.name}"` : 'The file';
@@ -150,12 +168,30 @@ export class KeysState {
       } catch {
         return { kind: 'error', text: `${label} could not be read.` };
       }
-      const result = await this.#call('keys.import', { data, source: 'file' });
-      if (!result.ok) return { kind: 'error', text: result.message };
-      await this.refresh();
-      return { kind: 'ok', text: importSummary(result.value) };
+      return this.#import(data);
     });
   }
+
+  /** Import armored key text the user pasted. */
+  importText(text: string): Promise<boolean> {
+    return this.#run('import', async () => {
+      if (!text.trim()) return { kind: 'error', text: 'Paste the key text first (it starts with -----BEGIN PGP).' };
+      const data = new TextEncoder().encode(text);
+      if (data.byteLength > MAX_IMPORT_BYTES) return { kind: 'error', text: 'The text is larger than 10 MiB; key files are much smaller.' };
+      return this.#import(data);
+    });
+  }
+
+  async #import(data: Uint8Array): Promise<Notice> {
+    const result = await this.#call('keys.import', { data, source: 'file' });
+    if (!result.ok) return { kind: 'error', text: result.message };
+    this.lastImported = result.value.changed;
+    await this.refresh();
+    return { kind: 'ok', text: importSummary(result.value) };
+  }
+
+  /** The keys the last import added or changed. */
+  lastImported = $state<KeySummary[]>([]);
 
   /** Generate a key pair from the form; the passphrases are cleared whatever the outcome. */
   generate(): Promise<boolean> {
@@ -169,6 +205,7 @@ export class KeysState {
       const result = await this.#call('keys.generate', input);
       if (!result.ok) return { kind: 'error', text: result.message };
       form.reset();
+      this.generated = result.value;
       await this.refresh();
       return { kind: 'ok', text: `Generated a key for ${primaryUserId(result.value)}.` };
     });
@@ -182,7 +219,8 @@ export class KeysState {
         return { kind: 'error', text: result.message };
       }
       await this.refresh();
-      return { kind: 'ok', text: `Trust for ${primaryUserId(result.value)} set.` };
+      const what = trust === 'verified' ? 'marked as verified' : trust === 'rejected' ? 'marked as rejected' : 'marked as not verified';
+      return { kind: 'ok', text: `The key of ${primaryUserId(result.value)} is ${what}.` };
     });
   }
 
@@ -193,6 +231,120 @@ export class KeysState {
       return result.ok ? { kind: 'ok', text: 'Keys locked: a passphrase is needed again to use them.' } : { kind: 'error', text: result.message };
     });
   }
+
+  /** Open a key's details (null closes them); its subkeys come from `keys.show`. */
+  select(fingerprint: string | null): void {
+    this.selected = fingerprint;
+    this.details = null;
+    if (this.exported?.fingerprint !== fingerprint) this.exported = null;
+    if (fingerprint) void this.#loadDetails(fingerprint);
+  }
+
+  async #loadDetails(fingerprint: string): Promise<void> {
+    const result = await this.#call('keys.show', { query: fingerprint });
+    if (this.selected !== fingerprint) return;
+    this.details = result.ok ? result.value : null;
+  }
+
+  /** The public key as armored text (never the secret part: the contract refuses it). */
+  exportKey(fingerprint: string): Promise<boolean> {
+    return this.#run('export', async () => {
+      const result = await this.#call('keys.export', { query: fingerprint, secret: false, minimal: false });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      const key = this.keys.find((k) => k.fingerprint === fingerprint);
+      this.exported = { fingerprint, armored: result.value.armored, filename: exportFilename(key ?? { keyId: fingerprint.slice(-16), emails: [] }) };
+      return { kind: 'ok', text: 'The public key is ready to save or copy.' };
+    });
+  }
+
+  /** Delete a key; `secret` deletes the secret part too (the screen asks twice for that). */
+  deleteKey(fingerprint: string, secret: boolean): Promise<boolean> {
+    return this.#run('delete', async () => {
+      const key = this.keys.find((k) => k.fingerprint === fingerprint);
+      const result = await this.#call('keys.delete', { fingerprint, secret });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      if (this.selected === fingerprint) this.select(null);
+      await this.refresh();
+      return { kind: 'ok', text: `Deleted the key of ${key ? primaryUserId(key) : fingerprint}.` };
+    });
+  }
+
+  revoke(fingerprint: string, reason: string, passphrase: string | null): Promise<boolean> {
+    return this.#run('revoke', async () => {
+      const result = await this.#call('keys.revoke', { fingerprint, reason: reason.trim() || null, passphrase: passphrase || null });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      await this.refresh();
+      return { kind: 'ok', text: `The key of ${primaryUserId(result.value)} is revoked. Send the updated public key to the people who have it.` };
+    });
+  }
+
+  extendExpiry(fingerprint: string, choice: ExpiryChoice, passphrase: string | null): Promise<boolean> {
+    return this.#run('expire', async () => {
+      const seconds = (EXPIRY_CHOICES.find((c) => c.value === choice) ?? EXPIRY_CHOICES[1]).seconds;
+      const result = await this.#call('keys.expire', { fingerprint, expiresInSeconds: seconds, passphrase: passphrase || null });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      await this.refresh();
+      return { kind: 'ok', text: `New expiry set for ${primaryUserId(result.value)}. Send the updated public key to the people who have it.` };
+    });
+  }
+
+  changePassphrase(fingerprint: string, oldPassphrase: string, newPassphrase: string): Promise<boolean> {
+    return this.#run('passwd', async () => {
+      if (newPassphrase.length > 0 && newPassphrase.length < MIN_PASSPHRASE_LENGTH) {
+        return { kind: 'error', text: `The new passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters.` };
+      }
+      const result = await this.#call('keys.passwd', { fingerprint, oldPassphrase: oldPassphrase || null, newPassphrase: newPassphrase || null });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      return { kind: 'ok', text: 'The passphrase is changed.' };
+    });
+  }
+
+  /** Save the protected secret key and its revocation certificate where the user picks (main shows the dialog). */
+  backup(fingerprint: string): Promise<boolean> {
+    return this.#run('backup', async () => {
+      const result = await this.#call('keys.backup', { fingerprint });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      if (!result.value.saved) return { kind: 'error', text: 'The backup was not saved (the dialog was cancelled).' };
+      if (this.generated?.fingerprint === fingerprint) this.generated = null;
+      return { kind: 'ok', text: 'Backup saved. Keep it somewhere safe, away from this computer.' };
+    });
+  }
+
+  /** Look up keys for an address (Web Key Directory, keyserver) and import what is found. */
+  lookup(email: string): Promise<boolean> {
+    return this.#run('lookup', async () => {
+      const result = await this.#call('keys.lookup', { email: email.trim(), import: true });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      await this.refresh();
+      if (result.value.imported.length === 0) {
+        const errors = result.value.found.map((f) => f.error).filter(Boolean);
+        return { kind: 'error', text: `No key found for ${email.trim()}.${errors.length ? ` ${errors.join('; ')}` : ''}` };
+      }
+      return { kind: 'ok', text: `Imported ${plural(result.value.imported.length, 'key', 'keys')} for ${email.trim()}: ${result.value.imported.map(primaryUserId).join(', ')}.` };
+    });
+  }
+
+  /** The user's own secret key for an address, if there is one. */
+  ownKeyFor(address: string): KeySummary | null {
+    return this.ownKeys.find((k) => k.emails.some((e) => sameAddress(e, address))) ?? null;
+  }
+}
+
+/** Keys whose user ids, addresses, fingerprint or key id contain every word of the query. */
+export function filterKeys(keys: readonly KeySummary[], query: string): KeySummary[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean).map((w) => w.replace(/^0x/, ''));
+  if (words.length === 0) return [...keys];
+  return keys.filter((k) => {
+    const hay = [...k.userIds, ...k.emails, k.fingerprint, k.keyId].join(' ').toLowerCase();
+    const compact = hay.replace(/\s+/g, '');
+    return words.every((w) => hay.includes(w) || compact.includes(w));
+  });
+}
+
+/** "alice@example.org-0123456789ABCDEF.asc": who and which key, safe as a file name. */
+export function exportFilename(key: Pick<KeySummary, 'keyId' | 'emails'>): string {
+  const who = (key.emails[0] ?? 'key').replace(/[^\w.@+-]/g, '_');
+  return `${who}-${key.keyId}.asc`;
 }
 
 export function importSummary(outcome: ProcedureOutput<'keys.import'>): string {

@@ -1,0 +1,244 @@
+import type { EventPayload, SealpostBridge } from '../../../app/ipc/contract.ts';
+import { AccountsState } from './accounts.svelte.ts';
+import { mailtoSeed } from './addresses.ts';
+import { ComposerState } from './composer.svelte.ts';
+import { KeysState } from './keys.svelte.ts';
+import { MailState } from './mail.svelte.ts';
+import { callBridge, type UiError } from './outcome.ts';
+import type { Sanitizer } from './reader.svelte.ts';
+import { replySeed, type ComposeSeed, type ReplyMode } from './reply.ts';
+import { SettingsState } from './settings.svelte.ts';
+import { FirstRunState } from './setup.svelte.ts';
+import type { ShortcutAction } from './shortcuts.ts';
+
+export type Screen = 'loading' | 'first-run' | 'mail' | 'keys' | 'settings';
+
+/**
+ * The whole app's state: which screen is shown, and the state of each
+ * (settings, accounts, keys, mail, the composer, first run). main.ts makes
+ * one with the bridge and the sanitizer; components only read it and call
+ * its methods.
+ */
+export class AppState {
+  screen = $state<Screen>('loading');
+  startError = $state<UiError | null>(null);
+  composer = $state<ComposerState | null>(null);
+  setup = $state<FirstRunState | null>(null);
+  helpOpen = $state(false);
+  /** The live region's text (new mail, keys locked, message queued). */
+  announcement = $state('');
+
+  readonly settings: SettingsState;
+  readonly accounts: AccountsState;
+  readonly keys: KeysState;
+  readonly mail: MailState;
+  readonly #bridge: SealpostBridge;
+  #off: (() => void)[] = [];
+
+  constructor(bridge: SealpostBridge, sanitize: Sanitizer | null = null) {
+    this.#bridge = bridge;
+    this.settings = new SettingsState(bridge);
+    this.accounts = new AccountsState(bridge);
+    this.keys = new KeysState(bridge);
+    this.mail = new MailState(bridge, this.accounts, { keys: () => this.keys.keys, settings: () => this.settings.settings }, sanitize);
+  }
+
+  /** Load what every screen needs, follow main's events, and show first run or the mail. */
+  async start(): Promise<void> {
+    const b = this.#bridge;
+    this.#off.push(
+      this.keys.start(),
+      b.on('keyring.changed', () => {
+        void this.composer?.refreshKeys();
+        this.mail.reader.onKeyringChanged();
+      }),
+      b.on('session.locked', () => {
+        this.announcement = 'Keys locked: a passphrase is needed again to use them.';
+      }),
+      b.on('compose.open', (p) => this.composeFromMailto(p)),
+    );
+    const [, accountsOk] = await Promise.all([this.settings.load(), this.accounts.load()]);
+    if (!accountsOk) {
+      this.startError = this.accounts.error;
+      return;
+    }
+    if (this.accounts.accounts.length === 0) {
+      this.setup = new FirstRunState(b, this.accounts, this.keys);
+      this.screen = 'first-run';
+      return;
+    }
+    this.screen = 'mail';
+    await this.mail.start();
+  }
+
+  stop(): void {
+    for (const off of this.#off) off();
+    this.#off = [];
+    this.mail.stop();
+    this.composer?.stopAutosave();
+  }
+
+  /** First run is over: the mail screen, and a first sync. */
+  async finishSetup(): Promise<void> {
+    this.setup = null;
+    this.screen = 'mail';
+    await this.mail.start({ sync: true });
+  }
+
+  /** Start first run again from Settings ("Add an account" uses its own form there; this is for the case of no account left). */
+  show(screen: Exclude<Screen, 'loading' | 'first-run'>): void {
+    if (this.screen === 'first-run' || this.screen === 'loading') return;
+    this.screen = screen;
+  }
+
+  #defaultAccountId(): string | null {
+    return this.mail.accountId ?? this.accounts.accounts[0]?.id ?? null;
+  }
+
+  /** Open the composer (one at a time: a second request while one is open is ignored, its text is kept). */
+  compose(seed?: ComposeSeed, invalid: string[] = []): ComposerState | null {
+    if (this.composer) return this.composer;
+    const accountId = this.#defaultAccountId();
+    if (!accountId) return null;
+    const composer = new ComposerState(this.#bridge, { accounts: () => this.accounts.accounts, settings: () => this.settings.settings }, { accountId, ...(seed ? { seed } : {}), invalid });
+    this.composer = composer;
+    composer.startAutosave();
+    void composer.refreshKeys();
+    return composer;
+  }
+
+  composeFromMailto(payload: EventPayload<'compose.open'>): ComposerState | null {
+    const { seed, invalid } = mailtoSeed(payload);
+    if (this.screen !== 'first-run' && this.screen !== 'loading') this.screen = 'mail';
+    return this.compose(seed, invalid);
+  }
+
+  /** Reply, reply to all or forward the message the reader shows (its protected text, as shown). */
+  reply(mode: ReplyMode): ComposerState | null {
+    const report = this.mail.reader.view?.report;
+    if (!report || this.composer) return null;
+    const me = this.mail.account?.email ?? this.accounts.accounts[0]?.email ?? '';
+    return this.compose(replySeed(report, mode, me));
+  }
+
+  /** Resume a draft saved earlier (`drafts.load`). */
+  async resumeDraft(id: number): Promise<ComposerState | null> {
+    if (this.composer) return this.composer;
+    const r = await callBridge(this.#bridge, 'drafts.load', { id });
+    if (!r.ok) {
+      this.mail.error = r.error;
+      return null;
+    }
+    const d = r.value.draft;
+    const seed: ComposeSeed = {
+      to: d.to,
+      cc: d.cc,
+      bcc: d.bcc,
+      subject: d.subject,
+      body: d.text,
+      ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}),
+      ...(d.references ? { references: d.references } : {}),
+      encrypt: r.value.summary.encrypted ? true : null,
+    };
+    const composer = new ComposerState(
+      this.#bridge,
+      { accounts: () => this.accounts.accounts, settings: () => this.settings.settings },
+      { accountId: r.value.summary.accountId, seed, draftId: id },
+    );
+    composer.attachments = d.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content }));
+    this.composer = composer;
+    composer.startAutosave();
+    void composer.refreshKeys();
+    return composer;
+  }
+
+  /** Close the composer: the draft is saved (kept) unless `discard`. */
+  async closeComposer(discard = false): Promise<void> {
+    const c = this.composer;
+    if (!c) return;
+    this.composer = null;
+    if (discard) await c.discard();
+    else await c.close();
+  }
+
+  /** Send from the composer; it closes once the message is in the outbox. */
+  async send(): Promise<void> {
+    const c = this.composer;
+    if (!c) return;
+    const outcome = await c.send();
+    if (outcome === 'sent') {
+      this.composer = null;
+      this.announcement = 'Message queued for sending.';
+      await this.mail.refreshOutbox(c.accountId);
+    }
+  }
+
+  /** What a keyboard shortcut does where the user is. */
+  async shortcut(action: ShortcutAction): Promise<boolean> {
+    if (action === 'help') {
+      this.helpOpen = !this.helpOpen;
+      return true;
+    }
+    if (action === 'close') {
+      if (this.helpOpen) {
+        this.helpOpen = false;
+        return true;
+      }
+      if (this.composer?.prompt) {
+        this.composer.cancelPrompt();
+        return true;
+      }
+      if (this.composer) {
+        await this.closeComposer();
+        return true;
+      }
+      return false;
+    }
+    if (action === 'send') {
+      if (!this.composer) return false;
+      await this.send();
+      return true;
+    }
+    if (this.screen === 'first-run' || this.screen === 'loading' || this.composer || this.helpOpen) return false;
+    switch (action) {
+      case 'go-mail':
+      case 'go-keys':
+      case 'go-settings':
+        this.show(action === 'go-mail' ? 'mail' : action === 'go-keys' ? 'keys' : 'settings');
+        return true;
+      case 'compose':
+        return this.compose() !== null;
+      default:
+        break;
+    }
+    if (this.screen !== 'mail') return false;
+    const mail = this.mail;
+    switch (action) {
+      case 'reply':
+        return this.reply('reply') !== null;
+      case 'reply-all':
+        return this.reply('reply-all') !== null;
+      case 'forward':
+        return this.reply('forward') !== null;
+      case 'trash':
+        return mail.act('trash');
+      case 'archive':
+        return mail.act('archive');
+      case 'toggle-read':
+        return mail.toggleRead();
+      case 'toggle-flag':
+        return mail.toggleFlag();
+      case 'next':
+        await mail.move(1);
+        return true;
+      case 'previous':
+        await mail.move(-1);
+        return true;
+      case 'sync':
+        await mail.syncAll();
+        return true;
+      default:
+        return false;
+    }
+  }
+}

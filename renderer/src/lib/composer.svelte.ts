@@ -1,0 +1,453 @@
+import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.ts';
+import type { AccountView, OutboxEntry, RecipientKey, Settings } from '../../../app/mail.ts';
+import { parseAddresses, parseEntry } from './addresses.ts';
+import { sizeText, type NamedAddress } from './format.ts';
+import { callBridge, localError, type UiError } from './outcome.ts';
+import { emptySeed, type ComposeSeed } from './reply.ts';
+
+export type RecipientKeyState = RecipientKey['state'];
+/** A chip's mark: the key state, or "checking" until `compose.recipients` answered, or "invalid" for text that is no address. */
+export type ChipState = RecipientKeyState | 'checking' | 'invalid';
+export type FieldName = 'to' | 'cc' | 'bcc';
+
+export const KEY_STATE_TEXT: Record<ChipState, string> = {
+  verified: 'Key verified',
+  unverified: 'Key found, not verified',
+  missing: 'No key',
+  rejected: 'Key rejected by you',
+  expired: 'Key expired',
+  revoked: 'Key revoked',
+  unusable: 'Key cannot encrypt',
+  checking: 'Checking for a key…',
+  invalid: 'Not an e-mail address',
+};
+
+/** A recipient key that can encrypt. */
+export function usableKey(state: ChipState): boolean {
+  return state === 'verified' || state === 'unverified';
+}
+
+/**
+ * Whether a message is encrypted when the user has not switched the toggle:
+ * - "always": yes;  "never": no (the user switches it on);
+ * - "when-possible": yes when there is a recipient and every recipient has a usable key;
+ * - a reply to encrypted mail: yes, whatever the keys (the no-key prompt asks before anything goes out in the clear).
+ */
+export function encryptionDefault(policy: Settings['encrypt'], states: readonly ChipState[], replyToEncrypted: boolean): boolean {
+  if (replyToEncrypted || policy === 'always') return true;
+  if (policy === 'never') return false;
+  return states.length > 0 && states.every(usableKey);
+}
+
+export interface RecipientCheck {
+  address: string;
+  state: ChipState;
+}
+
+export type SendPlan =
+  | { kind: 'invalid'; problem: string }
+  | { kind: 'send'; encrypt: boolean }
+  /** Encryption is on and these recipients have no usable key: ask, never send in the clear silently. */
+  | { kind: 'no-key'; missing: RecipientCheck[] };
+
+/** What pressing Send does, from the toggle and the recipients' key states. */
+export function sendPlan(encrypt: boolean, recipients: readonly RecipientCheck[]): SendPlan {
+  if (recipients.length === 0) return { kind: 'invalid', problem: 'Add at least one recipient.' };
+  const invalid = recipients.filter((r) => r.state === 'invalid');
+  if (invalid.length > 0) return { kind: 'invalid', problem: `Fix or remove ${invalid.map((r) => `"${r.address}"`).join(', ')}: not an e-mail address.` };
+  if (!encrypt) return { kind: 'send', encrypt: false };
+  const missing = recipients.filter((r) => !usableKey(r.state));
+  return missing.length > 0 ? { kind: 'no-key', missing } : { kind: 'send', encrypt: true };
+}
+
+export interface Chip extends NamedAddress {
+  /** The text as typed, for chips that are no address. */
+  invalid: boolean;
+}
+
+/** One address field (To, Cc, Bcc): chips and the text being typed. */
+export class RecipientField {
+  chips = $state<Chip[]>([]);
+  text = $state('');
+
+  constructor(initial: readonly NamedAddress[] = []) {
+    this.chips = initial.map((a) => ({ name: a.name, address: a.address, invalid: false }));
+  }
+
+  /** Add what was typed or pasted (several addresses at once are split); duplicates are skipped. */
+  add(text: string): void {
+    const { valid, invalid } = parseAddresses(text);
+    const have = new Set(this.chips.map((c) => c.address.toLowerCase()));
+    const next = [...this.chips];
+    for (const a of valid) {
+      if (have.has(a.address.toLowerCase())) continue;
+      have.add(a.address.toLowerCase());
+      next.push({ ...a, invalid: false });
+    }
+    for (const t of invalid) next.push({ name: '', address: t, invalid: true });
+    this.chips = next;
+  }
+
+  /** Turn the typed text into chips (on comma, Enter, leaving the field, or before sending). */
+  commit(): void {
+    if (this.text.trim()) this.add(this.text);
+    this.text = '';
+  }
+
+  remove(index: number): void {
+    this.chips = this.chips.filter((_, i) => i !== index);
+  }
+
+  /** Edit a chip: it goes back to the text box. */
+  edit(index: number): void {
+    const chip = this.chips[index];
+    if (!chip) return;
+    this.remove(index);
+    this.text = chip.invalid || !chip.name ? chip.address : `${chip.name} <${chip.address}>`;
+  }
+
+  addresses(): NamedAddress[] {
+    return this.chips.filter((c) => !c.invalid).map((c) => ({ name: c.name, address: c.address }));
+  }
+}
+
+export interface ComposerAttachment {
+  filename: string;
+  contentType: string;
+  content: Uint8Array;
+}
+
+export interface NoKeyPrompt {
+  missing: RecipientCheck[];
+  lookup: 'idle' | 'looking' | 'done';
+  /** Per address, after a lookup: what was found. */
+  results: { address: string; imported: number; error: string | null }[];
+}
+
+export interface ComposerContext {
+  accounts(): readonly AccountView[];
+  settings(): Settings;
+}
+
+export interface ComposerOptions {
+  accountId: string;
+  seed?: ComposeSeed;
+  /** Entries from a mailto: link that are no address, shown for the user to fix. */
+  invalid?: string[];
+  /** A draft being resumed (`drafts.load`). */
+  draftId?: number | null;
+}
+
+const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
+/** Larger attachments than this are refused here (main's cap is the whole message, 64 MiB). */
+export const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+
+/**
+ * The composer: fields, per-recipient key states, the encryption and
+ * signing toggles with their defaults, drafts saved while the user writes,
+ * and sending (through the outbox) with the no-key prompt.
+ */
+export class ComposerState {
+  accountId = $state('');
+  to: RecipientField;
+  cc: RecipientField;
+  bcc: RecipientField;
+  showCcBcc = $state(false);
+  subject = $state('');
+  body = $state('');
+  attachments = $state<ComposerAttachment[]>([]);
+  inReplyTo: string | undefined;
+  references: string[] | undefined;
+  /** The user's own choice of the toggles; null follows the default. */
+  encryptChoice = $state<boolean | null>(null);
+  signChoice = $state<boolean | null>(null);
+  /** Key states by lower-case address, from `compose.recipients` (replaced whole on each answer). */
+  keyStates = $state.raw<Readonly<Record<string, RecipientKey>>>({});
+  prompt = $state<NoKeyPrompt | null>(null);
+  error = $state<UiError | null>(null);
+  sending = $state(false);
+  /** The message is in the outbox. */
+  sent = $state<OutboxEntry | null>(null);
+  draftId = $state<number | null>(null);
+  draftSavedAt = $state<number | null>(null);
+  draftError = $state<UiError | null>(null);
+  readonly replyToEncrypted: boolean;
+
+  account = $derived.by(() => this.#context.accounts().find((a) => a.id === this.accountId) ?? null);
+  recipients = $derived.by((): RecipientCheck[] =>
+    [...this.to.chips, ...this.cc.chips, ...this.bcc.chips].map((c) => ({ address: c.address, state: this.chipState(c) })),
+  );
+  encryptDefault = $derived.by(() => encryptionDefault(this.#context.settings().encrypt, this.recipients.map((r) => r.state), this.replyToEncrypted));
+  encrypt = $derived(this.encryptChoice ?? this.encryptDefault);
+  sign = $derived.by(() => this.signChoice ?? this.#context.settings().sign);
+  /** Recipients that block encryption (shown next to the toggle before Send is pressed). */
+  withoutKey = $derived(this.recipients.filter((r) => r.state !== 'invalid' && r.state !== 'checking' && !usableKey(r.state)));
+
+  readonly #bridge: SealpostBridge;
+  readonly #context: ComposerContext;
+  #lastSaved = '';
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #keysRequest = 0;
+  #saving: Promise<void> | null = null;
+
+  constructor(bridge: SealpostBridge, context: ComposerContext, options: ComposerOptions) {
+    this.#bridge = bridge;
+    this.#context = context;
+    const seed = options.seed ?? emptySeed();
+    this.accountId = options.accountId;
+    this.to = new RecipientField(seed.to);
+    this.cc = new RecipientField(seed.cc);
+    this.bcc = new RecipientField(seed.bcc);
+    for (const bad of options.invalid ?? []) this.to.chips.push({ name: '', address: bad, invalid: true });
+    this.showCcBcc = seed.cc.length > 0 || seed.bcc.length > 0;
+    this.subject = seed.subject;
+    this.body = seed.body;
+    this.inReplyTo = seed.inReplyTo;
+    this.references = seed.references;
+    this.replyToEncrypted = seed.encrypt === true;
+    this.draftId = options.draftId ?? null;
+    // A new composer is not a draft until the user writes something.
+    this.#lastSaved = this.#snapshot();
+  }
+
+  chipState(chip: Chip): ChipState {
+    if (chip.invalid) return 'invalid';
+    return this.keyStates[chip.address.toLowerCase()]?.state ?? 'checking';
+  }
+
+  keyFor(chip: Chip): RecipientKey | null {
+    return this.keyStates[chip.address.toLowerCase()] ?? null;
+  }
+
+  field(name: FieldName): RecipientField {
+    return name === 'to' ? this.to : name === 'cc' ? this.cc : this.bcc;
+  }
+
+  setEncrypt(on: boolean): void {
+    this.encryptChoice = on;
+  }
+
+  setSign(on: boolean): void {
+    this.signChoice = on;
+  }
+
+  /** Ask main for the key state of every recipient (after a change of recipients, or of the keyring). */
+  async refreshKeys(): Promise<void> {
+    const addresses = [...new Set(this.recipients.filter((r) => r.state !== 'invalid').map((r) => r.address.trim()))];
+    const request = ++this.#keysRequest;
+    if (addresses.length === 0) return;
+    const r = await callBridge(this.#bridge, 'compose.recipients', { addresses });
+    if (request !== this.#keysRequest) return;
+    if (!r.ok) {
+      this.error = r.error;
+      return;
+    }
+    this.keyStates = { ...this.keyStates, ...Object.fromEntries(r.value.map((k) => [k.address.toLowerCase(), k])) };
+  }
+
+  /** Commit the typed text of every field, then check keys for any new address. */
+  commitAll(): Promise<void> {
+    this.to.commit();
+    this.cc.commit();
+    this.bcc.commit();
+    return this.refreshKeys();
+  }
+
+  async addFiles(files: Iterable<File>): Promise<void> {
+    for (const file of files) {
+      if (file.size > MAX_ATTACHMENT_BYTES) {
+        this.error = localError(`"${file.name}" is larger than ${sizeText(MAX_ATTACHMENT_BYTES)}; send large files another way.`);
+        continue;
+      }
+      let content: Uint8Array;
+      try {
+        content = new Uint8Array(await file.arrayBuffer());
+      } catch {
+        this.error = localError(`"${file.name}" could not be read.`);
+        continue;
+      }
+      const type = file.type.split(';')[0]!.trim();
+      this.attachments = [...this.attachments, { filename: file.name.slice(0, 255) || 'attachment', contentType: MEDIA_TYPE.test(type) ? type : 'application/octet-stream', content }];
+    }
+  }
+
+  removeAttachment(index: number): void {
+    this.attachments = this.attachments.filter((_, i) => i !== index);
+  }
+
+  /** The draft as the contract takes it. */
+  outgoing(): ProcedureInput<'mail.send'>['draft'] {
+    const account = this.account;
+    return {
+      from: { name: account?.displayName ?? '', address: account?.email ?? '' },
+      to: this.to.addresses(),
+      cc: this.cc.addresses(),
+      bcc: this.bcc.addresses(),
+      subject: this.subject,
+      text: this.body,
+      attachments: this.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+      ...(this.inReplyTo ? { inReplyTo: this.inReplyTo } : {}),
+      ...(this.references && this.references.length > 0 ? { references: this.references } : {}),
+    };
+  }
+
+  #snapshot(): string {
+    return JSON.stringify({
+      a: this.accountId,
+      to: this.to.chips,
+      cc: this.cc.chips,
+      bcc: this.bcc.chips,
+      s: this.subject,
+      b: this.body,
+      f: this.attachments.map((x) => [x.filename, x.content.byteLength]),
+      e: this.encryptChoice,
+    });
+  }
+
+  /** Something differs from the last saved draft. */
+  get unsaved(): boolean {
+    return this.#snapshot() !== this.#lastSaved;
+  }
+
+  /** Save a draft when something changed since the last save (encrypted to the sender when the message will be). */
+  saveDraft(): Promise<void> {
+    if (this.#saving) return this.#saving;
+    if (this.sent || this.sending || !this.unsaved) return Promise.resolve();
+    const snapshot = this.#snapshot();
+    const input: ProcedureInput<'drafts.save'> = {
+      accountId: this.accountId,
+      ...(this.draftId !== null ? { id: this.draftId } : {}),
+      draft: this.outgoing(),
+      encrypt: this.encrypt,
+    };
+    this.#saving = (async () => {
+      const r = await callBridge(this.#bridge, 'drafts.save', input);
+      if (!r.ok) {
+        this.draftError = r.error;
+        return;
+      }
+      this.draftError = null;
+      this.draftId = r.value.id;
+      this.draftSavedAt = r.value.updatedAt;
+      this.#lastSaved = snapshot;
+    })().finally(() => {
+      this.#saving = null;
+    });
+    return this.#saving;
+  }
+
+  /** Save drafts every `intervalMs` while the composer is open. */
+  startAutosave(intervalMs = 4000): void {
+    this.stopAutosave();
+    this.#timer = setInterval(() => void this.saveDraft(), intervalMs);
+  }
+
+  stopAutosave(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /**
+   * Send: commit typed addresses, check keys, and either queue the message
+   * or open the no-key prompt. Returns what happened.
+   */
+  async send(): Promise<'sent' | 'prompt' | 'invalid' | 'failed'> {
+    if (this.sending || this.sent) return 'failed';
+    await this.commitAll();
+    const plan = sendPlan(this.encrypt, this.recipients);
+    if (plan.kind === 'invalid') {
+      this.error = localError(plan.problem);
+      return 'invalid';
+    }
+    if (!this.account) {
+      this.error = localError('Choose the account to send from.');
+      return 'invalid';
+    }
+    if (plan.kind === 'no-key') {
+      this.prompt = { missing: plan.missing, lookup: 'idle', results: [] };
+      return 'prompt';
+    }
+    return this.#deliver(plan.encrypt);
+  }
+
+  async #deliver(encrypt: boolean): Promise<'sent' | 'failed'> {
+    this.sending = true;
+    this.error = null;
+    await this.#saving;
+    const r = await callBridge(this.#bridge, 'mail.send', { accountId: this.accountId, draft: this.outgoing(), encrypt, sign: this.sign });
+    if (!r.ok) {
+      this.sending = false;
+      this.error = r.error;
+      return 'failed';
+    }
+    this.stopAutosave();
+    this.sent = r.value;
+    this.sending = false;
+    this.prompt = null;
+    // The message is safe in the outbox: its draft goes.
+    if (this.draftId !== null) {
+      const id = this.draftId;
+      const d = await callBridge(this.#bridge, 'drafts.delete', { id });
+      if (d.ok) this.draftId = null;
+    }
+    return 'sent';
+  }
+
+  /** No-key prompt: look up keys for the recipients without one (Web Key Directory, keyserver), importing what is found. */
+  async lookUpKeys(): Promise<boolean> {
+    const prompt = this.prompt;
+    if (!prompt || prompt.lookup === 'looking') return false;
+    this.prompt = { ...prompt, lookup: 'looking', results: [] };
+    const results = await Promise.all(
+      prompt.missing.map(async (m) => {
+        const r = await callBridge(this.#bridge, 'keys.lookup', { email: m.address, import: true });
+        if (!r.ok) return { address: m.address, imported: 0, error: r.error.summary };
+        const errors = r.value.found.map((f) => f.error).filter((e): e is string => Boolean(e));
+        return { address: m.address, imported: r.value.imported.length, error: r.value.imported.length === 0 ? errors.join('; ') || 'No key found.' : null };
+      }),
+    );
+    await this.refreshKeys();
+    const missing = this.recipients.filter((r) => !usableKey(r.state));
+    if (!this.prompt) return false; // cancelled meanwhile
+    this.prompt = { missing, lookup: 'done', results };
+    return missing.length === 0;
+  }
+
+  /** No-key prompt: the recipients all have keys now; send encrypted. */
+  async sendEncrypted(): Promise<'sent' | 'prompt' | 'invalid' | 'failed'> {
+    this.prompt = null;
+    this.encryptChoice = true;
+    return this.send();
+  }
+
+  /** No-key prompt: the user chose, explicitly, to send this message unencrypted. */
+  async sendUnencrypted(): Promise<'sent' | 'failed'> {
+    if (!this.prompt) return 'failed';
+    this.prompt = null;
+    this.encryptChoice = false;
+    return this.#deliver(false);
+  }
+
+  cancelPrompt(): void {
+    this.prompt = null;
+  }
+
+  /** Close: the draft is kept (saved now) unless discarded. */
+  async close(): Promise<void> {
+    this.stopAutosave();
+    if (!this.sent) await this.saveDraft();
+  }
+
+  /** Throw the message away, its saved draft too. */
+  async discard(): Promise<void> {
+    this.stopAutosave();
+    if (this.draftId !== null) await callBridge(this.#bridge, 'drafts.delete', { id: this.draftId });
+    this.draftId = null;
+    this.#lastSaved = this.#snapshot();
+  }
+}
+
+/** The address typed in a field, if it is one (for a chip preview while typing). */
+export function typedAddress(text: string): NamedAddress | null {
+  return parseEntry(text);
+}

@@ -1,0 +1,303 @@
+/**
+ * The composer (renderer/src/lib/composer.svelte.ts) and what seeds it
+ * (reply.ts, addresses.ts): the encryption decision, the no-key prompt
+ * (never in the clear silently), drafts, reply quoting and mailto prefill.
+ */
+import { test, before, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Settings } from '../../app/mail.ts';
+import { fakeBridge, loadLib, sampleReport, type Lib } from './helpers/bundle.ts';
+
+let lib: Lib;
+before(async () => {
+  lib = await loadLib();
+});
+
+const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice Example', imap: 'imaps://imap.example.org:993', smtp: 'smtps://smtp.example.org:465', user: 'alice', customCa: false };
+
+function settings(over: Partial<Settings> = {}): Settings {
+  return { ...lib.DEFAULT_SETTINGS, ...over };
+}
+
+/** Key states by address for compose.recipients; everything else answers plainly. */
+function composerBridge(keys: Record<string, string>, extra: Record<string, (input: any) => unknown> = {}) {
+  let draftId = 0;
+  return fakeBridge({
+    'compose.recipients': ({ addresses }: { addresses: string[] }) =>
+      addresses.map((address) => ({ address, state: keys[address.toLowerCase()] ?? 'missing', fingerprint: null, userId: null })),
+    'drafts.save': (input: { id?: number }) => ({ id: input.id ?? ++draftId, accountId: 'a1', encrypted: false, revision: 1, updatedAt: 1000, unsaved: false }),
+    'drafts.delete': () => ({}),
+    'mail.send': () => ({ id: 9, accountId: 'a1', messageId: '<x@example.org>', to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null }),
+    ...extra,
+  });
+}
+
+function newComposer(fake: ReturnType<typeof fakeBridge>, s: Settings = settings(), seed?: ReturnType<Lib["replySeed"]>) {
+  return new lib.ComposerState(fake.bridge, { accounts: () => [ACCOUNT], settings: () => s }, { accountId: 'a1', ...(seed ? { seed } : {}) });
+}
+
+test('encryption default: when possible (every recipient has a usable key), always, never; a reply to encrypted mail is encrypted', () => {
+  const { encryptionDefault } = lib;
+  assert.equal(encryptionDefault('when-possible', ['verified', 'unverified'], false), true);
+  assert.equal(encryptionDefault('when-possible', ['verified', 'missing'], false), false);
+  assert.equal(encryptionDefault('when-possible', ['verified', 'checking'], false), false);
+  assert.equal(encryptionDefault('when-possible', ['expired'], false), false);
+  assert.equal(encryptionDefault('when-possible', ['rejected'], false), false);
+  assert.equal(encryptionDefault('when-possible', [], false), false, 'no recipient yet: nothing to encrypt to');
+  assert.equal(encryptionDefault('always', ['missing'], false), true);
+  assert.equal(encryptionDefault('never', ['verified'], false), false);
+  assert.equal(encryptionDefault('never', ['missing'], true), true, 'reply to encrypted mail');
+});
+
+test('send plan: encryption on with a recipient without a usable key asks; off sends; bad addresses are refused', () => {
+  const { sendPlan } = lib;
+  assert.deepEqual(sendPlan(true, []), { kind: 'invalid', problem: 'Add at least one recipient.' });
+  assert.equal(sendPlan(true, [{ address: 'bob', state: 'invalid' }]).kind, 'invalid');
+  assert.deepEqual(sendPlan(true, [{ address: 'b@x.org', state: 'verified' }]), { kind: 'send', encrypt: true });
+  assert.deepEqual(sendPlan(false, [{ address: 'b@x.org', state: 'missing' }]), { kind: 'send', encrypt: false });
+  for (const state of ['missing', 'rejected', 'expired', 'revoked', 'unusable', 'checking'] as const) {
+    const plan = sendPlan(true, [{ address: 'b@x.org', state: 'unverified' }, { address: 'c@x.org', state }]);
+    assert.deepEqual(plan, { kind: 'no-key', missing: [{ address: 'c@x.org', state }] }, state);
+  }
+});
+
+test('the toggle follows the recipients until the user switches it; chips carry the key state', async () => {
+  const fake = composerBridge({ 'bob@example.org': 'verified', 'carol@example.org': 'missing' });
+  const c = newComposer(fake);
+  c.to.text = 'Bob <bob@example.org>';
+  await c.commitAll();
+  assert.equal(c.to.chips.length, 1);
+  assert.equal(c.chipState(c.to.chips[0]!), 'verified');
+  assert.equal(c.encrypt, true);
+  c.to.add('carol@example.org, "Smith, Dan" <dan@example.org>; not an address');
+  assert.equal(c.chipState(c.to.chips[1]!), 'checking', 'until main answered');
+  await c.refreshKeys();
+  assert.deepEqual(c.to.chips.map((ch) => [ch.name, ch.address, c.chipState(ch)]), [
+    ['Bob', 'bob@example.org', 'verified'],
+    ['', 'carol@example.org', 'missing'],
+    ['Smith, Dan', 'dan@example.org', 'missing'],
+    ['', 'not an address', 'invalid'],
+  ]);
+  assert.equal(c.encrypt, false, 'when possible: not every recipient has a key');
+  assert.deepEqual(c.withoutKey.map((r) => r.address), ['carol@example.org', 'dan@example.org']);
+  c.to.remove(3);
+  c.to.remove(2);
+  c.to.remove(1);
+  assert.equal(c.encrypt, true);
+  c.setEncrypt(false);
+  c.to.add('carol@example.org');
+  c.to.remove(1);
+  assert.equal(c.encrypt, false, 'the user\u2019s choice sticks');
+  assert.equal(c.sign, true, 'signing follows the settings');
+});
+
+test('encryption on and a recipient without a key: the prompt, never a silent send in the clear', async () => {
+  const keys: Record<string, string> = { 'bob@example.org': 'verified', 'carol@example.org': 'missing' };
+  const fake = composerBridge(keys, {
+    'keys.lookup': ({ email }: { email: string }) => {
+      keys[email] = 'unverified';
+      return { found: [{ source: 'wkd', keys: [], error: null }], imported: [{ fingerprint: 'F'.repeat(40), userIds: [email] }] };
+    },
+  });
+  const c = newComposer(fake, settings({ encrypt: 'always' }));
+  c.to.add('bob@example.org, carol@example.org');
+  c.subject = 'Plans';
+  c.body = 'Hello';
+  assert.equal(await c.send(), 'prompt');
+  assert.equal(fake.callsOf('mail.send').length, 0, 'nothing sent');
+  assert.deepEqual(c.prompt!.missing, [{ address: 'carol@example.org', state: 'missing' }]);
+
+  // Cancel: back to the composer, still nothing sent.
+  c.cancelPrompt();
+  assert.equal(c.prompt, null);
+  assert.equal(fake.callsOf('mail.send').length, 0);
+
+  // Look up keys: found and imported; the prompt offers to send encrypted.
+  assert.equal(await c.send(), 'prompt');
+  assert.equal(await c.lookUpKeys(), true);
+  assert.deepEqual(fake.callsOf('keys.lookup'), [{ email: 'carol@example.org', import: true }]);
+  assert.equal(c.prompt!.lookup, 'done');
+  assert.deepEqual(c.prompt!.missing, []);
+  assert.equal(await c.sendEncrypted(), 'sent');
+  const sent = fake.callsOf('mail.send');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].encrypt, true);
+  assert.equal(sent[0].sign, true);
+  assert.deepEqual(sent[0].draft.to, [{ name: '', address: 'bob@example.org' }, { name: '', address: 'carol@example.org' }]);
+  assert.deepEqual(sent[0].draft.from, { name: 'Alice Example', address: 'alice@example.org' });
+});
+
+test('"Send unencrypted" is an explicit choice in the prompt; a failed send keeps the composer', async () => {
+  let fail = true;
+  const fake = composerBridge(
+    { 'carol@example.org': 'missing' },
+    {
+      'mail.send': (input: { encrypt: boolean }) => {
+        if (fail) throw { code: 'store-busy', message: 'The mail store is in use by another process' };
+        return { id: 1, accountId: 'a1', messageId: null, to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null, _e: input.encrypt };
+      },
+    },
+  );
+  const c = newComposer(fake, settings({ encrypt: 'when-possible' }), { ...lib.emptySeed(), to: [{ name: '', address: 'carol@example.org' }], encrypt: true });
+  assert.equal(c.replyToEncrypted, true);
+  assert.equal(await c.sendUnencrypted(), 'failed', 'only from the prompt');
+  assert.equal(await c.send(), 'prompt');
+  assert.equal(await c.sendUnencrypted(), 'failed');
+  assert.equal(c.error!.summary, 'The mail store is busy. Try again in a moment.');
+  assert.equal(c.sent, null);
+  fail = false;
+  assert.equal(await c.send(), 'sent', 'the user chose unencrypted for this message');
+  assert.equal(fake.callsOf('mail.send').at(-1).encrypt, false);
+});
+
+test('drafts: saved when something changed (encrypted when the message will be), updated in place, deleted after sending', async () => {
+  const fake = composerBridge({ 'bob@example.org': 'verified' });
+  const c = newComposer(fake);
+  await c.saveDraft();
+  assert.equal(fake.callsOf('drafts.save').length, 0, 'an untouched composer is no draft');
+  c.to.add('bob@example.org');
+  await c.refreshKeys();
+  c.body = 'first words';
+  await c.saveDraft();
+  const first = fake.callsOf('drafts.save')[0];
+  assert.equal(first.accountId, 'a1');
+  assert.equal(first.id, undefined);
+  assert.equal(first.encrypt, true, 'the draft is encrypted like the message will be');
+  assert.equal(first.draft.text, 'first words');
+  assert.equal(c.draftId, 1);
+  await c.saveDraft();
+  assert.equal(fake.callsOf('drafts.save').length, 1, 'nothing changed since');
+  c.body += ' and more';
+  await c.saveDraft();
+  assert.equal(fake.callsOf('drafts.save')[1].id, 1, 'the same draft, updated');
+
+  assert.equal(await c.send(), 'sent');
+  assert.deepEqual(fake.callsOf('drafts.delete'), [{ id: 1 }]);
+  assert.equal(c.draftId, null);
+});
+
+test('drafts are saved every few seconds while the composer is open', async () => {
+  mock.timers.enable({ apis: ['setInterval'] });
+  try {
+    const fake = composerBridge({});
+    const c = newComposer(fake);
+    c.startAutosave(3000);
+    c.subject = 'typed';
+    mock.timers.tick(3000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(fake.callsOf('drafts.save').length, 1);
+    c.subject = 'typed more';
+    mock.timers.tick(3000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(fake.callsOf('drafts.save').length, 2);
+    c.stopAutosave();
+    c.subject = 'after close';
+    mock.timers.tick(9000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(fake.callsOf('drafts.save').length, 2);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('reply quotes only the protected text shown, with the protected subject; encrypted mail gets an encrypted reply', () => {
+  const report = sampleReport({
+    subject: 'The real subject',
+    outerSubject: '...',
+    text: 'Line one\n> earlier quote\n\nLine three\n',
+    encryption: { status: 'decrypted', integrity: 'aead', recipients: ['ABCD'], protectedHeaders: true },
+    to: [{ name: 'Alice', address: 'alice@example.org' }, { name: 'Carol', address: 'carol@example.org' }],
+    cc: [{ name: 'Dan', address: 'dan@example.org' }, { name: 'Me again', address: 'ALICE@example.org' }],
+  });
+  const r = lib.replySeed(report, 'reply', 'alice@example.org');
+  assert.equal(r.subject, 'Re: The real subject');
+  assert.deepEqual(r.to, [{ name: 'Bob Example', address: 'bob@example.org' }]);
+  assert.deepEqual(r.cc, []);
+  assert.equal(r.encrypt, true);
+  assert.equal(r.inReplyTo, '<m1@example.org>');
+  assert.deepEqual(r.references, ['<m1@example.org>']);
+  assert.match(r.body, /Bob Example <bob@example.org> wrote:\n> Line one\n>> earlier quote\n>\n> Line three\n$/);
+  assert.doesNotMatch(r.body, /\.\.\./);
+
+  const all = lib.replySeed(report, 'reply-all', 'alice@example.org');
+  assert.deepEqual(all.to.map((a) => a.address), ['bob@example.org', 'carol@example.org'], 'not to myself');
+  assert.deepEqual(all.cc.map((a) => a.address), ['dan@example.org']);
+
+  const fwd = lib.replySeed(report, 'forward', 'alice@example.org');
+  assert.equal(fwd.subject, 'Fwd: The real subject');
+  assert.deepEqual(fwd.to, []);
+  assert.equal(fwd.encrypt, true);
+  assert.match(fwd.body, /Forwarded message[\s\S]*Subject: The real subject[\s\S]*Line one\n> earlier quote/);
+
+  const plain = lib.replySeed(sampleReport({ subject: 'RE: hello' }), 'reply', 'alice@example.org');
+  assert.equal(plain.subject, 'RE: hello', 'no "Re: Re:"');
+  assert.equal(plain.encrypt, null, 'plain mail: the settings decide');
+});
+
+test('a reply seeds the composer: encryption on by default even where the settings say "never"', async () => {
+  const fake = composerBridge({ 'bob@example.org': 'missing' });
+  const report = sampleReport({ encryption: { status: 'decrypted', integrity: 'mdc', recipients: [], protectedHeaders: false } });
+  const c = newComposer(fake, settings({ encrypt: 'never' }), lib.replySeed(report, 'reply', 'alice@example.org'));
+  await c.refreshKeys();
+  assert.equal(c.encrypt, true);
+  assert.equal(c.outgoing().inReplyTo, '<m1@example.org>');
+  assert.equal(await c.send(), 'prompt', 'no key for Bob: asked, not sent in the clear');
+});
+
+test('mailto prefill (compose.open): addresses parsed, bad entries kept for the user, no attachments', () => {
+  const { seed, invalid } = lib.mailtoSeed({
+    to: ['bob@example.org', 'Carol <carol@example.org>, dan@example.org'],
+    cc: ['not-an-address'],
+    bcc: ['eve@example.org'],
+    subject: 'Hi\r\nBcc: injected@example.org',
+    body: 'line 1\r\nline 2',
+  });
+  assert.deepEqual(seed.to, [
+    { name: '', address: 'bob@example.org' },
+    { name: 'Carol', address: 'carol@example.org' },
+    { name: '', address: 'dan@example.org' },
+  ]);
+  assert.deepEqual(seed.cc, []);
+  assert.deepEqual(seed.bcc, [{ name: '', address: 'eve@example.org' }]);
+  assert.deepEqual(invalid, ['not-an-address']);
+  assert.equal(seed.subject, 'Hi Bcc: injected@example.org', 'one line');
+  assert.equal(seed.body, 'line 1\nline 2');
+  assert.equal(seed.encrypt, null);
+  assert.ok(!('attachments' in seed));
+});
+
+test('the app opens the composer for compose.open, with bad entries as invalid chips', async () => {
+  const fake = composerBridge({});
+  fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;
+  fake.handlers['accounts.list'] = () => [ACCOUNT];
+  fake.handlers['keys.list'] = () => [];
+  fake.handlers['mail.folders'] = () => [];
+  fake.handlers['outbox.list'] = () => [];
+  fake.handlers['mail.sync'] = () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] });
+  const app = new lib.AppState(fake.bridge);
+  await app.start();
+  assert.equal(app.screen, 'mail');
+  fake.emit('compose.open', { to: ['bob@example.org', 'bad'], cc: [], bcc: [], subject: 'From a link', body: '' });
+  assert.ok(app.composer);
+  assert.deepEqual(app.composer.to.chips.map((c) => [c.address, c.invalid]), [['bob@example.org', false], ['bad', true]]);
+  assert.equal(app.composer.subject, 'From a link');
+  assert.equal(await app.composer.send(), 'invalid');
+  assert.match(app.composer.error!.summary, /"bad"/);
+  await app.closeComposer(true);
+  app.stop();
+});
+
+test('address entry: pasted lists, quoted names with commas, mailto:, duplicates', () => {
+  assert.deepEqual(lib.splitEntries('"Smith, Dan" <dan@x.org>, bob@x.org;\ncarol@x.org'), ['"Smith, Dan" <dan@x.org>', 'bob@x.org', 'carol@x.org']);
+  assert.deepEqual(lib.parseEntry('mailto:bob@x.org'), { name: '', address: 'bob@x.org' });
+  assert.equal(lib.parseEntry('Bob <bob at x.org>'), null);
+  const field = new lib.RecipientField();
+  field.add('bob@x.org, BOB@x.org');
+  assert.equal(field.chips.length, 1);
+  field.text = 'Carol <carol@x.org>';
+  field.commit();
+  assert.equal(field.text, '');
+  field.edit(1);
+  assert.equal(field.text, 'Carol <carol@x.org>');
+  assert.equal(field.chips.length, 1);
+});
