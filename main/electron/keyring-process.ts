@@ -12,6 +12,12 @@ export interface KeyringProcessApi {
 export interface KeyringProcess {
   /** The client of the running keyring; after the process ended, a new one is started on first use. */
   readonly client: KeyringClient;
+  /**
+   * A client that forwards every call to the current one: for services made
+   * once at start (the mail service) that must keep working after the
+   * keyring process was restarted.
+   */
+  readonly live: KeyringClient;
   stop(): void;
 }
 
@@ -39,11 +45,26 @@ export function startKeyringProcess(api: KeyringProcessApi, entry: string, home:
     return running;
   };
 
+  const currentClient = () => {
+    if (stopped) throw new SealpostError('keyring-unavailable', 'the app is closing');
+    return (current ?? start()).client;
+  };
+  // Methods are looked up on the current client when they are called, not when they are read.
+  const live = new Proxy({} as KeyringClient, {
+    get(_target, property) {
+      if (property === 'then') return undefined; // not a promise: awaiting it must not start a process
+      return (...args: unknown[]) => {
+        const client = currentClient();
+        return (Reflect.get(client, property, client) as (...a: unknown[]) => unknown).apply(client, args);
+      };
+    },
+  });
+
   return {
     get client() {
-      if (stopped) throw new SealpostError('keyring-unavailable', 'the app is closing');
-      return (current ?? start()).client;
+      return currentClient();
     },
+    live,
     stop() {
       stopped = true;
       if (!current) return;

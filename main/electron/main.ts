@@ -1,5 +1,6 @@
 import * as electron from 'electron';
 import { fileURLToPath } from 'node:url';
+import { MailtoLinks } from './mailto-handler.ts';
 import { prepareShell, startShell } from './shell.ts';
 
 /**
@@ -8,16 +9,22 @@ import { prepareShell, startShell } from './shell.ts';
  * that it can be tested without Electron; this file only connects the two.
  */
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+// mailto: links can arrive before the app is ready (macOS open-url): they wait here for the window.
+const links = new MailtoLinks();
 
-if (prepareShell(electron)) {
+if (prepareShell(electron, links)) {
   electron.app
     .whenReady()
     .then(() =>
-      startShell(electron, {
-        renderer: here('../renderer/'),
-        preload: here('../preload/preload.cjs'),
-        keyringEntry: here('../keyring/utility.mjs'),
-      }),
+      startShell(
+        electron,
+        {
+          renderer: here('../renderer/'),
+          preload: here('../preload/preload.cjs'),
+          keyringEntry: here('../keyring/utility.mjs'),
+        },
+        { links, argv: process.argv },
+      ),
     )
     .catch((error: unknown) => {
       // Without a window or a keyring there is no app: say so, and quit.

@@ -81,20 +81,73 @@ export function appFrame(url = 'app://sealpost/index.html'): FakeFrame {
   return { url, origin: new URL(url).protocol === 'app:' ? `app://${new URL(url).host}` : new URL(url).origin, parent: null };
 }
 
-export function createFakeElectron(opts: { profile: string; singleInstance?: boolean; dialogResponse?: number }) {
+/**
+ * Electron's safeStorage: a reversible transform that is not the plain text
+ * (so a test can see that nothing is stored in the clear), and the Linux
+ * backend a test chooses.
+ */
+export class FakeSafeStorage {
+  available = true;
+  backend: string = 'gnome_libsecret';
+  /** Set to make the next decryption ask for re-encryption (a rotated key). */
+  rotate = false;
+  encryptions = 0;
+  isEncryptionAvailable(): boolean {
+    return this.available;
+  }
+  getSelectedStorageBackend(): string {
+    return this.backend;
+  }
+  encryptString(plain: string): Buffer {
+    if (!this.available) throw new Error('Encryption is not available.');
+    this.encryptions++;
+    const bytes = Buffer.from(`fake-safe:${plain}`, 'utf8');
+    return Buffer.from(bytes.map((b) => b ^ 0x5a));
+  }
+  decryptString(encrypted: Buffer): string {
+    if (!this.available) throw new Error('Decryption is not available.');
+    const text = Buffer.from(encrypted.map((b) => b ^ 0x5a)).toString('utf8');
+    if (!text.startsWith('fake-safe:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return text.slice('fake-safe:'.length);
+  }
+  async encryptStringAsync(plain: string): Promise<Buffer> {
+    return this.encryptString(plain);
+  }
+  async decryptStringAsync(encrypted: Buffer): Promise<{ shouldReEncrypt: boolean; result: string }> {
+    const result = this.decryptString(encrypted);
+    const shouldReEncrypt = this.rotate;
+    this.rotate = false;
+    return { shouldReEncrypt, result };
+  }
+}
+
+export function createFakeElectron(opts: {
+  profile: string;
+  singleInstance?: boolean;
+  dialogResponse?: number;
+  /** What the save dialog answers: a path, or null for "cancelled". */
+  savePath?: string | null;
+  isPackaged?: boolean;
+  notificationsSupported?: boolean;
+}) {
   const calls: { what: string; args: unknown[] }[] = [];
   const record = (what: string, ...args: unknown[]) => void calls.push({ what, args });
 
   const app = Object.assign(new EventEmitter(), {
+    isPackaged: opts.isPackaged ?? false,
     getPath: (name: string) => {
       record('app.getPath', name);
-      return opts.profile;
+      return name === 'userData' ? opts.profile : `${opts.profile}/${name}`;
     },
     enableSandbox: () => record('app.enableSandbox'),
     requestSingleInstanceLock: () => opts.singleInstance ?? true,
     quit: () => record('app.quit'),
     exit: (code: number) => record('app.exit', code),
     whenReady: () => Promise.resolve(),
+    setAsDefaultProtocolClient: (...args: unknown[]) => {
+      record('app.setAsDefaultProtocolClient', ...args);
+      return true;
+    },
   });
 
   const protocolHandlers = new Map<string, (request: Request) => Promise<Response> | Response>();
@@ -121,6 +174,7 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
     readonly sent: unknown[][] = [];
     windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
     send(...args: unknown[]) {
+      record('webContents.send', ...args);
       this.sent.push(args);
     }
     setWindowOpenHandler(fn: (details: { url: string }) => { action: string }) {
@@ -132,7 +186,10 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
     readonly webContents = new FakeWebContents();
     loadedUrl: string | null = null;
     maximized = false;
+    minimized = false;
     shown = false;
+    focused = false;
+    focusCount = 0;
     destroyed = false;
     constructor(options: Record<string, unknown>) {
       super();
@@ -143,10 +200,15 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
     static getAllWindows() {
       return windows.filter((w) => !w.destroyed);
     }
+    static getFocusedWindow() {
+      return windows.find((w) => !w.destroyed && w.focused) ?? null;
+    }
     static fromWebContents(contents: unknown) {
       return windows.find((w) => w.webContents === contents) ?? null;
     }
     async loadURL(url: string) {
+      await new Promise((r) => setImmediate(r)); // loading takes a moment: anything sent before the page is there is lost
+      record('window.loaded', url);
       this.loadedUrl = url;
       setImmediate(() => this.emit('ready-to-show'));
     }
@@ -160,10 +222,15 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
       return this.maximized;
     }
     isMinimized() {
-      return false;
+      return this.minimized;
     }
-    restore() {}
-    focus() {}
+    restore() {
+      this.minimized = false;
+    }
+    focus() {
+      this.focused = true;
+      this.focusCount++;
+    }
     isDestroyed() {
       return this.destroyed;
     }
@@ -187,6 +254,11 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
       return { response: opts.dialogResponse ?? 1, checkboxChecked: false };
     },
     showErrorBox: (...args: unknown[]) => record('dialog.showErrorBox', ...args),
+    showSaveDialog: async (...args: unknown[]) => {
+      record('dialog.showSaveDialog', ...args);
+      const path = opts.savePath ?? null;
+      return path === null ? { canceled: true, filePath: '' } : { canceled: false, filePath: path };
+    },
   };
   const shell = { openExternal: async (url: string) => record('shell.openExternal', url) };
   const screen = { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] };
@@ -203,8 +275,28 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
     },
   };
 
+  const notifications: FakeNotification[] = [];
+  class FakeNotification extends EventEmitter {
+    readonly options: { title?: string; body?: string };
+    shown = false;
+    constructor(options: { title?: string; body?: string }) {
+      super();
+      this.options = options;
+      notifications.push(this);
+    }
+    static isSupported() {
+      return opts.notificationsSupported ?? true;
+    }
+    show() {
+      this.shown = true;
+    }
+  }
+  const safeStorage = new FakeSafeStorage();
+
   const electron = {
     app,
+    Notification: FakeNotification,
+    safeStorage,
     protocol,
     session,
     BrowserWindow: FakeBrowserWindow,
@@ -217,7 +309,7 @@ export function createFakeElectron(opts: { profile: string; singleInstance?: boo
     utilityProcess,
     MessageChannelMain: FakeMessageChannelMain,
   };
-  return { electron, calls, protocolHandlers, ipcHandlers, permission, windows, children };
+  return { electron, calls, protocolHandlers, ipcHandlers, permission, windows, children, notifications, safeStorage };
 }
 
 export type FakeElectron = ReturnType<typeof createFakeElectron>;

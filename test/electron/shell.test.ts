@@ -266,11 +266,12 @@ async function withShell(fn: (fake: FakeElectron, profile: string) => Promise<vo
   mkdirSync(renderer);
   writeFileSync(join(renderer, 'index.html'), '<!doctype html>');
   const fake = createFakeElectron({ profile, ...opts });
-  const shell = await startShell(fake.electron as never, { renderer, preload: '/dist/preload/preload.cjs', keyringEntry: '/dist/keyring/utility.mjs' });
+  await startShell(fake.electron as never, { renderer, preload: '/dist/preload/preload.cjs', keyringEntry: '/dist/keyring/utility.mjs' }, { argv: [] });
   try {
     await fn(fake, profile);
   } finally {
-    shell.keyring.stop();
+    fake.electron.app.emit('will-quit', { preventDefault() {} });
+    for (let i = 0; i < 500 && !fake.calls.some((c) => c.what === 'app.quit'); i++) await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -371,7 +372,8 @@ test('the IPC handler refuses a non-string procedure', async () => {
 
 test('main.ts and the preload, loaded with a mocked electron module', () => {
   const fixture = fileURLToPath(new URL('./fixtures/load-with-mocked-electron.ts', import.meta.url));
-  const run = spawnSync(process.execPath, ['--experimental-test-module-mocks', '--no-warnings', fixture, scratch], { encoding: 'utf8', timeout: 30_000 });
+  const link = 'mailto:zoe@example.org?subject=From%20the%20command%20line&attach=/etc/passwd';
+  const run = spawnSync(process.execPath, ['--experimental-test-module-mocks', '--no-warnings', fixture, scratch, link], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout) as Record<string, unknown>;
   assert.deepEqual(report.exposedName, 'sealpost');
@@ -385,4 +387,8 @@ test('main.ts and the preload, loaded with a mocked electron module', () => {
   assert.equal(report.mainWindowUrl, 'app://sealpost/index.html');
   assert.match(String(report.mainPreload), /preload[\\/]preload\.cjs$/);
   assert.match(String(report.mainKeyringEntry), /keyring[\\/]utility\.mjs$/);
+  assert.deepEqual(report.composeOpen, [{ to: ['zoe@example.org'], cc: [], bcc: [], subject: 'From the command line', body: '' }]);
+  assert.equal(report.mailStarted, true);
+  assert.equal(report.quitAfterCleanUp, true);
+  assert.equal(report.keyringStopped, true);
 });
