@@ -94,6 +94,8 @@ test('electron-builder.yml: the repository as app directory, only dist/ and pack
     files: string[];
     extraMetadata: { main: string };
     electronFuses: Record<string, boolean>;
+    asar: boolean;
+    protocols: { name: string; schemes: string[] }[];
     linux: { target: string[]; category: string };
     win: { target: string[] };
     mac: { target: string[] };
@@ -123,6 +125,11 @@ test('electron-builder.yml: the repository as app directory, only dist/ and pack
       onlyLoadAppFromAsar: true,
     },
   );
+  // The renderer is served from app://, so file:// needs none of its old extra rights.
+  assert.equal(config.electronFuses.grantFileProtocolExtraPrivileges, false);
+  assert.equal(config.asar, true);
+  // mailto: links reach the app (macOS Info.plist URL types, Linux desktop entry MimeType).
+  assert.deepEqual(config.protocols.map((p) => p.schemes), [['mailto']]);
   assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
   assert.equal(config.linux.category, 'Network;Email');
   assert.deepEqual(config.win.target, ['nsis']);
@@ -136,6 +143,38 @@ test('electron-builder.yml: the repository as app directory, only dist/ and pack
 
   // app/ must not look like an app directory to electron-builder.
   assert.equal(existsSync(join(root, 'app/package.json')), false);
+});
+
+test('electron-builder packs exactly the built output and package.json: no sources, tests or node_modules', () => {
+  const yaml = require('js-yaml') as { load(text: string): unknown };
+  const { minimatch } = require('minimatch') as { minimatch(path: string, pattern: string, options?: { dot?: boolean }): boolean };
+  const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as { files: string[] };
+  const packed = (path: string) => {
+    // electron-builder's rule: a file is taken when an include pattern matches and no exclusion ("!") does.
+    const included = config.files.filter((p) => !p.startsWith('!')).some((p) => minimatch(path, p, { dot: true }));
+    const excluded = config.files.filter((p) => p.startsWith('!')).some((p) => minimatch(path, p.slice(1), { dot: true }));
+    return included && !excluded;
+  };
+  const walk = (dir: string, prefix: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+      if (d.name === 'node_modules' || d.name === '.git' || d.name === 'dist' || d.name === 'release') return [];
+      const rel = prefix ? `${prefix}/${d.name}` : d.name;
+      return d.isDirectory() ? walk(join(dir, d.name), rel) : [rel];
+    });
+  const repository = walk(root, '');
+  const built = walk(out, '').map((f) => `dist/${f}`);
+  const taken = [...repository, ...built].filter(packed);
+  assert.deepEqual(taken.filter((f) => f !== 'package.json' && !f.startsWith('dist/')), [], 'only dist/ and package.json');
+  assert.deepEqual(built.filter((f) => !packed(f)), [], 'every built file is packed');
+  assert.ok(taken.includes('package.json'));
+  for (const source of ['main/electron/main.ts', 'keyring/client.ts', 'app/ipc/contract.ts', 'renderer/index.html', 'build/bundle.ts', 'test/build/bundle.test.ts', 'electron-builder.yml', 'tsconfig.json']) {
+    assert.equal(packed(source), false, source);
+  }
+  assert.equal(packed('dist/main/electron.mjs.map'), false, 'no source maps');
+  // Everything the app runs is bundled into dist/: no runtime dependency for electron-builder to copy from node_modules.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string; dependencies?: Record<string, string> };
+  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), []);
+  assert.equal(pkg.main, 'dist/main/electron.mjs');
 });
 
 test('build/icon.png is a 512x512 PNG', () => {
