@@ -26,6 +26,7 @@ export const ERRORS = {
   'bad-input': { text: 'The input is not valid', retryable: false, exit: EXIT.badInput },
   'file-not-found': { text: 'File not found', retryable: false, exit: EXIT.notFound },
   'io': { text: 'A file could not be read or written', retryable: false, exit: EXIT.failure },
+  'dialog-unavailable': { text: 'There is no save dialog here to save the file with', retryable: false, exit: EXIT.failure },
   'internal': { text: 'Internal error', retryable: false, exit: EXIT.failure },
   'protocol-invalid': { text: 'A request did not match the contract', retryable: false, exit: EXIT.failure },
 
@@ -72,6 +73,7 @@ export const ERRORS = {
 
   'secret-store-locked': { text: 'Wrong passphrase for the password store', retryable: false, exit: EXIT.badInput },
   'secret-store-corrupt': { text: 'The password store file is damaged', retryable: false, exit: EXIT.failure },
+  'secret-store-unavailable': { text: "The system's secret service is not available", retryable: false, exit: EXIT.unavailable },
   'secret-store-busy': { text: 'The password store is in use by another process', retryable: true, exit: EXIT.tempFail },
 
   'account-invalid-email': { text: 'Not a valid email address', retryable: false, exit: EXIT.badInput },

@@ -47,11 +47,11 @@ const NOT_AVAILABLE_MESSAGE =
 
 /**
  * Why account passwords cannot be kept on this system, or null when they
- * can. The code is the password store's "locked" code; the message names
- * the cause and the fix, and is what the user sees.
+ * can (`secret-store-unavailable`); the message names the cause and the
+ * fix, and is what the user sees.
  */
 export function secretServiceRefusal(api: Pick<SafeStorageApi, 'isEncryptionAvailable' | 'getSelectedStorageBackend'>, platform: NodeJS.Platform = process.platform): SealpostError | null {
-  const refuse = (message: string) => SealpostError.from({ code: 'secret-store-locked', message });
+  const refuse = (message: string) => SealpostError.from({ code: 'secret-store-unavailable', message });
   if (platform === 'linux') {
     const backend = api.getSelectedStorageBackend?.() ?? 'unknown';
     if (REFUSED_LINUX_BACKENDS.has(backend)) return refuse(NO_SECRET_SERVICE_MESSAGE);

@@ -49,11 +49,11 @@ test("Linux's plain-text fallback is refused, with a message that says what to i
     const store = new SafeStorageSecretStore(safe, dir, { platform: 'linux' });
     const refusal = store.refusal();
     assert.ok(refusal instanceof SealpostError, backend);
-    assert.equal(refusal.code, 'secret-store-locked');
+    assert.equal(refusal.code, 'secret-store-unavailable');
     assert.equal(refusal.message, NO_SECRET_SERVICE_MESSAGE);
     assert.match(refusal.message, /no secret service/);
     assert.match(refusal.message, /GNOME Keyring or KWallet/);
-    await assert.rejects(store.set('acct', 'secret'), (e: SealpostError) => e.code === 'secret-store-locked' && /GNOME Keyring/.test(e.message));
+    await assert.rejects(store.set('acct', 'secret'), (e: SealpostError) => e.code === 'secret-store-unavailable' && /GNOME Keyring/.test(e.message));
     await assert.rejects(store.get('acct'), /no secret service/);
     assert.equal(safe.encryptions, 0, 'nothing was encrypted with the built-in key');
     assert.deepEqual(readdirSync(dir), [], 'and nothing was written');

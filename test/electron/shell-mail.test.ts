@@ -124,7 +124,7 @@ test('no secret service (Linux basic_text): the app opens, keys work, mail calls
     ] as const) {
       const result = await s.call(procedure, input);
       assert.equal(result.ok, false, procedure);
-      assert.equal(result.error!.code, 'secret-store-locked', procedure);
+      assert.equal(result.error!.code, 'secret-store-unavailable', procedure);
       assert.equal(result.error!.message, NO_SECRET_SERVICE_MESSAGE, procedure);
     }
     assert.equal(s.fake.safeStorage.encryptions, 0);
