@@ -1,7 +1,23 @@
 import type { KeyringClient } from '../../keyring/client.ts';
 import { SealpostError } from '../../app/errors.ts';
 import type { EventName, EventPayload, ProcedureName, ProcedureOutput, ProcedureParams } from '../../app/ipc/contract.ts';
+import type { KeySummary } from '../../app/keys.ts';
+import { DEFAULT_SETTINGS } from '../../app/mail.ts';
+import { importFound, lookupKeys, type LookupOptions } from '../discovery/lookup.ts';
 import type { MailService } from '../services/mail-service.ts';
+import { recipientKeyStates } from '../services/recipient-keys.ts';
+import { saveName } from '../services/save-name.ts';
+import { guessServers } from '../services/server-guess.ts';
+import type { SettingsStore } from '../services/settings-store.ts';
+
+/** Saving a file where the user picks: Electron shows a save dialog; the test host writes into a folder. */
+export interface SaveDialogs {
+  /** `defaultName` is what the dialog offers; false when the user cancelled. */
+  saveFile(defaultName: string, bytes: Uint8Array): Promise<boolean>;
+}
+
+/** An error text from elsewhere, cut to what the contract carries. */
+const short = (text: string): string => text.slice(0, 1024);
 
 /** What the handlers need from the rest of the main process. */
 export interface Services {
@@ -11,6 +27,12 @@ export interface Services {
   emit?<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Accounts, mail and the outbox; absent where no mail store is open. */
   readonly mail?: MailService;
+  /** Save dialogs (attachments, key backups); absent on the command line. */
+  readonly dialogs?: SaveDialogs;
+  /** The profile's settings; without it `settings.get` gives the defaults and `settings.set` fails. */
+  readonly settings?: Pick<SettingsStore, 'get' | 'set'>;
+  /** How `keys.lookup` reaches the network (a test's transport, another keyserver); default: the real ones. */
+  readonly lookup?: Omit<LookupOptions, 'keyring'>;
 }
 
 export type Handler<P extends ProcedureName> = (params: ProcedureParams<P>) => Promise<ProcedureOutput<P>>;
@@ -19,7 +41,9 @@ export type Handlers = { [P in ProcedureName]: Handler<P> };
 /**
  * One handler per procedure of app/ipc/contract.ts. Input arrives validated
  * (and output is validated after) by the dispatcher; handlers only translate
- * to the keyring protocol and announce changes.
+ * to the services and the keyring protocol and announce changes. Secret key
+ * material (`keys.backup`) goes from the keyring to the save dialog and
+ * never into an answer.
  */
 export function createHandlers(services: Services): Handlers {
   // The operation has happened by the time an event is sent: a window that cannot be told must not turn it into a failure.
@@ -36,6 +60,16 @@ export function createHandlers(services: Services): Handlers {
     return services.mail;
   };
   const given = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const dialogs = (): SaveDialogs => {
+    if (!services.dialogs) throw new SealpostError('dialog-unavailable');
+    return services.dialogs;
+  };
+  const settings = () => {
+    if (!services.settings) throw new SealpostError('internal', 'the settings are not kept here');
+    return services.settings;
+  };
+  // Only the keyring's `call` is used; the helpers shared with the command line are typed with the whole client.
+  const keyring = () => services.keyring as KeyringClient;
   return {
     'keys.list': (p) => services.keyring.call('keys.list', { secret: p.secret ?? false }),
     'keys.show': (p) => services.keyring.call('keys.show', { query: p.query }),
@@ -87,6 +121,91 @@ export function createHandlers(services: Services): Handlers {
     'outbox.cancel': async (p) => {
       mail().cancel(p.id);
       return {};
+    },
+    'mail.saveAttachment': async (p) => {
+      // Asked before the message is read (and decrypted) for nothing.
+      const save = dialogs();
+      const { filename, bytes } = await mail().attachment(p.folderId, p.uid, p.index);
+      return { saved: await save.saveFile(saveName(filename), bytes) };
+    },
+    'mail.importKeys': async (p) => {
+      const outcome = await mail().importMessageKeys(p.folderId, p.uid, p.fingerprints);
+      if (outcome.changed.length > 0) changed(outcome.changed.map((k) => k.fingerprint));
+      return outcome;
+    },
+    'compose.recipients': (p) => recipientKeyStates(services.keyring, p.addresses),
+    'drafts.save': (p) => mail().saveDraft(p.accountId, given(p.draft), { encrypt: p.encrypt, ...(p.id !== undefined ? { id: p.id } : {}) }),
+    'drafts.list': async (p) => mail().drafts(p.accountId),
+    'drafts.load': async (p) => {
+      const { summary, draft } = await mail().loadDraft(p.id);
+      // The composer's fields only (a draft's HTML alternative is not one of them).
+      return {
+        summary,
+        draft: given({
+          from: draft.from,
+          to: draft.to,
+          cc: draft.cc,
+          bcc: draft.bcc ?? [],
+          subject: draft.subject,
+          text: draft.text,
+          attachments: draft.attachments,
+          inReplyTo: draft.inReplyTo,
+          references: draft.references,
+        }),
+      };
+    },
+    'drafts.delete': async (p) => {
+      mail().deleteDraft(p.id);
+      return {};
+    },
+    'accounts.guess': async (p) => guessServers(p.email),
+    'settings.get': async () => (services.settings ? services.settings.get() : { ...DEFAULT_SETTINGS }),
+    'settings.set': (p) => settings().set(given(p)),
+    'keys.delete': async (p) => {
+      await services.keyring.call('keys.delete', { fingerprint: p.fingerprint, secret: p.secret });
+      changed([p.fingerprint]);
+      return {};
+    },
+    'keys.revoke': async (p) => {
+      const key = await services.keyring.call('keys.revoke', { fingerprint: p.fingerprint, reason: p.reason, passphrase: p.passphrase });
+      changed([key.fingerprint]);
+      return key;
+    },
+    'keys.expire': async (p) => {
+      const key = await services.keyring.call('keys.expire', { fingerprint: p.fingerprint, expiresInSeconds: p.expiresInSeconds, passphrase: p.passphrase });
+      changed([key.fingerprint]);
+      return key;
+    },
+    'keys.passwd': async (p) => {
+      const key = await services.keyring.call('keys.passwd', { fingerprint: p.fingerprint, oldPassphrase: p.oldPassphrase, newPassphrase: p.newPassphrase });
+      changed([key.fingerprint]);
+      return key;
+    },
+    'keys.lookup': async (p) => {
+      const results = await lookupKeys(p.email, { ...services.lookup, keyring: keyring() });
+      const found = results.map((r) => ({ source: r.source as string, keys: r.keys, error: r.error ? short(r.error.message) : null }));
+      const imported: KeySummary[] = [];
+      if (p.import) {
+        for (const report of await importFound(keyring(), results)) {
+          imported.push(...report.changed);
+          const entry = found.find((f) => f.source === report.source);
+          if (report.error && entry && entry.error === null) entry.error = short(`not imported: ${report.error.message}`);
+        }
+        if (imported.length > 0) changed(imported.map((k) => k.fingerprint));
+      }
+      return { found, imported };
+    },
+    'keys.backup': async (p) => {
+      const save = dialogs();
+      // The secret key stays in its passphrase-protected OpenPGP form and goes from the keyring to the file, never to the renderer.
+      // The keyring protocol has no way to read a stored revocation certificate, so the backup holds the secret key alone.
+      const { armored } = await services.keyring.call('keys.export', { query: p.fingerprint, secret: true, minimal: false });
+      return { saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-secret-key.asc`, Buffer.from(armored, 'utf8')) };
+    },
+    'session.unlock': async (p) => {
+      const { unlockMinutes } = services.settings ? await services.settings.get() : DEFAULT_SETTINGS;
+      const unlocked = await services.keyring.call('session.unlock', { fingerprint: p.fingerprint, passphrase: p.passphrase, ttlSeconds: unlockMinutes * 60 });
+      return { expiresAt: unlocked.expiresAt };
     },
     'session.lock': async (p) => {
       await services.keyring.call('session.lock', p.fingerprint ? { fingerprint: p.fingerprint } : {});

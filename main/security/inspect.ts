@@ -20,7 +20,7 @@ import {
 import { parseAddresses, sameAddress } from './addresses.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock, splitCleartext } from './inline-pgp.ts';
-import { bodyText, htmlToText, isLegacyHeaderPart, TEXT_LIMIT } from './body-text.ts';
+import { bodyHtml, bodyText, htmlToText, isLegacyHeaderPart, HTML_LIMIT, TEXT_LIMIT } from './body-text.ts';
 import { collectMessageKeys } from './message-keys.ts';
 
 export interface InspectOptions {
@@ -360,6 +360,48 @@ function isoDate(value: string | undefined): string | null {
  * the InspectReport (top-level statuses speak of the whole message only).
  */
 export async function inspectMessage(raw: Uint8Array, keyring: KeyringClient, opts: InspectOptions): Promise<InspectReport> {
+  return (await examineMessage(raw, keyring, opts)).report;
+}
+
+/** Key material a message carries, as it was handed to the keyring's `keys.inspect`, with the keys it holds. */
+export interface MessageKeyMaterial {
+  data: Uint8Array;
+  /** The source an import gives it: attached keys, or Autocrypt (the sender's header and gossip alike). */
+  source: 'attachment' | 'autocrypt';
+  fingerprints: string[];
+}
+
+/** What the reader needs beside the report, from the same reading of the message. */
+export interface ExaminedMessage {
+  report: InspectReport;
+  /**
+   * The HTML body of exactly the content the report speaks of (the decrypted
+   * or signed entity, or the message when it is neither), unsanitized; null
+   * when that content has no HTML or is inline PGP text.
+   */
+  html: string | null;
+  /** The parts behind `report.attachments`, in the same order (inside the decrypted entity when encrypted). */
+  attachmentParts: MimePart[];
+  /** The material behind `report.keys`. */
+  keyMaterial: MessageKeyMaterial[];
+}
+
+/** The keyring as `collectMessageKeys` sees it, keeping each `keys.inspect` input and what it held. */
+function recordingKeyring(keyring: KeyringClient, material: MessageKeyMaterial[]): KeyringClient {
+  const call = async (method: string, params: unknown): Promise<unknown> => {
+    const result = await (keyring.call as (m: string, p: unknown) => Promise<unknown>)(method, params);
+    if (method === 'keys.inspect') {
+      const p = params as { data: Uint8Array; source: string };
+      const keys = (result as { keys: { fingerprint: string }[] }).keys;
+      material.push({ data: p.data, source: p.source === 'attachment' ? 'attachment' : 'autocrypt', fingerprints: keys.map((k) => k.fingerprint) });
+    }
+    return result;
+  };
+  return { call } as unknown as KeyringClient;
+}
+
+/** `inspectMessage`, with the HTML body, the attachments' parts and the keys' material of the same reading. */
+export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, opts: InspectOptions): Promise<ExaminedMessage> {
   const parsed = parseMime(raw);
   const root = parsed.root;
   if (root.headers.length === 0 || !root.headers.some((h) => ['from', 'to', 'subject', 'date', 'content-type', 'message-id', 'received'].includes(h.key))) {
@@ -401,14 +443,26 @@ export async function inspectMessage(raw: Uint8Array, keyring: KeyringClient, op
     text = text.slice(0, TEXT_LIMIT);
     warnings.push({ code: 'text-truncated', message: `the text is longer than ${TEXT_LIMIT} characters; the rest is not shown` });
   }
-  const attachments = analysis.content ? attachmentsOf(analysis.content, analysis.contentProtected) : [];
-  const keys = await collectMessageKeys(keyring, { root, content: analysis.content, contentProtected: analysis.contentProtected, from: outerFrom }, (w) => warnings.push(w));
+  // The same content as the text, and only it: HTML outside the decrypted or signed entity never reaches the reader's frame.
+  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content) : null;
+  if (html !== null && html.length > HTML_LIMIT) {
+    html = html.slice(0, HTML_LIMIT);
+    warnings.push({ code: 'html-truncated', message: `the HTML body is longer than ${HTML_LIMIT} characters; the rest is not shown` });
+  }
+  const attachmentParts = analysis.content ? attachmentPartsOf(analysis.content) : [];
+  const attachments = attachmentParts.map((part) => attachmentEntry(part, analysis.contentProtected));
+  const keyMaterial: MessageKeyMaterial[] = [];
+  const keys = await collectMessageKeys(
+    recordingKeyring(keyring, keyMaterial),
+    { root, content: analysis.content, contentProtected: analysis.contentProtected, from: outerFrom },
+    (w) => warnings.push(w),
+  );
   if (parts.length === 0) {
     for (const part of walk(analysis.content ?? root)) {
       if (part.children.length === 0) parts.push({ path: part.path, contentType: part.contentType, encrypted: false, signed: false, status: 'plain' });
     }
   }
-  return {
+  const report: InspectReport = {
     from,
     to: parseAddresses(headerValue(hasProtected && innerRoot && headerValue(innerRoot, 'to') ? innerRoot : root, 'to')),
     cc: parseAddresses(headerValue(hasProtected && innerRoot && headerValue(innerRoot, 'cc') ? innerRoot : root, 'cc')),
@@ -424,6 +478,7 @@ export async function inspectMessage(raw: Uint8Array, keyring: KeyringClient, op
     keys,
     warnings,
   };
+  return { report, html, attachmentParts, keyMaterial };
 }
 
 /** The entity that carries protected header fields: the inner root, or (legacy) its text/rfc822-headers part. */
@@ -438,20 +493,25 @@ function findProtectedHeaderEntity(inner: MimePart): MimePart {
   return inner;
 }
 
-function attachmentsOf(content: MimePart, isProtected: boolean): InspectReport['attachments'] {
-  const out: InspectReport['attachments'] = [];
+/** The attachments of the content, in the order the report lists them. */
+function attachmentPartsOf(content: MimePart): MimePart[] {
+  const out: MimePart[] = [];
   for (const part of walk(content)) {
     if (part.children.length > 0 || !isAttachment(part)) continue;
     if (/^application\/pgp-(signature|encrypted)$/.test(part.contentType)) continue;
-    const data = decodeBody(part);
-    out.push({
-      filename: filenameOf(part) ?? 'attachment',
-      contentType: part.contentType,
-      size: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
-      protected: isProtected,
-    });
+    out.push(part);
   }
   return out;
+}
+
+function attachmentEntry(part: MimePart, isProtected: boolean): InspectReport['attachments'][number] {
+  const data = decodeBody(part);
+  return {
+    filename: filenameOf(part) ?? 'attachment',
+    contentType: part.contentType,
+    size: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    protected: isProtected,
+  };
 }
 

@@ -16,25 +16,31 @@
  * 1 min, doubling to 1 h, `retryDelay`), then the due actions, Sent copies
  * and drafts go to the IMAP server. A failure there is reported as an event
  * and retried later; nothing is lost.
+ *
+ * New unread mail in an inbox, stored by a sync or by the IDLE watcher, is
+ * announced with `mail.arrived` (see ./new-mail.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
-import type { InspectReport } from '../../app/inspect-report.ts';
-import type { AccountView, FolderView, MessageItem, OutboxEntry, SyncProgress, SyncSummary } from '../../app/mail.ts';
+import type { EventPayload } from '../../app/ipc/contract.ts';
+import type { KeySummary } from '../../app/keys.ts';
+import type { AccountView, DraftSummary, FolderView, MessageItem, MessageView, OutboxEntry, SyncProgress, SyncSummary } from '../../app/mail.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
 import { Accounts, accountSummary, type Account, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 import { parseServerUrl } from '../accounts/validate.ts';
 import { composeMessage, type ComposeOptions, type Draft } from '../compose/compose.ts';
+import { loadDraft, saveComposedDraft } from '../compose/save-draft.ts';
 import { checkImap, checkSmtp } from '../mail/connection-check.ts';
 import { sendOutbox } from '../outbox/send-outbox.ts';
-import { inspectMessage } from '../security/inspect.ts';
+import { examineMessage, type ExaminedMessage } from '../security/inspect.ts';
 import { getFolder, listFolders, type FolderRow } from '../store/folders.ts';
+import { decodeBody } from '../mime/parse.ts';
 import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
 import { enqueueOutbox, getOutbox, listOutbox, removeOutbox, requeueOutbox, type OutboxItem } from '../store/outbox.ts';
 import { listActions, nextAction } from '../store/pending-actions.ts';
-import { unsavedDrafts } from '../store/drafts.ts';
+import { deleteDraft, getDraft, listDrafts, unsavedDrafts, type DraftItem } from '../store/drafts.ts';
 import { syncAccount } from '../sync/account-sync.ts';
 import { fetchBody } from '../sync/fetch-body.ts';
 import { withImap } from '../sync/imap-session.ts';
@@ -42,19 +48,17 @@ import { applyMessageAction, type MessageActionInput } from '../sync/message-act
 import { replayActions } from '../sync/replay-actions.ts';
 import { uploadDrafts } from '../sync/upload-drafts.ts';
 import { FolderWatcher } from '../sync/watch-folder.ts';
+import { arrivedSince, markFolder, type InboxMark } from './new-mail.ts';
 
-/** The events this service sends (app/ipc/contract.ts names and checks them). */
-export interface MailEvents {
-  'sync.progress': SyncProgress;
-  'mail.changed': { accountId: string; folderIds: number[] };
-  'outbox.changed': { accountId: string };
-}
+/** The events this service sends, with the contract's payloads (app/ipc/contract.ts names and checks them). */
+export type MailEventName = 'sync.progress' | 'mail.changed' | 'outbox.changed' | 'mail.arrived';
+export type MailEvents = { [E in MailEventName]: EventPayload<E> };
 
 export interface MailServiceOptions {
   db: DatabaseSync;
   secrets: SecretStore;
   keyring: KeyringClient;
-  emit?: <E extends keyof MailEvents>(event: E, payload: MailEvents[E]) => void;
+  emit?: <E extends MailEventName>(event: E, payload: EventPayload<E>) => void;
   now?: () => number;
   /** Log in to both servers before an account is saved (default true). */
   checkServers?: boolean;
@@ -85,6 +89,17 @@ function messageItem(m: MessageSummary): MessageItem {
     security: m.security,
     size: m.size,
   };
+}
+
+function draftSummary(item: DraftItem): DraftSummary {
+  return { id: item.id, accountId: item.accountId, encrypted: item.encrypted, revision: item.revision, updatedAt: item.updatedAt, unsaved: item.unsaved };
+}
+
+/** A message's attachment, decoded (decrypted when the message was). */
+export interface MessageAttachment {
+  filename: string;
+  contentType: string;
+  bytes: Uint8Array;
 }
 
 function outboxEntry(item: OutboxItem): OutboxEntry {
@@ -181,8 +196,59 @@ export class MailService {
     return { total: folder.totalCount, items: listMessages(this.#db, folder.id, options).map(messageItem) };
   }
 
-  /** The message's security report and content, as the reader shows it; fetched from the server once, then kept raw. */
-  async read(folderId: number, uid: string): Promise<InspectReport> {
+  /**
+   * The message's security report and the HTML of the content it speaks of,
+   * as the reader shows them; fetched from the server once, then kept raw
+   * (ciphertext stays ciphertext in the store).
+   */
+  async read(folderId: number, uid: string): Promise<MessageView> {
+    const { report, html } = await this.#examine(folderId, uid);
+    return { report, html };
+  }
+
+  /** The `index`-th attachment of the report (`report.attachments` order), its bytes decoded and, when protected, decrypted. */
+  async attachment(folderId: number, uid: string, index: number): Promise<MessageAttachment> {
+    const { report, attachmentParts } = await this.#examine(folderId, uid);
+    const entry = report.attachments[index];
+    const part = attachmentParts[index];
+    if (!entry || !part) throw new SealpostError('bad-input', `the message has no attachment ${index} (it has ${report.attachments.length})`);
+    return { filename: entry.filename, contentType: entry.contentType, bytes: new Uint8Array(decodeBody(part)) };
+  }
+
+  /**
+   * Imports keys the message carries, only those its report lists with the
+   * given fingerprints: attached keys as `attachment`, the sender's Autocrypt
+   * header and Autocrypt-Gossip as `autocrypt`. A fingerprint the report
+   * does not list is refused before anything is imported. The keyring
+   * imports key material whole, and this process does not take OpenPGP data
+   * apart: material that also holds keys not asked for is not imported, and
+   * that is reported as a problem (as for keys found by a lookup).
+   */
+  async importMessageKeys(folderId: number, uid: string, fingerprints: readonly string[]): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
+    const { report, keyMaterial } = await this.#examine(folderId, uid);
+    const wanted = [...new Set(fingerprints.map((f) => f.toUpperCase()))];
+    const listed = new Set(report.keys.map((k) => k.fingerprint.toUpperCase()));
+    const unlisted = wanted.filter((f) => !listed.has(f));
+    if (unlisted.length > 0) throw new SealpostError('bad-input', `the message does not carry the key ${unlisted.join(', ')}`);
+    const asked = new Set(wanted);
+    const chosen = new Set<(typeof keyMaterial)[number]>();
+    const problems: { code: string; message: string }[] = [];
+    for (const fingerprint of wanted) {
+      const holding = keyMaterial.filter((m) => m.fingerprints.some((f) => f.toUpperCase() === fingerprint));
+      const whole = holding.find((m) => m.fingerprints.every((f) => asked.has(f.toUpperCase())));
+      if (whole) chosen.add(whole);
+      else problems.push({ code: 'bad-input', message: `${fingerprint}: not imported, the key data in the message also holds keys that were not asked for` });
+    }
+    const changed = new Map<string, KeySummary>();
+    for (const material of chosen) {
+      const outcome = await this.#keyring.call('keys.import', { data: material.data, source: material.source });
+      for (const key of outcome.changed) changed.set(key.fingerprint, key);
+      problems.push(...outcome.problems);
+    }
+    return { changed: [...changed.values()], problems };
+  }
+
+  async #examine(folderId: number, uid: string): Promise<ExaminedMessage> {
     const folder = this.#folder(folderId);
     const known = getMessage(this.#db, folder.id, uid);
     if (!known) throw new SealpostError('bad-input', `no message with UID ${uid} in ${folder.path}`);
@@ -193,7 +259,43 @@ export class MailService {
       raw = await withImap(account, password, (session) => fetchBody(this.#db, session, folder, uid));
     }
     // Keys unlocked in the keyring's session are used; passphrases never pass through here.
-    return inspectMessage(raw, this.#keyring, { keyPasswords: [] });
+    return examineMessage(raw, this.#keyring, { keyPasswords: [] });
+  }
+
+  // -------------------------------------------------------------------------
+  // Drafts (stored here, put on the server by the background flush)
+
+  /**
+   * Composes and stores the draft (a new one, or a new revision of `id`):
+   * encrypted to the sender's own key when the message will be sent
+   * encrypted (save-draft.ts). The upload to the Drafts folder follows in the
+   * background.
+   */
+  async saveDraft(accountId: string, draft: Draft, options: { encrypt: boolean; id?: number }): Promise<DraftSummary> {
+    const account = this.#accounts.get(accountId);
+    const item = await saveComposedDraft(this.#db, this.#keyring, account.id, draft, { encrypt: options.encrypt, ...(options.id !== undefined ? { id: options.id } : {}) });
+    this.#kick(account.id);
+    return draftSummary(item);
+  }
+
+  drafts(accountId: string): DraftSummary[] {
+    return listDrafts(this.#db, this.#accounts.get(accountId).id).map(draftSummary);
+  }
+
+  /** A stored draft as the composer's fields; an encrypted one is decrypted by the keyring (a key unlocked in its session). */
+  async loadDraft(id: number): Promise<{ summary: DraftSummary; draft: Draft }> {
+    const stored = getDraft(this.#db, id);
+    const loaded = stored ? await loadDraft(this.#db, this.#keyring, id, { keyPasswords: [] }) : null;
+    if (!stored || !loaded) throw new SealpostError('bad-input', `no draft ${id}`);
+    return { summary: draftSummary(stored), draft: loaded.draft };
+  }
+
+  /** Deletes the draft here and queues the deletion of its server copy (one transaction, store/drafts.ts); a draft already gone is not an error. */
+  deleteDraft(id: number): void {
+    const stored = getDraft(this.#db, id);
+    if (!stored) return;
+    deleteDraft(this.#db, id);
+    this.#kick(stored.accountId);
   }
 
   // -------------------------------------------------------------------------
@@ -205,6 +307,7 @@ export class MailService {
     return this.#exclusive(account.id, async () => {
       const progress = (p: Omit<SyncProgress, 'accountId'>) => this.#emit('sync.progress', { accountId: account.id, ...p });
       progress({ phase: 'started' });
+      const marks = this.#markInboxes(account.id);
       try {
         const password = await this.#accounts.password(account.id);
         const result = await syncAccount(this.#db, account, password, {
@@ -230,6 +333,7 @@ export class MailService {
         };
         progress({ phase: 'done' });
         this.#emit('mail.changed', { accountId: account.id, folderIds: listFolders(this.#db, account.id).map((f) => f.id) });
+        this.#announceArrivals(account.id, marks);
         if (result.sent.length > 0) this.#emit('outbox.changed', { accountId: account.id });
         return summary;
       } catch (e) {
@@ -327,7 +431,14 @@ export class MailService {
       account,
       folder,
       password: () => this.#accounts.password(account.id),
-      exclusive: (work) => this.#exclusive(account.id, work),
+      // The mark is taken inside the account's runner, so a sync the user started in between is not counted twice.
+      exclusive: (work) =>
+        this.#exclusive(account.id, async () => {
+          const marks = folder.role === 'inbox' ? this.#markInboxes(account.id).filter((m) => m.folderId === folder.id) : [];
+          const result = await work();
+          this.#announceArrivals(account.id, marks);
+          return result;
+        }),
       onChange: (result) => {
         if (result.added + result.removed + result.flagsUpdated + result.cleared > 0) this.#emit('mail.changed', { accountId: account.id, folderIds: [folder.id] });
       },
@@ -381,6 +492,20 @@ export class MailService {
     } catch (e) {
       // Deferred with backoff by the replay; the next flush tries again.
       this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'the server could not be reached' });
+    }
+  }
+
+  #markInboxes(accountId: string): InboxMark[] {
+    return listFolders(this.#db, accountId)
+      .filter((f) => f.role === 'inbox')
+      .map((f) => markFolder(this.#db, f.id))
+      .filter((m): m is InboxMark => m !== null);
+  }
+
+  #announceArrivals(accountId: string, marks: readonly InboxMark[]): void {
+    for (const mark of marks) {
+      const arrival = arrivedSince(this.#db, mark);
+      if (arrival) this.#emit('mail.arrived', { accountId, folderId: arrival.folderId, count: arrival.count, latest: arrival.latest });
     }
   }
 

@@ -95,8 +95,9 @@ describe('the mail service (real servers, real keyring)', { skip: skip ?? false,
     const { total, items } = service.messages(inbox.id, { limit: 2 });
     assert.equal(total, 5);
     assert.deepEqual(items.map((m) => m.subject), ['hello 5', 'hello 4'], 'newest first');
-    const report = await service.read(inbox.id, items[0]!.uid);
+    const { report, html } = await service.read(inbox.id, items[0]!.uid);
     assert.match(report.text, /hi \d/);
+    assert.equal(html, null, 'a plain-text message has no HTML');
   });
 
   test('send: queued at once, sent in the background, the Sent copy saved; the outbox empties', async () => {
