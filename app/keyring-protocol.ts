@@ -65,6 +65,8 @@ export const unaryMethods = {
     params: z.strictObject({ fingerprint: Query, oldPassphrase: Passphrase.nullable(), newPassphrase: Passphrase.nullable() }),
     result: KeySummary,
   },
+  /** The revocation certificate kept since the key was generated, for the user's backup (a public artefact: it can only revoke). */
+  'keys.revocationCertificate': { params: z.strictObject({ fingerprint: Query }), result: z.object({ armored: z.string().nullable() }) },
   'keys.addUserId': {
     params: z.strictObject({ fingerprint: Query, userId: Text, passphrase: Passphrase.nullable() }),
     result: KeySummary,

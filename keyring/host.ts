@@ -42,6 +42,7 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   'keys.revoke': (ctx, p) => ctx.keyring.revoke(p.fingerprint, p),
   'keys.expire': (ctx, p) => ctx.keyring.setExpiry(p.fingerprint, p.expiresInSeconds, p.passphrase),
   'keys.passwd': (ctx, p) => ctx.keyring.changePassphrase(p.fingerprint, p.oldPassphrase, p.newPassphrase),
+  'keys.revocationCertificate': async (ctx, p) => ({ armored: await ctx.keyring.revocationCertificate(p.fingerprint) }),
   'keys.addUserId': (ctx, p) => ctx.keyring.addUserId(p.fingerprint, p.userId, p.passphrase),
   'session.unlock': async (ctx, p) => {
     const secret = await ctx.keyring.secretKeyFor(p.fingerprint);

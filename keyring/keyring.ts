@@ -258,6 +258,11 @@ export class Keyring {
     return null;
   }
 
+  /** The revocation certificate made with the key at generation (armored), or null when the keyring has none for it. */
+  async revocationCertificate(query: string): Promise<string | null> {
+    return this.find(await this.load(), query).meta.revocationCertificate ?? null;
+  }
+
   async export(query: string, opts: { secret: boolean; minimal: boolean }): Promise<string> {
     const entry = this.find(await this.load(), query);
     if (opts.secret) {

@@ -201,6 +201,11 @@ export const procedures = {
   },
   /** The protected secret key and its revocation certificate, written where the user picks in a save dialog (main shows it; nothing secret reaches the renderer). */
   'keys.backup': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean() }) },
+  /**
+   * The revocation certificate made with the key, written where the user picks: kept apart from the
+   * backup, so that importing the backup never revokes the key. `available` is false when there is none.
+   */
+  'keys.saveRevocation': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean(), available: z.boolean() }) },
   /** Unlocks a secret key in the keyring for the settings' time (the passphrase goes to the keyring and nowhere else). */
   'session.unlock': { input: z.strictObject({ fingerprint: Fingerprint, passphrase: Passphrase }), output: z.object({ expiresAt: z.number() }) },
   'session.lock': {

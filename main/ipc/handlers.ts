@@ -198,9 +198,15 @@ export function createHandlers(services: Services): Handlers {
     'keys.backup': async (p) => {
       const save = dialogs();
       // The secret key stays in its passphrase-protected OpenPGP form and goes from the keyring to the file, never to the renderer.
-      // The keyring protocol has no way to read a stored revocation certificate, so the backup holds the secret key alone.
+      // The revocation certificate is saved apart (keys.saveRevocation): in the same file, importing the backup would revoke the key.
       const { armored } = await services.keyring.call('keys.export', { query: p.fingerprint, secret: true, minimal: false });
       return { saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-secret-key.asc`, Buffer.from(armored, 'utf8')) };
+    },
+    'keys.saveRevocation': async (p) => {
+      const save = dialogs();
+      const { armored } = await services.keyring.call('keys.revocationCertificate', { fingerprint: p.fingerprint });
+      if (armored === null) return { saved: false, available: false };
+      return { saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-revocation-certificate.asc`, Buffer.from(armored, 'utf8')), available: true };
     },
     'session.unlock': async (p) => {
       const { unlockMinutes } = services.settings ? await services.settings.get() : DEFAULT_SETTINGS;

@@ -466,6 +466,26 @@ test('key lifecycle through the dispatcher: passwd, expire, backup, revoke, dele
     await restore.close();
     rmSync(restoreHome, { recursive: true, force: true });
   }
+  // The revocation certificate made with the key, in a file of its own; applied, it revokes the key without its passphrase.
+  const revocation = ok<{ saved: boolean; available: boolean }>(await dispatch('keys.saveRevocation', { fingerprint: fpr }));
+  assert.deepEqual(revocation, { saved: true, available: true });
+  const revFile = dialogs.saved.at(-1)!;
+  assert.equal(revFile.name, `0x${fpr.slice(-16)}-revocation-certificate.asc`);
+  const revArmored = readFileSync(revFile.path, 'utf8');
+  assert.match(revArmored, /-----BEGIN PGP PUBLIC KEY BLOCK-----/);
+  assert.ok(!revArmored.includes('PRIVATE'));
+  const revHome = mkdtempSync(join(tmpdir(), 'sealpost-revoke-'));
+  const revKeyring = startKeyringWorker(revHome);
+  try {
+    const { armored: cert } = await keyring.client.call('keys.export', { query: fpr });
+    await revKeyring.client.call('keys.import', { data: Buffer.from(cert), source: 'file' });
+    const { changed } = await revKeyring.client.call('keys.import', { data: Buffer.from(revArmored), source: 'file' });
+    assert.equal(changed[0]?.revoked, true, 'the saved certificate revokes the key');
+  } finally {
+    await revKeyring.close();
+    rmSync(revHome, { recursive: true, force: true });
+  }
+  assert.deepEqual(ok(await dispatch('keys.saveRevocation', { fingerprint: bobKey.fingerprint })), { saved: false, available: false }, 'an imported key has none here');
   failure(await createDispatcher({ keyring: keyring.client })('keys.backup', { fingerprint: fpr }), 'dialog-unavailable');
   failure(await dispatch('keys.backup', { fingerprint: bobKey.fingerprint }), 'key-no-secret');
 
