@@ -40,6 +40,8 @@ import type { Services } from '../../main/ipc/handlers.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
 import { BACKGROUND_INTERVAL_MS, MailService, type MailServiceOptions } from '../../main/services/mail-service.ts';
 import { openStore } from '../../main/store/database.ts';
+import { SettingsStore } from '../../main/services/settings-store.ts';
+import type { Fetcher } from '../../main/discovery/http.ts';
 import type { MailServers } from '../servers/mailservers.ts';
 import { BRIDGE_PATH, BRIDGE_SCRIPT_PATH, fromWire, toWire, TOKEN_PARAM, type Base64, type HostMessage } from './codec.ts';
 
@@ -125,8 +127,32 @@ export interface TestHostOptions {
   backgroundIntervalMs?: number | null;
   /** Port on 127.0.0.1; default 0 (picked by the system). */
   port?: number;
-  /** More of the app's services for the dispatcher (settings, key lookup, ...); the keyring, mail, events and dialogs are the host's own. */
+  /**
+   * Certificates (armored) the host's stand-in Web Key Directory serves, by
+   * address: `keys.lookup` asks it instead of the network (the host never
+   * goes online; the keyserver is not asked).
+   */
+  wkd?: Record<string, string>;
+  /** More of the app's services for the dispatcher; default: settings in the profile and the stand-in WKD. */
   services?: Omit<Partial<Services>, 'keyring' | 'mail' | 'emit' | 'dialogs'>;
+}
+
+/**
+ * A fetcher that answers Web Key Directory requests (draft-koch-openpgp-webkey-service,
+ * section 3.1: `...?l=LOCAL` on the domain, the advanced or the direct method) from `keys`,
+ * in binary as a WKD serves them, and 404 for everything else.
+ */
+export function standInWkd(keys: Record<string, string>): Fetcher {
+  const byAddress = new Map(Object.entries(keys).map(([address, armored]) => [address.toLowerCase(), armored]));
+  return async (url) => {
+    const u = new URL(url);
+    const local = u.searchParams.get('l');
+    const domain = u.hostname.replace(/^openpgpkey\./, '');
+    const armored = local !== null && u.pathname.includes('/.well-known/openpgpkey/') ? byAddress.get(`${local}@${domain}`.toLowerCase()) : undefined;
+    if (armored === undefined) return new Response('not found', { status: 404 });
+    const body = armored.replace(/-----(BEGIN|END)[^\n]*\n?/g, '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^[A-Za-z-]+: /.test(l) && !l.startsWith('=')).join('');
+    return new Response(Buffer.from(body, 'base64'), { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+  };
 }
 
 export interface EmittedEvent {
@@ -280,7 +306,15 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     if (options.backgroundIntervalMs !== null) mail.start(options.backgroundIntervalMs ?? BACKGROUND_INTERVAL_MS);
 
     const dialogs = recordingDialogs(join(home, 'saved'));
-    const services: TestServices = { ...options.services, keyring: keyring.client, mail, emit, dialogs };
+    const services: TestServices = {
+      settings: new SettingsStore({ profile: home, onWarning: () => undefined }),
+      lookup: { fetcher: standInWkd(options.wkd ?? {}), sources: ['wkd'] },
+      ...options.services,
+      keyring: keyring.client,
+      mail,
+      emit,
+      dialogs,
+    };
     const dispatch = createDispatcher(services);
 
     const token = randomBytes(32).toString('base64url');
