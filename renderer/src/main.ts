@@ -1,6 +1,8 @@
 import { mount } from 'svelte';
+import DOMPurify from 'dompurify';
 import App from './App.svelte';
-import { KeysState } from './lib/keys.svelte.ts';
+import { AppState } from './lib/app.svelte.ts';
+import { sanitizeMailHtml } from './lib/sanitize.ts';
 import './app.css';
 
 const target = document.getElementById('app');
@@ -9,7 +11,11 @@ if (!target) throw new Error('index.html has no #app element');
 try {
   // Imported here, not at the top: without the bridge the page says why instead of staying blank.
   const { bridge } = await import('./lib/bridge.ts');
-  mount(App, { target, props: { keys: new KeysState(bridge) } });
+  // One DOMPurify instance of this window, used only by the reader's sanitizer.
+  const purify = DOMPurify(window);
+  const app = new AppState(bridge, (html, allowRemote) => sanitizeMailHtml(purify, html, { allowRemote }));
+  mount(App, { target, props: { app } });
+  void app.start();
 } catch (error) {
   const message = document.createElement('p');
   message.className = 'fatal';

@@ -1,5 +1,5 @@
 import type { EventPayload, SealpostBridge } from '../../../app/ipc/contract.ts';
-import { AccountsState } from './accounts.svelte.ts';
+import { AccountsState, type AccountForm, type RemoveOutcome } from './accounts.svelte.ts';
 import { mailtoSeed } from './addresses.ts';
 import { ComposerState } from './composer.svelte.ts';
 import { KeysState } from './keys.svelte.ts';
@@ -85,6 +85,33 @@ export class AppState {
     await this.mail.start({ sync: true });
   }
 
+  /** Fill an account form's server settings from its address. */
+  guessServers(form: AccountForm): Promise<void> {
+    return form.guess(this.#bridge);
+  }
+
+  /** An account added in Settings: its folders, outbox, and a first sync. */
+  async addAccount(form: AccountForm): Promise<boolean> {
+    const account = await this.accounts.add(form);
+    if (!account) return false;
+    await Promise.all([this.mail.loadFolders(account.id), this.mail.refreshOutbox(account.id)]);
+    void this.mail.syncAccount(account.id);
+    return true;
+  }
+
+  /** Remove an account (main refuses while unsent mail remains unless `force`); with none left, first run again. */
+  async removeAccount(id: string, force = false): Promise<RemoveOutcome> {
+    const outcome = await this.accounts.remove(id, force);
+    if (outcome !== 'removed') return outcome;
+    await this.mail.forgetAccount(id);
+    if (this.accounts.accounts.length === 0) {
+      this.mail.stop();
+      this.setup = new FirstRunState(this.#bridge, this.accounts, this.keys);
+      this.screen = 'first-run';
+    }
+    return outcome;
+  }
+
   /** Start first run again from Settings ("Add an account" uses its own form there; this is for the case of no account left). */
   show(screen: Exclude<Screen, 'loading' | 'first-run'>): void {
     if (this.screen === 'first-run' || this.screen === 'loading') return;
@@ -159,18 +186,34 @@ export class AppState {
     this.composer = null;
     if (discard) await c.discard();
     else await c.close();
+    await this.mail.loadDrafts(c.accountId);
   }
 
   /** Send from the composer; it closes once the message is in the outbox. */
-  async send(): Promise<void> {
+  send(): Promise<string> {
+    return this.#sending((c) => c.send());
+  }
+
+  /** From the no-key prompt: every recipient has a key now. */
+  sendEncrypted(): Promise<string> {
+    return this.#sending((c) => c.sendEncrypted());
+  }
+
+  /** From the no-key prompt: the user chose to send this message unencrypted. */
+  sendUnencrypted(): Promise<string> {
+    return this.#sending((c) => c.sendUnencrypted());
+  }
+
+  async #sending(how: (c: ComposerState) => Promise<string>): Promise<string> {
     const c = this.composer;
-    if (!c) return;
-    const outcome = await c.send();
+    if (!c) return 'failed';
+    const outcome = await how(c);
     if (outcome === 'sent') {
-      this.composer = null;
+      if (this.composer === c) this.composer = null;
       this.announcement = 'Message queued for sending.';
-      await this.mail.refreshOutbox(c.accountId);
+      await Promise.all([this.mail.refreshOutbox(c.accountId), this.mail.loadDrafts(c.accountId)]);
     }
+    return outcome;
   }
 
   /** What a keyboard shortcut does where the user is. */

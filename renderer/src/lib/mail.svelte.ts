@@ -1,5 +1,5 @@
 import type { EventPayload, SealpostBridge } from '../../../app/ipc/contract.ts';
-import type { FolderView, MessageItem, OutboxEntry, SyncProgress } from '../../../app/mail.ts';
+import type { DraftSummary, FolderView, MessageItem, OutboxEntry, SyncProgress } from '../../../app/mail.ts';
 import type { AccountsState } from './accounts.svelte.ts';
 import { isFlagged, isUnread, MessageListState } from './message-list.svelte.ts';
 import { callBridge, type UiError } from './outcome.ts';
@@ -78,6 +78,8 @@ export class MailState {
   folders = $state.raw<Readonly<Record<string, FolderView[]>>>({});
   sync = $state.raw<Readonly<Record<string, SyncView>>>({});
   outbox = $state.raw<Readonly<Record<string, OutboxEntry[]>>>({});
+  /** Drafts kept on this computer (`drafts.list`), to resume. */
+  drafts = $state.raw<Readonly<Record<string, DraftSummary[]>>>({});
   error = $state<UiError | null>(null);
   /** A sentence for the screen reader's live region ("3 new messages in Inbox"). */
   announcement = $state('');
@@ -117,7 +119,7 @@ export class MailState {
       b.on('outbox.changed', (p) => void this.refreshOutbox(p.accountId)),
     );
     const accounts = this.#accounts.accounts;
-    await Promise.all(accounts.map((a) => Promise.all([this.loadFolders(a.id), this.refreshOutbox(a.id)])));
+    await Promise.all(accounts.map((a) => Promise.all([this.loadFolders(a.id), this.refreshOutbox(a.id), this.loadDrafts(a.id)])));
     const first = accounts[0];
     if (first && this.folderId === null) {
       const inbox = (this.folders[first.id] ?? []).find((f) => f.role === 'inbox') ?? this.folders[first.id]?.[0];
@@ -147,6 +149,24 @@ export class MailState {
         await this.openFolder(inbox);
       }
     }
+  }
+
+  /** An account was removed: drop what is shown of it. */
+  async forgetAccount(accountId: string): Promise<void> {
+    const without = <T>(r: Readonly<Record<string, T>>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== accountId));
+    this.folders = without(this.folders);
+    this.sync = without(this.sync);
+    this.outbox = without(this.outbox);
+    this.drafts = without(this.drafts);
+    if (this.accountId !== accountId) return;
+    this.accountId = null;
+    this.folderId = null;
+    this.reader.clear();
+    void callBridge(this.#bridge, 'mail.watch', { folderId: null });
+    await this.list.open(null);
+    const next = this.#accounts.accounts[0];
+    const inbox = next ? (this.folders[next.id] ?? []).find((f) => f.role === 'inbox') : undefined;
+    if (inbox) await this.openFolder(inbox);
   }
 
   async openFolder(folder: FolderView): Promise<void> {
@@ -191,6 +211,11 @@ export class MailState {
   async refreshOutbox(accountId: string): Promise<void> {
     const r = await callBridge(this.#bridge, 'outbox.list', { accountId });
     if (r.ok) this.outbox = { ...this.outbox, [accountId]: r.value };
+  }
+
+  async loadDrafts(accountId: string): Promise<void> {
+    const r = await callBridge(this.#bridge, 'drafts.list', { accountId });
+    if (r.ok) this.drafts = { ...this.drafts, [accountId]: [...r.value].sort((a, b) => b.updatedAt - a.updatedAt) };
   }
 
   async retrySend(entry: OutboxEntry): Promise<void> {

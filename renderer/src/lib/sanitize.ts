@@ -72,12 +72,15 @@ export function cleanCss(css: string, allowRemote: boolean, counter: { blocked: 
     counter.blocked++;
     return '';
   });
+  // Kept references are set aside while the rest is checked, then put back.
+  const kept: string[] = [];
+  const keep = (text: string) => `__sealpost_kept_${kept.push(text) - 1}__`;
   out = out.replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (whole, _q: string, target: string) => {
     const v = verdict(target, allowRemote);
-    if (v === 'local') return whole;
+    if (v === 'local') return keep(whole);
     if (v === 'remote-kept') {
       counter.allowed++;
-      return whole;
+      return keep(whole);
     }
     counter.blocked++;
     return 'none';
@@ -85,15 +88,17 @@ export function cleanCss(css: string, allowRemote: boolean, counter: { blocked: 
   // image-set("a.png" 1x): strings load too. Kept only when every string in it is local.
   out = out.replace(/(?:-webkit-)?image-set\(([^)]*)\)/gi, (whole, inner: string) => {
     const targets = [...inner.matchAll(/(['"])(.*?)\1/g)].map((m) => m[2]!);
-    if (targets.every((t) => isLocal(t))) return whole;
+    if (targets.every((t) => isLocal(t))) return keep(whole);
     counter.blocked++;
     return 'none';
   });
-  // Anything left that still looks like a reference (an unclosed url( ...): refused.
-  if (/url\s*\(|@import/i.test(out)) {
+  // Anything left that still looks like a reference (an unclosed url( or image-set( ...): refused.
+  if (/url\s*\(|@import|image-set/i.test(out)) {
     counter.blocked++;
     return '';
   }
+  // Put back in reverse order: a kept image-set holds kept url() tokens.
+  for (let i = kept.length - 1; i >= 0; i--) out = out.replace(`__sealpost_kept_${i}__`, () => kept[i]!);
   return out;
 }
 

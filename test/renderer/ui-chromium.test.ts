@@ -1,0 +1,320 @@
+/**
+ * The built renderer in Chromium, under the app's real Content Security
+ * Policy, against a stand-in main process (helpers/fake-main.ts): first
+ * run, the virtualized list with 20,000 messages, the reader's banner and
+ * sandboxed HTML, the composer's key marks and no-key prompt, the keys
+ * screen, the theme, the shortcuts; and no CSP violation anywhere.
+ *
+ * Skipped when /usr/bin/chromium is missing.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CONTENT_SECURITY_POLICY } from '../../main/electron/csp.ts';
+import { installFakeMain, type FakeMainConfig } from './helpers/fake-main.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) && 'Chromium is not installed';
+const ORIGIN = 'https://sealpost.test';
+const out = mkdtempSync(join(tmpdir(), 'sealpost-ui-'));
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  await build({
+    configFile: fileURLToPath(new URL('../../renderer/vite.config.ts', import.meta.url)),
+    build: { outDir: out, emptyOutDir: true },
+    logLevel: 'error',
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+interface Opened {
+  page: Page;
+  /** Console messages that report a CSP violation, and page errors. */
+  problems: string[];
+  calls(procedure?: string): Promise<{ procedure: string; input: any }[]>;
+}
+
+async function open(config: Partial<FakeMainConfig> = {}, colorScheme: 'light' | 'dark' = 'light'): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|violates/i.test(m.text())) problems.push(`${m.location().url}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    const file = normalize(join(out, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(out) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
+    await route.fulfill({
+      status: 200,
+      headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY },
+      body: readFileSync(file),
+    });
+  });
+  // Anything else (a remote image in a message...) must never be asked for.
+  await page.route(/^https?:\/\/(?!sealpost\.test)/, (route) => {
+    problems.push(`network request to ${route.request().url()}`);
+    return route.abort();
+  });
+  await page.addInitScript(installFakeMain, { withAccount: true, inboxTotal: 20_000, recipientKeys: { 'bob@example.org': 'verified' }, ...config });
+  await page.goto(`${ORIGIN}/`);
+  return {
+    page,
+    problems,
+    calls: async (procedure) => {
+      const all = await page.evaluate(() => (window as any).__fake.calls as { procedure: string; input: any }[]);
+      return procedure ? all.filter((c) => c.procedure === procedure) : all;
+    },
+  };
+}
+
+test('first run: account with a clear error for a wrong password, then the key imported and its passphrase checked', { skip }, async () => {
+  const { page, problems, calls } = await open({ withAccount: false });
+  const form = page.getByTestId('first-run');
+  await form.waitFor();
+  await page.getByLabel('E-mail address').fill('alice@example.org');
+  await page.getByLabel('Password', { exact: true }).fill('wrong');
+  await page.getByLabel('Your name (shown to recipients)').click(); // leaving the address fills the servers
+  // An unknown provider: the guessed servers are shown for the user to check.
+  await page.getByText('Server settings (guessed: please check)').waitFor();
+  assert.equal(await page.getByLabel('Incoming mail server (IMAP)').inputValue(), 'imaps://imap.example.org:993');
+  assert.equal(await page.getByLabel('User name').inputValue(), 'alice@example.org');
+  await page.getByLabel('User name').fill('alice');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('alert').filter({ hasText: 'refused the user name or password' }).waitFor();
+  await page.getByText('Details').click();
+  await page.getByText('AUTHENTICATIONFAILED').waitFor();
+
+  await page.getByLabel('Password', { exact: true }).fill('mail password');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('[data-testid="first-run"][data-step="key"]').waitFor();
+  const added = (await calls('accounts.add'))[0]!.input;
+  assert.equal(added.user, 'alice', 'the edited user name, not the guess');
+
+  // A public key only: said clearly. Then the secret key, pasted.
+  await page.getByLabel('Or paste the key text').fill('-----BEGIN PGP PUBLIC KEY BLOCK-----\n...');
+  await page.getByRole('button', { name: 'Import pasted key' }).click();
+  await page.getByText('holds no secret key, only public keys').waitFor();
+  await page.getByLabel('Or paste the key text').fill('-----BEGIN PGP PRIVATE KEY BLOCK-----\n...');
+  await page.getByRole('button', { name: 'Import pasted key' }).click();
+  await page.locator('[data-testid="first-run"][data-step="unlock"]').waitFor();
+  await page.getByLabel('Passphrase of this key').fill('nope');
+  await page.getByRole('button', { name: 'Check passphrase' }).click();
+  await page.getByText('Wrong passphrase. Try again.').waitFor();
+  await page.getByLabel('Passphrase of this key').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Check passphrase' }).click();
+  await page.getByTestId('message-list').waitFor();
+  assert.ok((await calls('mail.sync')).length >= 1, 'a first sync');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('first run: a new key, then the backup prompt', { skip }, async () => {
+  const { page, problems, calls } = await open({ withAccount: false });
+  await page.getByLabel('E-mail address').fill('alice@example.org');
+  await page.getByLabel('Password', { exact: true }).fill('mail password');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByLabel('Make a new key').check();
+  assert.equal(await page.getByLabel('Your e-mail address').inputValue(), 'alice@example.org');
+  await page.getByLabel('Your name').fill('Alice Example');
+  await page.getByLabel('Passphrase (at least 8 characters)').fill('correct horse battery');
+  await page.getByLabel('Passphrase again').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Generate key' }).click();
+  await page.getByRole('heading', { name: 'Back up your new key' }).waitFor();
+  await page.getByText('revocation certificate').first().waitFor();
+  await page.getByRole('button', { name: 'Save a backup…' }).click();
+  await page.getByRole('button', { name: 'Continue to your mail' }).click();
+  await page.getByTestId('message-list').waitFor();
+  assert.equal((await calls('keys.backup')).length, 1);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('20,000 messages: only the visible rows exist; keyboard selection opens the reader with its banner', { skip }, async () => {
+  const { page, problems, calls } = await open();
+  const list = page.getByTestId('message-list');
+  await list.waitFor();
+  await page.getByTestId('message-row').first().waitFor();
+  assert.equal(await list.getAttribute('role'), 'listbox');
+  const rows = await page.getByTestId('message-row').count();
+  assert.ok(rows > 10 && rows < 45, `rows in the DOM: ${rows}`);
+  assert.equal(await page.getByTestId('message-row').first().getAttribute('aria-setsize'), '20000');
+  assert.equal(await page.getByTestId('folders').getByRole('button', { name: /Inbox/ }).getAttribute('aria-current'), 'true');
+  assert.deepEqual((await calls('mail.watch')).map((c) => c.input), [{ folderId: 1 }]);
+
+  // Scroll to the middle: rows 10,000.. are drawn, still only a screenful.
+  await list.evaluate((el) => (el.scrollTop = 10_000 * 52));
+  await page.locator('[data-testid="message-row"][aria-posinset="10001"]').waitFor();
+  assert.ok((await page.getByTestId('message-row').count()) < 45);
+  assert.ok((await calls('mail.messages')).length <= 4, 'only the pages under the view were fetched');
+  await list.evaluate((el) => (el.scrollTop = 0));
+
+  // j selects the first message and opens it: encrypted and signed by the sender (Bob).
+  await page.locator('body').press('j');
+  const reader = page.getByTestId('reader');
+  await reader.getByRole('heading', { name: 'Protected subject 0' }).waitFor();
+  const banner = page.getByTestId('security-banner');
+  assert.equal(await banner.getAttribute('role'), 'status');
+  assert.equal(await banner.getAttribute('data-tone'), 'secure');
+  await banner.getByRole('heading', { name: 'Security: Encrypted and signed' }).waitFor();
+  await banner.getByText('Signed by Bob Example <bob@example.org>').waitFor();
+  assert.match((await banner.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
+  assert.equal(await page.locator('[data-testid="message-row"][aria-selected="true"]').getAttribute('aria-posinset'), '1');
+  assert.deepEqual((await calls('mail.action')).map((c) => c.input.kind), ['read'], 'an unread message is marked read when opened');
+
+  // k/j move; a signed message whose signer is not the sender is a warning.
+  await page.locator('body').press('j');
+  await reader.getByRole('heading', { name: 'Protected subject 1' }).waitFor();
+  assert.equal(await banner.getAttribute('data-tone'), 'warning');
+  await banner.getByText('Signed by someone else', { exact: true }).waitFor();
+  await page.locator('body').press('k');
+  await reader.getByRole('heading', { name: 'Protected subject 0' }).waitFor();
+
+  // s flags, u marks unread: through mail.action.
+  await page.locator('body').press('s');
+  await page.locator('body').press('u');
+  const kinds = (await calls('mail.action')).map((c) => c.input.kind);
+  assert.ok(kinds.includes('flag') && kinds.includes('unread'), kinds.join(','));
+  // Arrow keys in the focused list.
+  await list.focus();
+  await list.press('ArrowDown');
+  await reader.getByRole('heading', { name: 'Protected subject 1' }).waitFor();
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('HTML mail: sanitized, in a frame with an empty sandbox, remote content only on request; a locked key asks for its passphrase', { skip }, async () => {
+  const { page, problems } = await open();
+  await page.getByTestId('message-row').first().click();
+  const reader = page.getByTestId('reader');
+  await reader.getByText('this is message 0').waitFor();
+  await reader.getByRole('button', { name: 'Show HTML' }).click();
+  const frame = reader.locator('iframe');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), '');
+  const doc = (await frame.getAttribute('srcdoc'))!;
+  assert.match(doc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/);
+  assert.doesNotMatch(doc, /tracker\.example|<script/);
+  assert.match(doc, /<b>Alice<\/b>/);
+  await reader.getByText('Remote content was blocked').waitFor();
+  await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
+  const allowed = (await frame.getAttribute('srcdoc'))!;
+  assert.match(allowed, /img-src data: https:/);
+  assert.match(allowed, /tracker\.example/);
+  // (The page's own CSP, inherited by the frame, still refuses the image here: no request is made.)
+  await reader.getByRole('button', { name: /Save plan\.pdf/ }).waitFor();
+
+  // Message 6 is encrypted to a locked key: the banner asks for that key's passphrase and reads again.
+  await page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0));
+  await page.locator('[data-testid="message-row"][aria-posinset="7"]').click();
+  const banner = page.getByTestId('security-banner');
+  await banner.getByText('Encrypted: your key is locked', { exact: true }).waitFor();
+  await banner.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
+  await banner.getByRole('button', { name: 'Unlock and read' }).click();
+  await reader.getByRole('heading', { name: 'Protected subject 6' }).waitFor();
+  // What the frame's document was refused: its inline styles and the remote image. The frame inherits the app
+  // page's CSP (style-src 'self', img-src 'self' data:) on top of its own; nothing else may show up.
+  assert.deepEqual(problems.filter((p) => !/Applying inline style|tracker\.example/.test(p)), []);
+  assert.ok(problems.some((p) => /Applying inline style/.test(p)), 'the frame inherits the page CSP (if this changes, update renderer/README.md)');
+  await page.context().close();
+});
+
+test('composer: recipient key marks, and with encryption on a recipient without a key is asked about, never sent in the clear silently', { skip }, async () => {
+  const { page, problems, calls } = await open();
+  await page.getByTestId('message-row').first().click();
+  await page.getByTestId('reader').getByRole('heading', { name: 'Protected subject 0' }).waitFor();
+  // Reply to encrypted mail: encryption on, the protected text quoted.
+  await page.locator('body').press('r');
+  const composer = page.getByTestId('composer');
+  await composer.waitFor();
+  assert.equal(await composer.getByLabel('Subject').inputValue(), 'Re: Protected subject 0');
+  assert.match(await composer.getByLabel('Message text').inputValue(), /> this is message 0\./);
+  assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
+  const bobChip = composer.getByTestId('recipient').first();
+  await page.locator('[data-testid="recipient"][data-key-state="verified"]').waitFor();
+  assert.equal(await bobChip.getAttribute('data-address'), 'bob@example.org');
+
+  await composer.getByLabel('To', { exact: true }).fill('carol@example.org, dave@example.org');
+  await page.locator('[data-testid="recipient"][data-address="dave@example.org"][data-key-state="missing"]').waitFor();
+  await composer.getByRole('button', { name: 'Remove dave@example.org' }).click();
+  await page.keyboard.press('Control+Enter');
+  const prompt = page.getByTestId('no-key-prompt');
+  await prompt.waitFor();
+  await prompt.getByText('carol@example.org').waitFor();
+  assert.equal((await calls('mail.send')).length, 0);
+  await prompt.getByRole('button', { name: 'Look up keys' }).click();
+  await prompt.getByText('no key for carol@example.org').waitFor();
+  assert.equal((await calls('mail.send')).length, 0);
+  await prompt.getByRole('button', { name: 'Send unencrypted' }).click();
+  await composer.waitFor({ state: 'detached' });
+  const sent = await calls('mail.send');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.input.encrypt, false);
+  assert.equal(sent[0]!.input.draft.inReplyTo, '<m0@example.org>');
+  await page.getByTestId('outbox-status').getByText('Sending 1 message').waitFor();
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('keys screen: search, details with the fingerprint in groups of four, verify, export as a download and as text', { skip }, async () => {
+  const { page, problems, calls } = await open();
+  await page.getByTestId('message-list').waitFor();
+  await page.locator('body').press('g');
+  await page.locator('body').press('k');
+  const screen = page.getByTestId('keys-screen');
+  await screen.waitFor();
+  await screen.getByLabel('Search keys').fill('bob');
+  await screen.getByRole('button', { name: /Bob Example/ }).click();
+  const details = page.getByTestId('key-details');
+  await details.waitFor();
+  assert.match((await details.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
+  await details.getByText('CCCCCCCCCCCCCCCC').waitFor(); // subkeys from keys.show
+  assert.equal(await details.getByRole('button', { name: 'Mark as verified' }).isDisabled(), true, 'only after comparing');
+  await details.getByLabel('The fingerprint matches, group by group').check();
+  await details.getByRole('button', { name: 'Mark as verified' }).click();
+  await details.getByText('You verified this key.').waitFor();
+  assert.deepEqual((await calls('keys.trust'))[0]!.input.trust, 'verified');
+  await details.getByRole('button', { name: 'Export public key' }).click();
+  const link = details.getByRole('link', { name: /Save bob@example.org-.*\.asc/ });
+  assert.match((await link.getAttribute('href'))!, /^blob:https:\/\/sealpost\.test\//);
+  assert.match(await details.getByLabel(/Or copy the key text/).inputValue(), /BEGIN PGP PUBLIC KEY BLOCK/);
+  const download = page.waitForEvent('download');
+  await link.click();
+  assert.match((await download).suggestedFilename(), /\.asc$/);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('theme follows the system and the settings override it; help lists the shortcuts', { skip }, async () => {
+  const { page, problems } = await open({}, 'dark');
+  await page.getByTestId('message-list').waitFor();
+  assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Light').check();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
+  assert.equal(bg, '#f4f5f7');
+  await page.locator('body').press('?');
+  const help = page.getByTestId('help');
+  await help.waitFor();
+  await help.getByText('Write a new message').waitFor();
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
