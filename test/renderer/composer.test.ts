@@ -287,6 +287,34 @@ test('the app opens the composer for compose.open, with bad entries as invalid c
   app.stop();
 });
 
+test('a mailto: link that arrives during first run opens the composer once the account is there', async () => {
+  const fake = composerBridge({});
+  fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;
+  let accounts: object[] = [];
+  fake.handlers['accounts.list'] = () => accounts;
+  fake.handlers['accounts.add'] = () => {
+    accounts = [ACCOUNT];
+    return ACCOUNT;
+  };
+  fake.handlers['keys.list'] = () => [];
+  fake.handlers['mail.folders'] = () => [];
+  fake.handlers['outbox.list'] = () => [];
+  fake.handlers['mail.sync'] = () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] });
+  const app = new lib.AppState(fake.bridge);
+  await app.start();
+  assert.equal(app.screen, 'first-run');
+  fake.emit('compose.open', { to: ['bob@example.org'], cc: [], bcc: [], subject: 'Later', body: '' });
+  assert.equal(app.composer, null);
+  Object.assign(app.setup!.form, { email: 'alice@example.org', password: 'pw', imap: 'i', smtp: 's', user: 'u' });
+  await app.setup!.connect();
+  await app.finishSetup();
+  assert.equal(app.screen, 'mail');
+  const opened = app.composer as { subject: string } | null; // (narrowed to null by the assertion above)
+  assert.equal(opened?.subject, 'Later');
+  await app.closeComposer(true);
+  app.stop();
+});
+
 test('address entry: pasted lists, quoted names with commas, mailto:, duplicates', () => {
   assert.deepEqual(lib.splitEntries('"Smith, Dan" <dan@x.org>, bob@x.org;\ncarol@x.org'), ['"Smith, Dan" <dan@x.org>', 'bob@x.org', 'carol@x.org']);
   assert.deepEqual(lib.parseEntry('mailto:bob@x.org'), { name: '', address: 'bob@x.org' });

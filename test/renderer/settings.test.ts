@@ -171,7 +171,14 @@ test('first run: an address that already has a secret key skips the key step; a 
   assert.equal(setup.step, 'done');
 
   const made = { ...own, fingerprint: 'D'.repeat(40) };
-  const fake2 = fakeBridge({ 'accounts.add': () => ACCOUNT, 'keys.list': () => [], 'keys.generate': () => made, 'keys.backup': () => ({ saved: true }) });
+  let available = false;
+  const fake2 = fakeBridge({
+    'accounts.add': () => ACCOUNT,
+    'keys.list': () => [],
+    'keys.generate': () => made,
+    'keys.backup': () => ({ saved: true }),
+    'keys.saveRevocation': () => ({ saved: available, available }),
+  });
   const keys2 = new lib.KeysState(fake2.bridge);
   const setup2 = new lib.FirstRunState(fake2.bridge, new lib.AccountsState(fake2.bridge), keys2);
   Object.assign(setup2.form, { email: 'alice@example.org', displayName: 'Alice', password: 'pw', imap: 'i', smtp: 's', user: 'u' });
@@ -183,6 +190,13 @@ test('first run: an address that already has a secret key skips the key step; a 
   assert.equal(await setup2.backup(), true);
   assert.deepEqual(fake2.callsOf('keys.backup'), [{ fingerprint: made.fingerprint }]);
   assert.equal(setup2.backedUp, true);
+  // The revocation certificate is saved apart (a backup holding it would revoke the key on import).
+  assert.equal(await setup2.saveRevocation(), false);
+  assert.match(keys2.notice!.text, /no revocation certificate for this key/);
+  available = true;
+  assert.equal(await setup2.saveRevocation(), true);
+  assert.deepEqual(fake2.callsOf('keys.saveRevocation').at(-1), { fingerprint: made.fingerprint });
+  assert.equal(setup2.revocationSaved, true);
 });
 
 test('shortcuts: letters only outside fields, two-key "g" sequences, Ctrl+Enter anywhere, and every action in the help table', () => {

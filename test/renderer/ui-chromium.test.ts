@@ -138,9 +138,13 @@ test('first run: a new key, then the backup prompt', { skip }, async () => {
   await page.getByRole('heading', { name: 'Back up your new key' }).waitFor();
   await page.getByText('revocation certificate').first().waitFor();
   await page.getByRole('button', { name: 'Save a backup…' }).click();
+  await page.getByRole('button', { name: 'Saved ✓ Save again…' }).waitFor();
+  await page.getByRole('button', { name: 'Save the revocation certificate…' }).click();
+  await page.getByText('Keep it apart from the backup: anyone who has it').first().waitFor();
   await page.getByRole('button', { name: 'Continue to your mail' }).click();
   await page.getByTestId('message-list').waitFor();
   assert.equal((await calls('keys.backup')).length, 1);
+  assert.equal((await calls('keys.saveRevocation')).length, 1);
   assert.deepEqual(problems, []);
   await page.context().close();
 });

@@ -69,6 +69,9 @@ export class AppState {
     }
     this.screen = 'mail';
     await this.mail.start();
+    const pending = this.#pendingMailto;
+    this.#pendingMailto = null;
+    if (pending) this.composeFromMailto(pending);
   }
 
   stop(): void {
@@ -83,6 +86,9 @@ export class AppState {
     this.setup = null;
     this.screen = 'mail';
     await this.mail.start({ sync: true });
+    const pending = this.#pendingMailto;
+    this.#pendingMailto = null;
+    if (pending) this.composeFromMailto(pending);
   }
 
   /** Fill an account form's server settings from its address. */
@@ -136,9 +142,16 @@ export class AppState {
 
   composeFromMailto(payload: EventPayload<'compose.open'>): ComposerState | null {
     const { seed, invalid } = mailtoSeed(payload);
-    if (this.screen !== 'first-run' && this.screen !== 'loading') this.screen = 'mail';
+    if (this.screen === 'first-run' || this.screen === 'loading' || !this.#defaultAccountId()) {
+      // No account yet: the link is opened once there is one.
+      this.#pendingMailto = payload;
+      return null;
+    }
+    this.screen = 'mail';
     return this.compose(seed, invalid);
   }
+
+  #pendingMailto: EventPayload<'compose.open'> | null = null;
 
   /** Reply, reply to all or forward the message the reader shows (its protected text, as shown). */
   reply(mode: ReplyMode): ComposerState | null {

@@ -12,7 +12,7 @@ export interface Notice {
   text: string;
 }
 
-type Busy = null | 'import' | 'generate' | 'lock' | 'trust' | 'delete' | 'revoke' | 'expire' | 'passwd' | 'export' | 'backup' | 'lookup' | 'details';
+type Busy = null | 'import' | 'generate' | 'lock' | 'trust' | 'delete' | 'revoke' | 'expire' | 'passwd' | 'export' | 'backup' | 'revocation' | 'lookup' | 'details';
 
 export const EXPIRY_CHOICES = [
   { value: '1y', label: '1 year', seconds: 365 * 86_400 },
@@ -299,16 +299,35 @@ export class KeysState {
     });
   }
 
-  /** Save the protected secret key and its revocation certificate where the user picks (main shows the dialog). */
+  /** Save the secret key, in its passphrase-protected form, where the user picks (main shows the dialog). */
   backup(fingerprint: string): Promise<boolean> {
     return this.#run('backup', async () => {
       const result = await this.#call('keys.backup', { fingerprint });
       if (!result.ok) return { kind: 'error', text: result.message };
       if (!result.value.saved) return { kind: 'error', text: 'The backup was not saved (the dialog was cancelled).' };
-      if (this.generated?.fingerprint === fingerprint) this.generated = null;
-      return { kind: 'ok', text: 'Backup saved. Keep it somewhere safe, away from this computer.' };
+      this.backedUp = [...new Set([...this.backedUp, fingerprint])];
+      return { kind: 'ok', text: 'Backup saved. Keep it somewhere safe, away from this computer: it is your key, protected by your passphrase.' };
     });
   }
+
+  /**
+   * Save the key's revocation certificate where the user picks. It is kept
+   * apart from the backup: importing a backup that held it would revoke the key.
+   */
+  saveRevocation(fingerprint: string): Promise<boolean> {
+    return this.#run('revocation', async () => {
+      const result = await this.#call('keys.saveRevocation', { fingerprint });
+      if (!result.ok) return { kind: 'error', text: result.message };
+      if (!result.value.available) return { kind: 'error', text: 'Sealpost has no revocation certificate for this key (it was made elsewhere). Revoke it from here while you still have it, if you need to.' };
+      if (!result.value.saved) return { kind: 'error', text: 'The revocation certificate was not saved (the dialog was cancelled).' };
+      this.revocationSaved = [...new Set([...this.revocationSaved, fingerprint])];
+      return { kind: 'ok', text: 'Revocation certificate saved. Keep it apart from the backup: anyone who has it can declare your key revoked (and nothing else).' };
+    });
+  }
+
+  /** Keys whose backup or revocation certificate was saved in this session (for the first-run and new-key prompts). */
+  backedUp = $state<string[]>([]);
+  revocationSaved = $state<string[]>([]);
 
   /** Look up keys for an address (Web Key Directory, keyserver) and import what is found. */
   lookup(email: string): Promise<boolean> {

@@ -28,7 +28,9 @@ export class FirstRunState {
   keyProblem = $state<string | null>(null);
   unlockError = $state<UiError | null>(null);
   busy = $state<null | 'unlock'>(null);
-  backedUp = $state(false);
+  /** The key's backup and its revocation certificate were saved. */
+  backedUp = $derived.by(() => this.key !== null && this.keys.backedUp.includes(this.key.fingerprint));
+  revocationSaved = $derived.by(() => this.key !== null && this.keys.revocationSaved.includes(this.key.fingerprint));
 
   readonly #bridge: SealpostBridge;
   readonly accounts: AccountsState;
@@ -122,11 +124,12 @@ export class FirstRunState {
     return true;
   }
 
-  async backup(): Promise<boolean> {
-    if (!this.key) return false;
-    const ok = await this.keys.backup(this.key.fingerprint);
-    if (ok) this.backedUp = true;
-    return ok;
+  backup(): Promise<boolean> {
+    return this.key ? this.keys.backup(this.key.fingerprint) : Promise.resolve(false);
+  }
+
+  saveRevocation(): Promise<boolean> {
+    return this.key ? this.keys.saveRevocation(this.key.fingerprint) : Promise.resolve(false);
   }
 
   finish(): void {

@@ -158,6 +158,7 @@ export function installFakeMain(config: FakeMainConfig): void {
       return k;
     },
     'keys.backup': () => ({ saved: true }),
+    'keys.saveRevocation': () => ({ saved: true, available: true }),
     'keys.lookup': ({ email }) => ({ found: [{ source: 'wkd', keys: [], error: `no key for ${email}` }], imported: [] }),
     'keys.delete': ({ fingerprint }) => {
       state.keys = state.keys.filter((k) => k.fingerprint !== fingerprint);
