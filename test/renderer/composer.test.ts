@@ -150,6 +150,43 @@ test('"Send unencrypted" is an explicit choice in the prompt; a failed send keep
   assert.equal(fake.callsOf('mail.send').at(-1).encrypt, false);
 });
 
+test('a locked signing key: its passphrase is asked for, the key unlocked, and the message sent as decided', async () => {
+  const FPR = 'AAAABBBBCCCCDDDDEEEEFFFF0000111122223333';
+  let unlocked = false;
+  const fake = composerBridge(
+    { 'bob@example.org': 'verified' },
+    {
+      'mail.send': (input: { encrypt: boolean }) => {
+        if (!unlocked) throw { code: 'key-passphrase-required', message: `A passphrase is needed to unlock the secret key: for key ${FPR}` };
+        return { id: 3, accountId: 'a1', messageId: null, to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null, encrypt: input.encrypt };
+      },
+      'session.unlock': ({ passphrase }: { passphrase: string }) => {
+        if (passphrase !== 'right') throw { code: 'key-wrong-passphrase', message: 'Wrong passphrase' };
+        unlocked = true;
+        return { expiresAt: 1 };
+      },
+    },
+  );
+  const own = [{ fingerprint: FPR, keyId: FPR.slice(-16), userIds: ['Alice Example <alice@example.org>'], emails: ['alice@example.org'], hasSecret: true }] as never[];
+  const c = new lib.ComposerState(fake.bridge, { accounts: () => [ACCOUNT], settings: () => settings(), ownKeys: () => own }, { accountId: 'a1' });
+  c.to.add('bob@example.org');
+  assert.equal(await c.send(), 'unlock');
+  assert.equal(c.unlock!.fingerprint, FPR);
+  assert.equal(c.unlock!.label, `Alice Example <alice@example.org> (${FPR.slice(-16)})`);
+  assert.equal(c.unlock!.encrypt, true);
+  assert.equal(c.error, null, 'a prompt, not an error');
+  c.unlockPassphrase = 'wrong';
+  assert.equal(await c.unlockAndSend(), 'unlock');
+  assert.equal(c.unlock!.error!.code, 'key-wrong-passphrase');
+  assert.equal(c.unlockPassphrase, '');
+  c.unlockPassphrase = 'right';
+  assert.equal(await c.unlockAndSend(), 'sent');
+  assert.deepEqual(fake.callsOf('session.unlock').at(-1), { fingerprint: FPR, passphrase: 'right' });
+  assert.equal(fake.callsOf('mail.send').length, 2);
+  assert.equal(fake.callsOf('mail.send').at(-1).encrypt, true);
+  assert.equal(c.unlock, null);
+});
+
 test('drafts: saved when something changed (encrypted when the message will be), updated in place, deleted after sending', async () => {
   const fake = composerBridge({ 'bob@example.org': 'verified' });
   const c = newComposer(fake);

@@ -36,7 +36,10 @@ function mailBridge() {
     'mail.messages': ({ folderId, offset, limit }: { folderId: number; offset: number; limit: number }) =>
       folderId === 1 ? { total: messages.length, items: messages.slice(offset, offset + limit) } : { total: 0, items: [] },
     'mail.watch': () => ({}),
-    'mail.read': ({ uid }: { uid: string }) => ({ report: sampleReport({ subject: `read ${uid}` }), html: null }),
+    'mail.read': ({ uid }: { uid: string }) => ({
+      report: sampleReport({ subject: `read ${uid}`, ...(uid === '100' ? { encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true } } : {}) }),
+      html: null,
+    }),
     'mail.action': ({ kind, uids }: { kind: string; uids: string[] }) => {
       if (kind === 'trash') messages = messages.filter((m) => !uids.includes(m.uid));
       return { changed: uids.length };
@@ -77,7 +80,10 @@ test('opening an unread message marks it read; trash moves the selection to the 
   assert.equal(mail.reader.view!.report.subject, 'read 100');
   assert.deepEqual(fake.callsOf('mail.action')[0], { accountId: 'a1', kind: 'read', folder: 'INBOX', uids: ['100'] });
   assert.equal(lib.isUnread(mail.list.itemAt(0)!), false);
+  assert.equal(mail.list.subjectOf(mail.list.itemAt(0)!), 'read 100', 'the protected subject, once opened (in memory only)');
+  assert.equal(mail.list.itemAt(0)!.subject, 'm0');
   await mail.move(1);
+  assert.equal(mail.list.subjectOf(mail.list.itemAt(1)!), 'm1', 'not encrypted: the subject is the list\u2019s');
   assert.equal(mail.reader.view!.report.subject, 'read 99');
   assert.equal(fake.callsOf('mail.action').length, 1, 'a read message is not marked again');
   assert.equal(await mail.act('trash'), true);

@@ -128,12 +128,16 @@ export class AppState {
     return this.mail.accountId ?? this.accounts.accounts[0]?.id ?? null;
   }
 
+  #composerContext() {
+    return { accounts: () => this.accounts.accounts, settings: () => this.settings.settings, ownKeys: () => this.keys.ownKeys };
+  }
+
   /** Open the composer (one at a time: a second request while one is open is ignored, its text is kept). */
   compose(seed?: ComposeSeed, invalid: string[] = []): ComposerState | null {
     if (this.composer) return this.composer;
     const accountId = this.#defaultAccountId();
     if (!accountId) return null;
-    const composer = new ComposerState(this.#bridge, { accounts: () => this.accounts.accounts, settings: () => this.settings.settings }, { accountId, ...(seed ? { seed } : {}), invalid });
+    const composer = new ComposerState(this.#bridge, this.#composerContext(), { accountId, ...(seed ? { seed } : {}), invalid });
     this.composer = composer;
     composer.startAutosave();
     void composer.refreshKeys();
@@ -180,11 +184,7 @@ export class AppState {
       ...(d.references ? { references: d.references } : {}),
       encrypt: r.value.summary.encrypted ? true : null,
     };
-    const composer = new ComposerState(
-      this.#bridge,
-      { accounts: () => this.accounts.accounts, settings: () => this.settings.settings },
-      { accountId: r.value.summary.accountId, seed, draftId: id },
-    );
+    const composer = new ComposerState(this.#bridge, this.#composerContext(), { accountId: r.value.summary.accountId, seed, draftId: id });
     composer.attachments = d.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content }));
     this.composer = composer;
     composer.startAutosave();
@@ -210,6 +210,11 @@ export class AppState {
   /** From the no-key prompt: every recipient has a key now. */
   sendEncrypted(): Promise<string> {
     return this.#sending((c) => c.sendEncrypted());
+  }
+
+  /** From the unlock prompt: the signing key's passphrase was typed. */
+  unlockAndSend(): Promise<string> {
+    return this.#sending((c) => c.unlockAndSend());
   }
 
   /** From the no-key prompt: the user chose to send this message unencrypted. */
@@ -238,6 +243,10 @@ export class AppState {
     if (action === 'close') {
       if (this.helpOpen) {
         this.helpOpen = false;
+        return true;
+      }
+      if (this.composer?.unlock) {
+        this.composer.cancelUnlock();
         return true;
       }
       if (this.composer?.prompt) {

@@ -1,4 +1,5 @@
 import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.ts';
+import type { KeySummary } from '../../../app/keys.ts';
 import type { AccountView, OutboxEntry, RecipientKey, Settings } from '../../../app/mail.ts';
 import { parseAddresses, parseEntry } from './addresses.ts';
 import { sizeText, type NamedAddress } from './format.ts';
@@ -59,6 +60,9 @@ export function sendPlan(encrypt: boolean, recipients: readonly RecipientCheck[]
   const missing = recipients.filter((r) => !usableKey(r.state));
   return missing.length > 0 ? { kind: 'no-key', missing } : { kind: 'send', encrypt: true };
 }
+
+/** What pressing Send led to: queued, a prompt (no key, or the signing key's passphrase), or not sent. */
+export type SendOutcome = 'sent' | 'prompt' | 'unlock' | 'invalid' | 'failed';
 
 export interface Chip extends NamedAddress {
   /** The text as typed, for chips that are no address. */
@@ -127,7 +131,20 @@ export interface NoKeyPrompt {
 export interface ComposerContext {
   accounts(): readonly AccountView[];
   settings(): Settings;
+  /** The user's secret keys (to name the key that must be unlocked to sign). */
+  ownKeys?(): readonly KeySummary[];
 }
+
+/** The signing key is locked: its passphrase is asked for, then the message goes as the user chose. */
+export interface UnlockPrompt {
+  fingerprint: string;
+  label: string;
+  encrypt: boolean;
+  error: UiError | null;
+  busy: boolean;
+}
+
+const FINGERPRINT = /\b(?:[0-9A-F]{64}|[0-9A-F]{40})\b/;
 
 export interface ComposerOptions {
   accountId: string;
@@ -164,6 +181,10 @@ export class ComposerState {
   /** Key states by lower-case address, from `compose.recipients` (replaced whole on each answer). */
   keyStates = $state.raw<Readonly<Record<string, RecipientKey>>>({});
   prompt = $state<NoKeyPrompt | null>(null);
+  /** The signing key's passphrase prompt (mail.send answered key-passphrase-required). */
+  unlock = $state<UnlockPrompt | null>(null);
+  /** Typed into the unlock prompt; cleared as soon as it is sent to the keyring. */
+  unlockPassphrase = $state('');
   error = $state<UiError | null>(null);
   sending = $state(false);
   /** The message is in the outbox. */
@@ -351,7 +372,7 @@ export class ComposerState {
    * Send: commit typed addresses, check keys, and either queue the message
    * or open the no-key prompt. Returns what happened.
    */
-  async send(): Promise<'sent' | 'prompt' | 'invalid' | 'failed'> {
+  async send(): Promise<SendOutcome> {
     if (this.sending || this.sent) return 'failed';
     await this.commitAll();
     const plan = sendPlan(this.encrypt, this.recipients);
@@ -370,13 +391,18 @@ export class ComposerState {
     return this.#deliver(plan.encrypt);
   }
 
-  async #deliver(encrypt: boolean): Promise<'sent' | 'failed'> {
+  async #deliver(encrypt: boolean): Promise<'sent' | 'unlock' | 'failed'> {
     this.sending = true;
     this.error = null;
     await this.#saving;
     const r = await callBridge(this.#bridge, 'mail.send', { accountId: this.accountId, draft: this.outgoing(), encrypt, sign: this.sign });
     if (!r.ok) {
       this.sending = false;
+      const locked = r.error.code === 'key-passphrase-required' ? this.#lockedKey(r.error.message) : null;
+      if (locked) {
+        this.unlock = { ...locked, encrypt, error: null, busy: false };
+        return 'unlock';
+      }
       this.error = r.error;
       return 'failed';
     }
@@ -391,6 +417,38 @@ export class ComposerState {
       if (d.ok) this.draftId = null;
     }
     return 'sent';
+  }
+
+  /** The key named in the error, or the user's key for the From address. */
+  #lockedKey(message: string): { fingerprint: string; label: string } | null {
+    const own = this.#context.ownKeys?.() ?? [];
+    const named = FINGERPRINT.exec(message.toUpperCase())?.[0];
+    const from = this.account?.email.toLowerCase();
+    const key = (named ? own.find((k) => k.fingerprint === named) : undefined) ?? own.find((k) => k.emails.some((e) => e.toLowerCase() === from));
+    const fingerprint = named ?? key?.fingerprint;
+    if (!fingerprint) return null;
+    return { fingerprint, label: key ? `${key.userIds[0] ?? key.keyId} (${key.keyId})` : fingerprint };
+  }
+
+  /** Unlock prompt: unlock the signing key (the passphrase goes to the keyring only), then send as decided. */
+  async unlockAndSend(): Promise<'sent' | 'unlock' | 'failed'> {
+    const prompt = this.unlock;
+    if (!prompt || prompt.busy || !this.unlockPassphrase) return 'unlock';
+    const passphrase = this.unlockPassphrase;
+    this.unlockPassphrase = '';
+    this.unlock = { ...prompt, busy: true, error: null };
+    const r = await callBridge(this.#bridge, 'session.unlock', { fingerprint: prompt.fingerprint, passphrase });
+    if (!r.ok) {
+      this.unlock = { ...prompt, busy: false, error: r.error };
+      return 'unlock';
+    }
+    this.unlock = null;
+    return this.#deliver(prompt.encrypt);
+  }
+
+  cancelUnlock(): void {
+    this.unlock = null;
+    this.unlockPassphrase = '';
   }
 
   /** No-key prompt: look up keys for the recipients without one (Web Key Directory, keyserver), importing what is found. */
@@ -414,14 +472,14 @@ export class ComposerState {
   }
 
   /** No-key prompt: the recipients all have keys now; send encrypted. */
-  async sendEncrypted(): Promise<'sent' | 'prompt' | 'invalid' | 'failed'> {
+  async sendEncrypted(): Promise<SendOutcome> {
     this.prompt = null;
     this.encryptChoice = true;
     return this.send();
   }
 
   /** No-key prompt: the user chose, explicitly, to send this message unencrypted. */
-  async sendUnencrypted(): Promise<'sent' | 'failed'> {
+  async sendUnencrypted(): Promise<'sent' | 'unlock' | 'failed'> {
     if (!this.prompt) return 'failed';
     this.prompt = null;
     this.encryptChoice = false;

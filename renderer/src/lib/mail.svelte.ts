@@ -253,7 +253,9 @@ export class MailState {
   async #openMessage(item: MessageItem): Promise<void> {
     const reading = this.reader.open(item);
     if (isUnread(item)) await this.act('read', item);
-    await reading;
+    if (!(await reading)) return;
+    const report = this.reader.view?.report;
+    if (report?.encryption.protectedHeaders && report.subject !== item.subject) this.list.reveal(item, report.subject);
   }
 
   /** An action on a message (the selected one by default); trash and archive move the selection to the next message. */

@@ -208,6 +208,23 @@ export class MessageListState {
     return Math.max(1, Math.floor(this.viewportHeight / ROW_HEIGHT) - 1);
   }
 
+  /**
+   * Protected subjects of messages opened in this session (an encrypted
+   * message's list entry says "..." until it is decrypted). Kept in memory
+   * only: plaintext of encrypted mail is never written to disk.
+   */
+  #revealed = $state.raw<Readonly<Record<string, string>>>({});
+
+  /** The subject to show for a row: the protected one once the message was opened. */
+  subjectOf(item: Pick<MessageItem, 'folderId' | 'uid' | 'subject'>): string {
+    return this.#revealed[`${item.folderId}:${item.uid}`] ?? item.subject;
+  }
+
+  reveal(item: Pick<MessageItem, 'folderId' | 'uid'>, subject: string): void {
+    const key = `${item.folderId}:${item.uid}`;
+    if (this.#revealed[key] !== subject) this.#revealed = { ...this.#revealed, [key]: subject };
+  }
+
   /** Change a message's flags in place (an action the store applies too; the reload after it confirms). */
   updateFlags(uid: string, change: (flags: string[]) => string[]): void {
     for (const [page, items] of this.#pages) {
