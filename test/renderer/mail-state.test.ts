@@ -93,6 +93,10 @@ test('opening an unread message marks it read; trash moves the selection to the 
   assert.equal(mail.reader.view!.report.subject, 'read 98');
   await mail.toggleFlag();
   assert.equal(lib.isFlagged(mail.list.selected!), true);
+  assert.deepEqual(mail.moveTargets.map((f) => f.path), ['Trash', 'Projects/Sealpost', 'Zeta']);
+  assert.equal(await mail.moveTo('Projects/Sealpost'), true);
+  assert.deepEqual(fake.callsOf('mail.action').at(-1), { accountId: 'a1', kind: 'move', folder: 'INBOX', uids: ['98'], to: 'Projects/Sealpost' });
+  assert.equal(await mail.moveTo('INBOX'), false, 'not to its own folder');
   await mail.toggleRead();
   assert.equal(fake.callsOf('mail.action').at(-1).kind, 'unread');
 });

@@ -64,7 +64,7 @@ export function syncText(s: SyncView): string {
   }
 }
 
-export type MailAction = 'read' | 'unread' | 'flag' | 'unflag' | 'trash' | 'archive';
+export type MailAction = 'read' | 'unread' | 'flag' | 'unflag' | 'trash' | 'archive' | 'move';
 
 /**
  * The mail screen: accounts and their folders (with unread counts), the open
@@ -259,13 +259,14 @@ export class MailState {
   }
 
   /** An action on a message (the selected one by default); trash and archive move the selection to the next message. */
-  async act(kind: MailAction, item: MessageItem | null = this.list.selected): Promise<boolean> {
+  async act(kind: MailAction, item: MessageItem | null = this.list.selected, to?: string): Promise<boolean> {
     const folder = this.folder;
     const accountId = this.accountId;
     if (!item || !folder || !accountId) return false;
+    if (kind === 'move' && (!to || to === folder.path)) return false;
     if (kind === 'read' || kind === 'unread') this.list.updateFlags(item.uid, (f) => (kind === 'read' ? [...new Set([...f, '\\Seen'])] : f.filter((x) => x !== '\\Seen')));
     if (kind === 'flag' || kind === 'unflag') this.list.updateFlags(item.uid, (f) => (kind === 'flag' ? [...new Set([...f, '\\Flagged'])] : f.filter((x) => x !== '\\Flagged')));
-    const removes = kind === 'trash' || kind === 'archive';
+    const removes = kind === 'trash' || kind === 'archive' || kind === 'move';
     if (removes && this.list.selectedUid === item.uid) {
       // The next message takes the place of the one that goes (as in every mail client).
       const index = this.list.selectedIndex ?? 0;
@@ -273,7 +274,7 @@ export class MailState {
       this.reader.clear();
       this.list.selectedUid = next?.uid ?? null;
     }
-    const r = await callBridge(this.#bridge, 'mail.action', { accountId, kind, folder: folder.path, uids: [item.uid] });
+    const r = await callBridge(this.#bridge, 'mail.action', { accountId, kind, folder: folder.path, uids: [item.uid], ...(kind === 'move' && to ? { to } : {}) });
     if (!r.ok) {
       this.error = r.error;
       await this.list.reload();
@@ -288,6 +289,14 @@ export class MailState {
     }
     return true;
   }
+
+  /** Move the selected message to another folder of its account. */
+  moveTo(path: string): Promise<boolean> {
+    return this.act('move', this.list.selected, path);
+  }
+
+  /** Folders the open message can be moved to. */
+  moveTargets = $derived.by(() => (this.accountId ? (this.folders[this.accountId] ?? []).filter((f) => f.id !== this.folderId) : []));
 
   toggleRead(): Promise<boolean> {
     const item = this.list.selected;
