@@ -158,6 +158,13 @@ export const procedures = {
   'outbox.list': { input: z.strictObject({ accountId: AccountId.optional() }), output: z.array(OutboxEntry) },
   'outbox.retry': { input: z.strictObject({ id: z.number().int().positive() }), output: OutboxEntry },
   'outbox.cancel': { input: z.strictObject({ id: z.number().int().positive() }), output: Empty },
+  /**
+   * The reader's HTML frame: the document the renderer made of the message's
+   * HTML (after DOMPurify), served by main at the returned URL with a policy
+   * of its own, for an `<iframe sandbox>` (a srcdoc frame would inherit the
+   * app page's policy).
+   */
+  'mail.frame': { input: z.strictObject({ document: z.string().max(8 * 1024 * 1024), allowRemote: z.boolean() }), output: z.object({ url: z.string() }) },
   /** An attachment of the message, saved where the user picks in a save dialog (main shows it); false when cancelled. */
   'mail.saveAttachment': {
     input: z.strictObject({ folderId: FolderId, uid: Uid, index: z.number().int().nonnegative().max(1000) }),

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { APP_HOST, APP_SCHEME } from './sender.ts';
+import { MESSAGE_FRAME_PATH, type MessageFrames } from '../services/message-frames.ts';
 import { securityHeaders } from './csp.ts';
 
 /**
@@ -95,8 +96,19 @@ function refuse(status: number, text: string): Response {
  * The protocol.handle handler for app://: GET and HEAD of regular files
  * under `root`, each answered with the CSP and the other security headers.
  */
-export async function handleAppRequest(request: { url: string; method: string }, root: string): Promise<Response> {
+export async function handleAppRequest(
+  request: { url: string; method: string },
+  root: string,
+  frames?: Pick<MessageFrames, 'response'>,
+): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, 'Method not allowed');
+  // The reader's HTML frames (main/services/message-frames.ts), each with its own policy instead of the page's.
+  const pathname = URL.canParse(request.url) ? new URL(request.url).pathname : '';
+  if (frames && pathname.startsWith(MESSAGE_FRAME_PATH)) {
+    const frame = frames.response(pathname);
+    if (!frame) return refuse(404, 'Not found');
+    return new Response(request.method === 'HEAD' ? null : frame.body, { status: 200, headers: frame.headers });
+  }
   const path = resolveAppPath(root, request.url);
   if (!path) return refuse(400, 'Bad request');
   try {

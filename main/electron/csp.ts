@@ -7,8 +7,9 @@
  *
  * Svelte 5 and Vite's output need nothing more: scripts are external ES
  * modules, component CSS is extracted to a file, and the templates carry no
- * style attributes. (Later, mail content is shown in a sandboxed iframe with
- * its own policy; frame-src is widened for that then, not before.)
+ * style attributes. Frames only from the app itself: the reader's message
+ * frame (`app://…/message/<id>`, main/services/message-frames.ts), which has
+ * a policy of its own and an empty sandbox.
  */
 export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'default-src': ["'none'"],
@@ -17,7 +18,7 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'img-src': ["'self'", 'data:'],
   'font-src': ["'self'"],
   'connect-src': ["'none'"],
-  'frame-src': ["'none'"],
+  'frame-src': ["'self'"],
   'object-src': ["'none'"],
   'base-uri': ["'none'"],
   'form-action': ["'none'"],

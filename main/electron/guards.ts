@@ -1,4 +1,14 @@
 import type { BrowserWindow, Dialog, Session, Shell, WebContents } from 'electron';
+import { MESSAGE_FRAME_PATH } from '../services/message-frames.ts';
+import { APP_ORIGIN } from './sender.ts';
+
+/** The reader's message frame (`app://sealpost/message/<id>`), the only subframe the app navigates to. */
+export function isMessageFrameUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  // `URL.origin` is "null" for a scheme Node's URL does not know as special: compare scheme and host.
+  return `${u.protocol}//${u.host}` === APP_ORIGIN && u.pathname.startsWith(MESSAGE_FRAME_PATH) && u.search === '' && u.hash === '';
+}
 
 /** An http(s) link the user may choose to open in their browser; anything else is never opened. */
 export function externalLink(url: string): string | null {
@@ -55,8 +65,11 @@ export function guardWebContents(contents: GuardedContents, deps: GuardDeps): vo
     event.preventDefault();
     if (externalLink(event.url)) void confirmAndOpen(event.url, contents as WebContents, deps).catch(() => {});
   });
-  // Any frame (the main frame is covered above; this adds subframes), and redirects.
-  contents.on('will-frame-navigate', deny);
+  // Any frame (the main frame is covered above; this adds subframes), and redirects. The one frame the
+  // app loads is the reader's message frame, from its own origin (main/services/message-frames.ts).
+  contents.on('will-frame-navigate', (event: { preventDefault(): void; url: string; isMainFrame: boolean }) => {
+    if (event.isMainFrame || !isMessageFrameUrl(event.url)) event.preventDefault();
+  });
   contents.on('will-redirect', deny);
   contents.on('will-attach-webview', deny);
   contents.setWindowOpenHandler(({ url }) => {

@@ -9,13 +9,14 @@ import { MailService } from '../services/mail-service.ts';
 import { SettingsStore } from '../services/settings-store.ts';
 import { openStore } from '../store/database.ts';
 import { APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.ts';
+import { MessageFrames } from '../services/message-frames.ts';
 import { denyAllPermissions, guardWebContents, type GuardDeps } from './guards.ts';
 import { startKeyringProcess, type KeyringProcess } from './keyring-process.ts';
 import { listenForOpenUrl, MailtoLinks, registerMailtoClient } from './mailto-handler.ts';
 import { createMailNotifier } from './notifications.ts';
 import { SafeStorageSecretStore } from './safe-storage-secrets.ts';
 import { createSaveFile } from './save-file.ts';
-import { APP_ENTRY_URL, APP_SCHEME, isTrustedSender, type SenderEventLike } from './sender.ts';
+import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, isTrustedSender, type SenderEventLike } from './sender.ts';
 import { createMainWindow } from './window-options.ts';
 import { loadWindowState, saveWindowState, windowStateFile } from './window-state.ts';
 
@@ -116,7 +117,9 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   const defaultSession = e.session.defaultSession;
   const links = options.links ?? new MailtoLinks();
 
-  e.protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, paths.renderer));
+  // The reader's HTML frames, in memory only, served from the app's origin with their own policy.
+  const frames = new MessageFrames(APP_ORIGIN);
+  e.protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, paths.renderer, frames));
   denyAllPermissions(defaultSession);
 
   const guardDeps: GuardDeps = { shell: e.shell, dialog: e.dialog, windowFor: (contents) => BrowserWindow.fromWebContents(contents) };
@@ -203,6 +206,7 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
       return keyring.client;
     },
     emit,
+    frames,
     mail: mailService,
     settings: new SettingsStore({ profile }),
     dialogs: {

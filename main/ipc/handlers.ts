@@ -5,6 +5,7 @@ import type { KeySummary } from '../../app/keys.ts';
 import { DEFAULT_SETTINGS } from '../../app/mail.ts';
 import { importFound, lookupKeys, type LookupOptions } from '../discovery/lookup.ts';
 import type { MailService } from '../services/mail-service.ts';
+import type { MessageFrames } from '../services/message-frames.ts';
 import { recipientKeyStates } from '../services/recipient-keys.ts';
 import { saveName } from '../services/save-name.ts';
 import { guessServers } from '../services/server-guess.ts';
@@ -27,6 +28,8 @@ export interface Services {
   emit?<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Accounts, mail and the outbox; absent where no mail store is open. */
   readonly mail?: MailService;
+  /** The reader's HTML frames, served from the page's origin (main/services/message-frames.ts). */
+  readonly frames?: Pick<MessageFrames, 'put'>;
   /** Save dialogs (attachments, key backups); absent on the command line. */
   readonly dialogs?: SaveDialogs;
   /** The profile's settings; without it `settings.get` gives the defaults and `settings.set` fails. */
@@ -110,6 +113,10 @@ export function createHandlers(services: Services): Handlers {
     'mail.messages': async (p) => mail().messages(p.folderId, { offset: p.offset, limit: p.limit }),
     'mail.read': (p) => mail().read(p.folderId, p.uid),
     'mail.sync': (p) => mail().sync(p.accountId, p.folder),
+    'mail.frame': async (p) => {
+      if (!services.frames) throw new SealpostError('internal', 'message frames are not served here');
+      return { url: services.frames.put(p.document, p.allowRemote) };
+    },
     'mail.watch': async (p) => {
       await mail().watch(p.folderId);
       return {};

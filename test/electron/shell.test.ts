@@ -43,12 +43,14 @@ test('the CSP denies by default and allows no inline code, eval or network', () 
   assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-inline|unsafe-eval|unsafe-hashes|wasm-unsafe-eval|\*|http:|https:/);
   assert.deepEqual(CSP_DIRECTIVES['script-src'], ["'self'"]);
   assert.deepEqual(CSP_DIRECTIVES['connect-src'], ["'none'"]);
-  for (const directive of ['object-src', 'base-uri', 'form-action', 'frame-src']) {
+  for (const directive of ['object-src', 'base-uri', 'form-action']) {
     assert.match(CONTENT_SECURITY_POLICY, new RegExp(`${directive} 'none'`));
   }
+  // Frames only from the app itself: the reader's message frame (main/services/message-frames.ts).
+  assert.deepEqual(CSP_DIRECTIVES['frame-src'], ["'self'"]);
   assert.equal(
     CONTENT_SECURITY_POLICY,
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
   );
   assert.equal(securityHeaders()['Content-Security-Policy'], CONTENT_SECURITY_POLICY);
   assert.equal(securityHeaders()['X-Content-Type-Options'], 'nosniff');
@@ -191,9 +193,20 @@ test('navigation is refused; http(s) links open in the browser only after the us
 
   for (const name of ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview']) {
     let prevented = false;
-    contents.emit(name, { url: 'app://sealpost/elsewhere.html', preventDefault: () => (prevented = true) });
+    contents.emit(name, { url: 'app://sealpost/elsewhere.html', isMainFrame: false, preventDefault: () => (prevented = true) });
     assert.equal(prevented, true, name);
   }
+  // The one frame the app loads: the reader's message frame, in a subframe, from the app's origin; nothing else.
+  const frameNavigation = (url: string, isMainFrame = false) => {
+    let prevented = false;
+    contents.emit('will-frame-navigate', { url, isMainFrame, preventDefault: () => (prevented = true) });
+    return prevented;
+  };
+  assert.equal(frameNavigation('app://sealpost/message/AAAAAAAAAAAAAAAAAAAAAAAA'), false);
+  assert.equal(frameNavigation('app://sealpost/message/AAAAAAAAAAAAAAAAAAAAAAAA', true), true, 'never the main frame');
+  assert.equal(frameNavigation('app://evil/message/AAAAAAAAAAAAAAAAAAAAAAAA'), true);
+  assert.equal(frameNavigation('https://sealpost/message/x'), true);
+  assert.equal(frameNavigation('app://sealpost/message/x?y=1'), true);
   assert.deepEqual(contents.openHandler!({ url: 'app://sealpost/x' }), { action: 'deny' });
   assert.deepEqual(contents.openHandler!({ url: 'javascript:alert(1)' }), { action: 'deny' });
   assert.deepEqual(contents.openHandler!({ url: 'https://example.org/' }), { action: 'deny' });

@@ -41,6 +41,7 @@ import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host
 import { BACKGROUND_INTERVAL_MS, MailService, type MailServiceOptions } from '../../main/services/mail-service.ts';
 import { openStore } from '../../main/store/database.ts';
 import { SettingsStore } from '../../main/services/settings-store.ts';
+import { MESSAGE_FRAME_PATH, MessageFrames } from '../../main/services/message-frames.ts';
 import type { Fetcher } from '../../main/discovery/http.ts';
 import type { MailServers } from '../servers/mailservers.ts';
 import { BRIDGE_PATH, BRIDGE_SCRIPT_PATH, fromWire, toWire, TOKEN_PARAM, type Base64, type HostMessage } from './codec.ts';
@@ -306,7 +307,9 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     if (options.backgroundIntervalMs !== null) mail.start(options.backgroundIntervalMs ?? BACKGROUND_INTERVAL_MS);
 
     const dialogs = recordingDialogs(join(home, 'saved'));
+    const frames = new MessageFrames(() => origin());
     const services: TestServices = {
+      frames,
       settings: new SettingsStore({ profile: home, onWarning: () => undefined }),
       lookup: { fetcher: standInWkd(options.wkd ?? {}), sources: ['wkd'] },
       ...options.services,
@@ -343,6 +346,14 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       if (pathname === BRIDGE_SCRIPT_PATH) return send(res, 200, script, 'text/javascript; charset=utf-8', head);
       // Chromium asks for one on its own (an app:// window does not): nothing, rather than a 404 in the console.
       if (pathname === '/favicon.ico') return send(res, 204, '', 'text/plain; charset=utf-8', true);
+      // The reader's message frames, with their own policy, as the app:// handler serves them.
+      if (pathname.startsWith(MESSAGE_FRAME_PATH)) {
+        const frame = frames.response(pathname);
+        if (!frame) return send(res, 404, 'Not found');
+        const body = Buffer.from(frame.body, 'utf8');
+        res.writeHead(200, { ...frame.headers, 'Content-Length': String(body.length) });
+        return res.end(head ? undefined : body);
+      }
       // The same path rules as the app:// handler (no .., no escapes, nothing outside the folder).
       const path = resolveAppPath(rendererDir, `${APP_ORIGIN}${url}`);
       if (!path) return send(res, 400, 'Bad request');

@@ -184,7 +184,13 @@ test('the reader unlocks the named key with the typed passphrase and reads the m
 
 test('the reader: HTML only on request, remote content only with consent and never with the setting "never"', async () => {
   let policy: 'ask' | 'never' = 'ask';
-  const fake = fakeBridge({ 'mail.read': () => ({ report: sampleReport(), html: '<p>hi <img src="https://tracker.example/x.png"></p>' }) });
+  let frames = 0;
+  const fake = fakeBridge({
+    'mail.read': () => ({ report: sampleReport(), html: '<p>hi <img src="https://tracker.example/x.png"></p>' }),
+    'mail.frame': () => ({ url: `app://sealpost/message/frame${++frames}` }),
+  });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const lastFrame = () => fake.callsOf('mail.frame').at(-1) as { document: string; allowRemote: boolean };
   const seen: boolean[] = [];
   const sanitize = (html: string, allowRemote: boolean) => {
     seen.push(allowRemote);
@@ -193,24 +199,33 @@ test('the reader: HTML only on request, remote content only with consent and nev
   const reader = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: policy }) }, sanitize);
   await reader.open({ folderId: 1, uid: '1', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
   assert.equal(reader.frame, null, 'text by default');
-  reader.setShowHtml(true);
+  assert.equal(fake.callsOf('mail.frame').length, 0, 'no frame made for the text view');
+  await reader.setShowHtml(true);
   assert.equal(reader.frame!.blockedRemote, 1);
-  assert.match(reader.frame!.srcdoc, /img-src data:"/);
-  assert.doesNotMatch(reader.frame!.srcdoc, /tracker/);
+  assert.equal(reader.frame!.url, 'app://sealpost/message/frame1', 'the frame is loaded from the URL main serves it at');
+  assert.equal(lastFrame().allowRemote, false);
+  assert.match(lastFrame().document, /img-src data:"/);
+  assert.doesNotMatch(lastFrame().document, /tracker/);
   assert.equal(reader.allowRemote(), true);
-  assert.match(reader.frame!.srcdoc, /img-src data: https:"/);
-  assert.match(reader.frame!.srcdoc, /tracker/);
+  await settle();
+  assert.equal(lastFrame().allowRemote, true);
+  assert.match(lastFrame().document, /img-src data: https:"/);
+  assert.match(lastFrame().document, /tracker/);
+  assert.equal(reader.frame!.url, 'app://sealpost/message/frame2');
   assert.deepEqual(seen, [false, true]);
 
   // Another message: blocked again.
   await reader.open({ folderId: 1, uid: '2', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
-  reader.setShowHtml(true);
+  await reader.setShowHtml(true);
   assert.equal(reader.frame!.blockedRemote, 1);
+  assert.equal(lastFrame().allowRemote, false);
 
   policy = 'never';
   const strict = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: 'never' }) }, sanitize);
   await strict.open({ folderId: 1, uid: '3', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
-  strict.setShowHtml(true);
+  await strict.setShowHtml(true);
   assert.equal(strict.allowRemote(), false);
-  assert.doesNotMatch(strict.frame!.srcdoc, /tracker/);
+  await settle();
+  assert.equal(lastFrame().allowRemote, false);
+  assert.doesNotMatch(lastFrame().document, /tracker/);
 });

@@ -16,7 +16,8 @@ export interface ReaderContext {
 }
 
 export interface FrameView {
-  srcdoc: string;
+  /** Where main serves the frame's document (`mail.frame`): a URL, not srcdoc, so the page's policy is not inherited. */
+  url: string;
   blockedRemote: number;
   allowedRemote: number;
 }
@@ -47,12 +48,8 @@ export class ReaderState {
 
   banner = $derived.by((): Banner | null => (this.view ? securityBanner(this.view.report, this.#context.keys()) : null));
   remotePolicy = $derived.by(() => this.#context.settings().remoteContent);
-  frame = $derived.by((): FrameView | null => {
-    if (!this.showHtml || !this.view?.html || !this.#sanitize) return null;
-    const allow = this.remoteAllowed && this.remotePolicy !== 'never';
-    const clean = this.#sanitize(this.view.html, allow);
-    return { srcdoc: frameDocument(clean.html, allow), blockedRemote: clean.blockedRemote, allowedRemote: clean.allowedRemote };
-  });
+  /** The HTML frame's URL (served by main with the frame's own policy) and what the sanitizer removed or kept. */
+  frame = $state<FrameView | null>(null);
   /** Keys in the message that are not in the keyring yet. */
   newKeys = $derived.by(() => {
     const known = new Set(this.#context.keys().map((k) => k.fingerprint));
@@ -63,6 +60,7 @@ export class ReaderState {
   readonly #context: ReaderContext;
   readonly #sanitize: Sanitizer | null;
   #token = 0;
+  #frameToken = 0;
 
   constructor(bridge: SealpostBridge, context: ReaderContext, sanitize: Sanitizer | null = null) {
     this.#bridge = bridge;
@@ -92,6 +90,7 @@ export class ReaderState {
       return false;
     }
     this.view = r.value;
+    void this.#renderFrame();
     const unlock = this.banner?.unlock;
     if (unlock && !unlock.candidates.some((c) => c.fingerprint === this.unlockFingerprint)) this.unlockFingerprint = unlock.candidates[0]?.fingerprint ?? null;
     return true;
@@ -112,6 +111,32 @@ export class ReaderState {
     this.remoteAllowed = false;
     this.notice = null;
     this.#clearUnlock();
+    void this.#renderFrame();
+  }
+
+  /**
+   * Builds the frame for the HTML view: sanitized (DOMPurify), wrapped in a
+   * document with its own CSP, handed to main, which serves it at a URL with
+   * that policy as a header (`mail.frame`). Null when the text is shown.
+   */
+  #renderFrame(): Promise<void> {
+    const token = ++this.#frameToken;
+    const html = this.view?.html;
+    if (!this.showHtml || !html || !this.#sanitize) {
+      this.frame = null;
+      return Promise.resolve();
+    }
+    const allow = this.remoteAllowed && this.remotePolicy !== 'never';
+    const clean = this.#sanitize(html, allow);
+    return callBridge(this.#bridge, 'mail.frame', { document: frameDocument(clean.html, allow), allowRemote: allow }).then((r) => {
+      if (token !== this.#frameToken) return;
+      if (!r.ok) {
+        this.frame = null;
+        this.error = r.error;
+        return;
+      }
+      this.frame = { url: r.value.url, blockedRemote: clean.blockedRemote, allowedRemote: clean.allowedRemote };
+    });
   }
 
   #clearUnlock(): void {
@@ -144,14 +169,16 @@ export class ReaderState {
   }
 
   /** Show the HTML; remote content stays blocked until allowRemote(). */
-  setShowHtml(show: boolean): void {
+  setShowHtml(show: boolean): Promise<void> {
     this.showHtml = show && Boolean(this.view?.html);
+    return this.#renderFrame();
   }
 
   /** Load remote content for this message only (never when the settings say "never"). */
   allowRemote(): boolean {
     if (this.remotePolicy === 'never') return false;
     this.remoteAllowed = true;
+    void this.#renderFrame();
     return true;
   }
 

@@ -102,9 +102,35 @@ export function cleanCss(css: string, allowRemote: boolean, counter: { blocked: 
   return out;
 }
 
+/** What inline style attributes are called while DOMPurify parses the mail (see renameStyleAttributes). */
+const RENAMED_STYLE = 'data-sp-inline-style';
+
+/**
+ * Renames `style=` attributes in start tags before the mail is parsed: even in
+ * DOMPurify's inert document, Chromium checks a parsed style attribute against
+ * the app page's policy and reports a violation. A tag this misses (a `>`
+ * inside an earlier attribute value) keeps its style attribute: the hook below
+ * still moves it, at the cost of one console report.
+ */
+function renameStyleAttributes(html: string): string {
+  return html.replace(/<[a-zA-Z][^<>]*>/g, (tag) => tag.replace(/(\s)style(\s*=)/gi, `$1${RENAMED_STYLE}$2`));
+}
+
+/** How often the attribute selector of a moved inline style is repeated: enough specificity to win over the mail's own class rules. */
+const STYLE_SPECIFICITY = 8;
+
 export function sanitizeMailHtml(purify: DOMPurify, html: string, options: SanitizeOptions): SanitizedMail {
   const counter = { blocked: 0, allowed: 0 };
   const { allowRemote } = options;
+  // Inline style attributes are moved into one <style> element of the frame: setting a style attribute here,
+  // in the app page, is refused by the page's own policy (style-src 'self'); the frame's policy allows styles.
+  const inlineStyles = new WeakMap<Node, string>();
+  const styleRules: string[] = [];
+  const onAttribute = (node: Element, data: { attrName: string; attrValue: string; keepAttr: boolean }) => {
+    if (data.attrName !== 'style' && data.attrName !== RENAMED_STYLE) return;
+    inlineStyles.set(node, data.attrValue);
+    data.keepAttr = false;
+  };
 
   const onElement = (node: Node) => {
     if (node.nodeName === 'STYLE' && node.textContent) node.textContent = cleanCss(node.textContent, allowRemote, counter);
@@ -146,11 +172,14 @@ export function sanitizeMailHtml(purify: DOMPurify, html: string, options: Sanit
         node.removeAttribute(name);
       }
     }
-    const style = node.getAttribute('style');
-    if (style !== null) {
-      const cleaned = cleanCss(style, allowRemote, counter);
-      if (cleaned.trim()) node.setAttribute('style', cleaned);
-      else node.removeAttribute('style');
+    const style = inlineStyles.get(node);
+    if (style !== undefined) {
+      const cleaned = cleanCss(style, allowRemote, counter).replace(/[{}<>]/g, '');
+      if (cleaned.trim()) {
+        const id = String(styleRules.length);
+        node.setAttribute('data-sp-style', id);
+        styleRules.push(`${`[data-sp-style="${id}"]`.repeat(STYLE_SPECIFICITY)}{${cleaned}}`);
+      }
     }
   };
 
@@ -165,12 +194,15 @@ export function sanitizeMailHtml(purify: DOMPurify, html: string, options: Sanit
     RETURN_DOM_FRAGMENT: false,
   };
   purify.addHook('uponSanitizeElement', onElement);
+  purify.addHook('uponSanitizeAttribute', onAttribute);
   purify.addHook('afterSanitizeAttributes', onAttributes);
   try {
-    const clean = purify.sanitize(html, config) as unknown as string;
-    return { html: String(clean), blockedRemote: counter.blocked, allowedRemote: counter.allowed };
+    const clean = String(purify.sanitize(renameStyleAttributes(html), config) as unknown as string);
+    const moved = styleRules.length > 0 ? `<style>${styleRules.join('\n')}</style>` : '';
+    return { html: moved + clean, blockedRemote: counter.blocked, allowedRemote: counter.allowed };
   } finally {
     purify.removeHook('uponSanitizeElement', onElement);
+    purify.removeHook('uponSanitizeAttribute', onAttribute);
     purify.removeHook('afterSanitizeAttributes', onAttributes);
   }
 }
@@ -180,7 +212,7 @@ export function frameCsp(allowRemote: boolean): string {
   return `default-src 'none'; style-src 'unsafe-inline'; img-src data:${allowRemote ? ' https:' : ''}`;
 }
 
-/** The document put into the reader's `<iframe sandbox="" srcdoc>`. `sanitizedBody` must come from sanitizeMailHtml. */
+/** The document main serves for the reader's `<iframe sandbox>` (`mail.frame`). `sanitizedBody` must come from sanitizeMailHtml. */
 export function frameDocument(sanitizedBody: string, allowRemote: boolean): string {
   return [
     '<!doctype html><html><head><meta charset="utf-8">',

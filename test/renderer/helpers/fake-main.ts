@@ -198,6 +198,12 @@ export function installFakeMain(config: FakeMainConfig): void {
       }
       return { changed: uids.length };
     },
+    // Main serves the frame's document at a URL with the frame's own policy; the test's route handler does it here.
+    'mail.frame': ({ document, allowRemote }) => {
+      const frames = ((window as any).__frames ??= []) as Array<{ document: string; allowRemote: boolean }>;
+      frames.push({ document, allowRemote });
+      return { url: `${location.origin}/message/${frames.length - 1}` };
+    },
     'mail.saveAttachment': () => ({ saved: true }),
     'mail.importKeys': () => ({ changed: [], problems: [] }),
     'compose.recipients': ({ addresses }) => addresses.map((a: string) => ({ address: a, state: config.recipientKeys[a.toLowerCase()] ?? 'missing', fingerprint: null, userId: null })),
