@@ -359,6 +359,63 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
     await screenshotBothThemes(page, 'reader');
   });
 
+  test('HTML mail from the GnuPG user: shown in the sandboxed frame with its own styles; a remote image only after consent', { timeout: 60_000 }, async (t) => {
+    const subject = `HTML from the GnuPG side ${randomBytes(3).toString('hex')}`;
+    const boundary = `alt-${randomBytes(6).toString('hex')}`;
+    const html = '<p style="color: rgb(0, 128, 0)" class="greeting">Hallo <b>Alice</b></p><img src="https://tracker.example/pixel.png" alt="pixel"><script>parent.document.title = "owned"</script>';
+    const inner = Buffer.from(
+      [
+        `Content-Type: multipart/alternative; boundary="${boundary}"`,
+        '',
+        `--${boundary}`,
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Hallo Alice',
+        `--${boundary}`,
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+        `--${boundary}--`,
+        '',
+      ].join('\r\n'),
+      'utf8',
+    );
+    const messageId = `<${randomBytes(8).toString('hex')}@example.test>`;
+    const armored = Buffer.from(await gpg.encrypt(inner, [alice.cert], { signer: gus })).toString('latin1');
+    await submit(servers, GUS, GUS_PASSWORD, [ALICE], pgpMimeMessage({ from: `Gus GnuPG <${GUS}>`, to: `Alice Liddell <${ALICE}>`, subject, messageId, armored }));
+    assert.equal((await mailFilesWith(servers, ALICE, messageId)).length, 1);
+
+    const page = await openMail(t);
+    // The remote image must never be fetched before consent; after it, it is asked for.
+    const remote: string[] = [];
+    await page.route('https://tracker.example/**', (route) => {
+      remote.push(route.request().url());
+      // Answered here (a 1x1 GIF): the test never goes online.
+      return route.fulfill({ status: 200, contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') });
+    });
+    const row = await rowWith(page, subject);
+    await row.click();
+    const reader = page.getByTestId('reader');
+    await reader.getByTestId('security-banner').getByRole('heading', { name: 'Encrypted and signed' }).waitFor({ timeout: 20_000 });
+    await reader.getByRole('button', { name: 'Show HTML' }).click();
+    const frame = reader.locator('iframe');
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute('sandbox'), '');
+    assert.match((await frame.getAttribute('src'))!, /\/message\/[A-Za-z0-9_-]{24}$/);
+    const content = (await (await frame.elementHandle())!.contentFrame())!;
+    await content.locator('b', { hasText: 'Alice' }).waitFor();
+    assert.equal(await content.locator('p.greeting').evaluate((p) => getComputedStyle(p).color), 'rgb(0, 128, 0)', "the mail's own style applies");
+    assert.equal(await content.locator('script').count(), 0);
+    assert.notEqual(await page.title(), 'owned');
+    await page.waitForTimeout(300);
+    assert.deepEqual(remote, [], 'no remote request before consent');
+    await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
+    for (let i = 0; i < 50 && remote.length === 0; i++) await page.waitForTimeout(100);
+    assert.equal(remote.length, 1, 'the image is asked for once the user allowed it');
+    await content.locator('img[alt="pixel"]').waitFor();
+    await screenshot(page, 'e2e-reader-html');
+  });
+
   test('a message signed by someone other than its sender: the banner warns', { timeout: 60_000 }, async (t) => {
     const subject = `Signed by a stranger ${randomBytes(3).toString('hex')}`;
     await sendFromGus(subject, 'This is Gus. Honestly.', mallory);
