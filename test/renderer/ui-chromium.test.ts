@@ -331,8 +331,14 @@ test('theme follows the system and the settings override it; help lists the shor
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Settings' }).click();
   await page.getByLabel('Light').check();
   await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
-  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
-  assert.equal(bg, '#f4f5f7');
+  // The colour in use (custom properties hold light-dark() unresolved; the used background is resolved).
+  const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(await background(), 'rgb(244, 245, 247)');
+  await page.getByLabel('Dark').check();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  assert.equal(await background(), 'rgb(23, 25, 28)');
+  await page.getByLabel('Light').check();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
   await page.locator('body').press('?');
   const help = page.getByTestId('help');
   await help.waitFor();
