@@ -165,6 +165,15 @@ export const procedures = {
    * app page's policy).
    */
   'mail.frame': { input: z.strictObject({ document: z.string().max(8 * 1024 * 1024), allowRemote: z.boolean() }), output: z.object({ url: z.string() }) },
+  /** An attachment's bytes (decrypted when protected), for a forward: the renderer shows decrypted content anyway. */
+  'mail.attachment': {
+    input: z.strictObject({ folderId: FolderId, uid: Uid, index: z.number().int().nonnegative().max(1000) }),
+    output: z.object({
+      filename: z.string().max(1000),
+      contentType: z.string().max(255),
+      content: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
+    }),
+  },
   /** An attachment of the message, saved where the user picks in a save dialog (main shows it); false when cancelled. */
   'mail.saveAttachment': {
     input: z.strictObject({ folderId: FolderId, uid: Uid, index: z.number().int().nonnegative().max(1000) }),

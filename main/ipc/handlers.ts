@@ -129,6 +129,10 @@ export function createHandlers(services: Services): Handlers {
       mail().cancel(p.id);
       return {};
     },
+    'mail.attachment': async (p) => {
+      const { filename, contentType, bytes } = await mail().attachment(p.folderId, p.uid, p.index);
+      return { filename, contentType, content: bytes };
+    },
     'mail.saveAttachment': async (p) => {
       // Asked before the message is read (and decrypted) for nothing.
       const save = dialogs();

@@ -256,6 +256,15 @@ describe('mail.saveAttachment', () => {
     assert.equal(readFileSync(dialogs.saved.at(-1)!.path, 'utf8'), 'notes\n');
   });
 
+  test('mail.attachment hands the decrypted bytes to the renderer (for a forward)', async () => {
+    const first = ok<{ filename: string; contentType: string; content: Uint8Array }>(await dispatch('mail.attachment', { folderId, uid, index: 0 }));
+    assert.ok(Buffer.from(first.content).equals(payload));
+    assert.equal(first.filename, report.attachments[0]!.filename);
+    const second = ok<{ filename: string; content: Uint8Array }>(await dispatch('mail.attachment', { folderId, uid, index: 1 }));
+    assert.equal(Buffer.from(second.content).toString('utf8'), 'notes\n');
+    failure(await dispatch('mail.attachment', { folderId, uid, index: 2 }), 'bad-input');
+  });
+
   test('a cancelled dialog, an index beyond the attachments, no dialog at all', async () => {
     dialogs.cancel = true;
     try {

@@ -324,6 +324,40 @@ test('the app opens the composer for compose.open, with bad entries as invalid c
   app.stop();
 });
 
+test('a forward carries the attachments of the message, their bytes from main', async () => {
+  const fake = composerBridge({});
+  fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;
+  fake.handlers['accounts.list'] = () => [ACCOUNT];
+  fake.handlers['keys.list'] = () => [];
+  fake.handlers['mail.folders'] = () => [];
+  fake.handlers['outbox.list'] = () => [];
+  fake.handlers['mail.sync'] = () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] });
+  const attachments = [
+    { filename: 'plan.pdf', contentType: 'application/pdf', size: 3, sha256: 'x', protected: true },
+    { filename: 'notes.txt', contentType: 'text/plain', size: 2, sha256: 'y', protected: true },
+  ];
+  fake.handlers['mail.read'] = () => ({ report: sampleReport({ attachments }), html: null });
+  fake.handlers['mail.attachment'] = ({ index }: { index: number }) => ({ filename: attachments[index]!.filename, contentType: attachments[index]!.contentType, content: new Uint8Array([index, 1, 2].slice(0, attachments[index]!.size)) });
+  const app = new lib.AppState(fake.bridge);
+  await app.start();
+  await app.mail.reader.open({ folderId: 3, uid: '9', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'encrypted', size: null });
+  const composer = app.reply('forward')!;
+  assert.ok(composer);
+  await app.forwarding;
+  assert.deepEqual(fake.callsOf('mail.attachment'), [{ folderId: 3, uid: '9', index: 0 }, { folderId: 3, uid: '9', index: 1 }]);
+  assert.deepEqual(composer.attachments.map((a: { filename: string; contentType: string; content: Uint8Array }) => [a.filename, a.contentType, [...a.content]]), [
+    ['plan.pdf', 'application/pdf', [0, 1, 2]],
+    ['notes.txt', 'text/plain', [1, 1]],
+  ]);
+  await app.closeComposer(true);
+  // A reply carries none.
+  const reply = app.reply('reply')!;
+  await app.forwarding;
+  assert.deepEqual(reply.attachments, []);
+  await app.closeComposer(true);
+  app.stop();
+});
+
 test('a mailto: link that arrives during first run opens the composer once the account is there', async () => {
   const fake = composerBridge({});
   fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;

@@ -160,9 +160,29 @@ export class AppState {
   /** Reply, reply to all or forward the message the reader shows (its protected text, as shown). */
   reply(mode: ReplyMode): ComposerState | null {
     const report = this.mail.reader.view?.report;
-    if (!report || this.composer) return null;
+    const message = this.mail.reader.message;
+    if (!report || !message || this.composer) return null;
     const me = this.mail.account?.email ?? this.accounts.accounts[0]?.email ?? '';
-    return this.compose(replySeed(report, mode, me));
+    const composer = this.compose(replySeed(report, mode, me));
+    if (composer && mode === 'forward' && report.attachments.length > 0) {
+      this.forwarding = this.#forwardAttachments(composer, message.folderId, message.uid, report.attachments.length);
+    }
+    return composer;
+  }
+
+  /** A forward carries the message's attachments (their decrypted bytes, from main). */
+  forwarding: Promise<void> = Promise.resolve();
+
+  async #forwardAttachments(composer: ComposerState, folderId: number, uid: string, count: number): Promise<void> {
+    for (let index = 0; index < count; index++) {
+      const r = await callBridge(this.#bridge, 'mail.attachment', { folderId, uid, index });
+      if (this.composer !== composer) return;
+      if (!r.ok) {
+        composer.error = r.error;
+        continue;
+      }
+      composer.attachments = [...composer.attachments, { filename: r.value.filename || 'attachment', contentType: r.value.contentType, content: r.value.content }];
+    }
   }
 
   /** Resume a draft saved earlier (`drafts.load`). */
