@@ -173,13 +173,12 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
   assert.equal(await c.send(), 'unlock');
   assert.equal(c.unlock!.fingerprint, FPR);
   assert.equal(c.unlock!.label, `Alice Example <alice@example.org> (${FPR.slice(-16)})`);
-  assert.equal(c.unlock!.encrypt, true);
   assert.equal(c.error, null, 'a prompt, not an error');
-  c.unlockPassphrase = 'wrong';
+  c.unlock!.passphrase = 'wrong';
   assert.equal(await c.unlockAndSend(), 'unlock');
   assert.equal(c.unlock!.error!.code, 'key-wrong-passphrase');
-  assert.equal(c.unlockPassphrase, '');
-  c.unlockPassphrase = 'right';
+  assert.equal(c.unlock!.passphrase, '');
+  c.unlock!.passphrase = 'right';
   assert.equal(await c.unlockAndSend(), 'sent');
   assert.deepEqual(fake.callsOf('session.unlock').at(-1), { fingerprint: FPR, passphrase: 'right' });
   assert.equal(fake.callsOf('mail.send').length, 2);

@@ -2,8 +2,9 @@
  * The built renderer in Chromium, under the app's real Content Security
  * Policy, against a stand-in main process (helpers/fake-main.ts): first
  * run, the virtualized list with 20,000 messages, the reader's banner and
- * sandboxed HTML, the composer's key marks and no-key prompt, the keys
- * screen, the theme, the shortcuts; and no CSP violation anywhere.
+ * sandboxed HTML, the composer's key marks and no-key prompt, a locked
+ * encrypted draft's passphrase prompt, the keys screen, the theme, the
+ * shortcuts; and no CSP violation anywhere.
  *
  * Skipped when /usr/bin/chromium is missing.
  */
@@ -291,6 +292,44 @@ test('composer: recipient key marks, and with encryption on a recipient without 
   assert.equal(sent[0]!.input.encrypt, false);
   assert.equal(sent[0]!.input.draft.inReplyTo, '<m0@example.org>');
   await page.getByTestId('outbox-status').getByText('Sending 1 message').waitFor();
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('an encrypted draft whose key is locked: Cancel or Escape opens nothing; a wrong passphrase is said; the right one opens the draft', { skip }, async () => {
+  const { page, problems, calls } = await open({ lockedDraft: true });
+  const folders = page.getByTestId('folders');
+  await folders.getByText('1 unsent draft').click();
+  const draft = folders.getByRole('button', { name: /Draft of .* \(encrypted\)/ });
+  await draft.click();
+  const prompt = page.getByTestId('unlock-prompt');
+  await prompt.getByRole('heading', { name: 'Unlock your key to open the draft' }).waitFor();
+  await prompt.getByRole('button', { name: 'Cancel' }).click();
+  await prompt.waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('composer').count(), 0);
+  await draft.click();
+  await prompt.getByLabel(/Passphrase for Alice Example/).fill('typed, then Escape');
+  await page.keyboard.press('Escape');
+  await prompt.waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('composer').count(), 0);
+  assert.equal((await calls('session.unlock')).length, 0);
+
+  await draft.click();
+  assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '', 'nothing typed before is kept');
+  await prompt.getByLabel(/Passphrase for Alice Example/).fill('nope');
+  await prompt.getByRole('button', { name: 'Unlock and open' }).click();
+  await prompt.getByText('Wrong passphrase. Try again.').waitFor();
+  assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '');
+  await prompt.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
+  await prompt.getByRole('button', { name: 'Unlock and open' }).click();
+  const composer = page.getByTestId('composer');
+  await composer.waitFor();
+  await prompt.waitFor({ state: 'detached' });
+  assert.equal(await composer.getByLabel('Subject').inputValue(), 'Plans for Friday');
+  assert.equal(await composer.getByLabel('Message text').inputValue(), 'Only for Bob.');
+  assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
+  const unlocks = (await calls('session.unlock')).map((c) => c.input.passphrase);
+  assert.deepEqual(unlocks, ['nope', 'correct horse battery']);
   assert.deepEqual(problems, []);
   await page.context().close();
 });

@@ -1,17 +1,24 @@
-import type { EventPayload, SealpostBridge } from '../../../app/ipc/contract.ts';
+import type { EventPayload, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import { AccountsState, type AccountForm, type RemoveOutcome } from './accounts.svelte.ts';
 import { mailtoSeed } from './addresses.ts';
 import { ComposerState } from './composer.svelte.ts';
 import { KeysState } from './keys.svelte.ts';
 import { MailState } from './mail.svelte.ts';
-import { callBridge, type UiError } from './outcome.ts';
+import { callBridge, localError, type Outcome, type UiError } from './outcome.ts';
 import type { Sanitizer } from './reader.svelte.ts';
 import { replySeed, type ComposeSeed, type ReplyMode } from './reply.ts';
 import { SettingsState } from './settings.svelte.ts';
 import { FirstRunState } from './setup.svelte.ts';
 import type { ShortcutAction } from './shortcuts.ts';
+import { lockedKeys, PassphrasePrompt } from './unlock.svelte.ts';
 
 export type Screen = 'loading' | 'first-run' | 'mail' | 'keys' | 'settings';
+
+/** An encrypted draft that waits for the passphrase of the key it is encrypted to. */
+export interface DraftUnlock {
+  id: number;
+  prompt: PassphrasePrompt;
+}
 
 /**
  * The whole app's state: which screen is shown, and the state of each
@@ -25,6 +32,8 @@ export class AppState {
   composer = $state<ComposerState | null>(null);
   setup = $state<FirstRunState | null>(null);
   helpOpen = $state(false);
+  /** An encrypted draft waiting for its key's passphrase (`drafts.load` answered key-passphrase-required). */
+  draftUnlock = $state.raw<DraftUnlock | null>(null);
   /** The live region's text (new mail, keys locked, message queued). */
   announcement = $state('');
 
@@ -185,14 +194,63 @@ export class AppState {
     }
   }
 
-  /** Resume a draft saved earlier (`drafts.load`). */
+  /**
+   * Resume a draft saved earlier (`drafts.load`). An encrypted draft whose
+   * key is locked opens the passphrase prompt instead (`unlockDraft`).
+   */
   async resumeDraft(id: number): Promise<ComposerState | null> {
     if (this.composer) return this.composer;
     const r = await callBridge(this.#bridge, 'drafts.load', { id });
+    return this.#draftLoaded(id, r, null);
+  }
+
+  /** The draft's key is locked: unlock it with the typed passphrase (to the keyring only), then open the draft. */
+  async unlockDraft(): Promise<ComposerState | null> {
+    const pending = this.draftUnlock;
+    if (!pending || !(await pending.prompt.unlock())) return null;
+    if (this.draftUnlock !== pending) return null; // cancelled meanwhile: nothing opens
+    const r = await callBridge(this.#bridge, 'drafts.load', { id: pending.id });
+    if (this.draftUnlock !== pending) return null;
+    return this.#draftLoaded(pending.id, r, pending);
+  }
+
+  cancelDraftUnlock(): void {
+    this.draftUnlock?.prompt.clear();
+    this.draftUnlock = null;
+  }
+
+  /**
+   * Drafts are encrypted to the sender's own key: the keys to unlock are the
+   * user's secret keys for the draft's account address (every secret key when
+   * the draft's account is not known here).
+   */
+  #draftKeys(id: number, message: string) {
+    const summary = Object.values(this.mail.drafts)
+      .flat()
+      .find((d) => d.id === id);
+    const email = this.accounts.accounts.find((a) => a.id === summary?.accountId)?.email ?? null;
+    return lockedKeys(message, this.keys.ownKeys, email);
+  }
+
+  #draftLoaded(id: number, r: Outcome<ProcedureOutput<'drafts.load'>>, pending: DraftUnlock | null): ComposerState | null {
+    if (!r.ok && r.error.code === 'key-passphrase-required') {
+      if (pending) {
+        // The key unlocked is not the one the draft is encrypted to.
+        pending.prompt.error = localError('The draft is still locked: it is encrypted to another of your keys.', r.error.detail);
+        return null;
+      }
+      const candidates = this.#draftKeys(id, r.error.message);
+      if (candidates.length > 0) {
+        this.draftUnlock = { id, prompt: new PassphrasePrompt(this.#bridge, candidates) };
+        return null;
+      }
+    }
+    this.draftUnlock = null;
     if (!r.ok) {
       this.mail.error = r.error;
       return null;
     }
+    if (this.composer) return this.composer;
     const d = r.value.draft;
     const seed: ComposeSeed = {
       to: d.to,
@@ -265,6 +323,10 @@ export class AppState {
         this.helpOpen = false;
         return true;
       }
+      if (this.draftUnlock) {
+        this.cancelDraftUnlock();
+        return true;
+      }
       if (this.composer?.unlock) {
         this.composer.cancelUnlock();
         return true;
@@ -284,7 +346,7 @@ export class AppState {
       await this.send();
       return true;
     }
-    if (this.screen === 'first-run' || this.screen === 'loading' || this.composer || this.helpOpen) return false;
+    if (this.screen === 'first-run' || this.screen === 'loading' || this.composer || this.draftUnlock || this.helpOpen) return false;
     switch (action) {
       case 'go-mail':
       case 'go-keys':

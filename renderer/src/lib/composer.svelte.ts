@@ -5,6 +5,7 @@ import { parseAddresses, parseEntry } from './addresses.ts';
 import { sizeText, type NamedAddress } from './format.ts';
 import { callBridge, localError, type UiError } from './outcome.ts';
 import { emptySeed, type ComposeSeed } from './reply.ts';
+import { lockedKeys, PassphrasePrompt } from './unlock.svelte.ts';
 
 export type RecipientKeyState = RecipientKey['state'];
 /** A chip's mark: the key state, or "checking" until `compose.recipients` answered, or "invalid" for text that is no address. */
@@ -135,17 +136,6 @@ export interface ComposerContext {
   ownKeys?(): readonly KeySummary[];
 }
 
-/** The signing key is locked: its passphrase is asked for, then the message goes as the user chose. */
-export interface UnlockPrompt {
-  fingerprint: string;
-  label: string;
-  encrypt: boolean;
-  error: UiError | null;
-  busy: boolean;
-}
-
-const FINGERPRINT = /\b(?:[0-9A-F]{64}|[0-9A-F]{40})\b/;
-
 export interface ComposerOptions {
   accountId: string;
   seed?: ComposeSeed;
@@ -181,10 +171,10 @@ export class ComposerState {
   /** Key states by lower-case address, from `compose.recipients` (replaced whole on each answer). */
   keyStates = $state.raw<Readonly<Record<string, RecipientKey>>>({});
   prompt = $state<NoKeyPrompt | null>(null);
-  /** The signing key's passphrase prompt (mail.send answered key-passphrase-required). */
-  unlock = $state<UnlockPrompt | null>(null);
-  /** Typed into the unlock prompt; cleared as soon as it is sent to the keyring. */
-  unlockPassphrase = $state('');
+  /** The signing key's passphrase prompt (mail.send answered key-passphrase-required); then the message goes as the user chose. */
+  unlock = $state.raw<PassphrasePrompt | null>(null);
+  /** Whether the message waiting for the unlock is encrypted (as decided before it was asked). */
+  #unlockEncrypt = false;
   error = $state<UiError | null>(null);
   sending = $state(false);
   /** The message is in the outbox. */
@@ -398,9 +388,10 @@ export class ComposerState {
     const r = await callBridge(this.#bridge, 'mail.send', { accountId: this.accountId, draft: this.outgoing(), encrypt, sign: this.sign });
     if (!r.ok) {
       this.sending = false;
-      const locked = r.error.code === 'key-passphrase-required' ? this.#lockedKey(r.error.message) : null;
-      if (locked) {
-        this.unlock = { ...locked, encrypt, error: null, busy: false };
+      const locked = r.error.code === 'key-passphrase-required' ? lockedKeys(r.error.message, this.#context.ownKeys?.() ?? [], this.account?.email ?? null) : [];
+      if (locked.length > 0) {
+        this.unlock = new PassphrasePrompt(this.#bridge, locked);
+        this.#unlockEncrypt = encrypt;
         return 'unlock';
       }
       this.error = r.error;
@@ -419,36 +410,18 @@ export class ComposerState {
     return 'sent';
   }
 
-  /** The key named in the error, or the user's key for the From address. */
-  #lockedKey(message: string): { fingerprint: string; label: string } | null {
-    const own = this.#context.ownKeys?.() ?? [];
-    const named = FINGERPRINT.exec(message.toUpperCase())?.[0];
-    const from = this.account?.email.toLowerCase();
-    const key = (named ? own.find((k) => k.fingerprint === named) : undefined) ?? own.find((k) => k.emails.some((e) => e.toLowerCase() === from));
-    const fingerprint = named ?? key?.fingerprint;
-    if (!fingerprint) return null;
-    return { fingerprint, label: key ? `${key.userIds[0] ?? key.keyId} (${key.keyId})` : fingerprint };
-  }
-
   /** Unlock prompt: unlock the signing key (the passphrase goes to the keyring only), then send as decided. */
   async unlockAndSend(): Promise<'sent' | 'unlock' | 'failed'> {
     const prompt = this.unlock;
-    if (!prompt || prompt.busy || !this.unlockPassphrase) return 'unlock';
-    const passphrase = this.unlockPassphrase;
-    this.unlockPassphrase = '';
-    this.unlock = { ...prompt, busy: true, error: null };
-    const r = await callBridge(this.#bridge, 'session.unlock', { fingerprint: prompt.fingerprint, passphrase });
-    if (!r.ok) {
-      this.unlock = { ...prompt, busy: false, error: r.error };
-      return 'unlock';
-    }
+    if (!prompt || !(await prompt.unlock())) return 'unlock';
+    if (this.unlock !== prompt) return 'failed'; // cancelled meanwhile
     this.unlock = null;
-    return this.#deliver(prompt.encrypt);
+    return this.#deliver(this.#unlockEncrypt);
   }
 
   cancelUnlock(): void {
+    this.unlock?.clear();
     this.unlock = null;
-    this.unlockPassphrase = '';
   }
 
   /** No-key prompt: look up keys for the recipients without one (Web Key Directory, keyserver), importing what is found. */

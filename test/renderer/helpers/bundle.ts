@@ -160,6 +160,7 @@ export const LIB_ENTRY = [
   "export * from './lib/settings.svelte.ts';",
   "export * from './lib/setup.svelte.ts';",
   "export * from './lib/shortcuts.ts';",
+  "export * from './lib/unlock.svelte.ts';",
   "export * from './lib/virtual-list.ts';",
   "export { flushSync } from 'svelte';",
 ].join('\n');
@@ -179,6 +180,7 @@ export type Lib = typeof import('../../../renderer/src/lib/app.svelte.ts') &
   typeof import('../../../renderer/src/lib/settings.svelte.ts') &
   typeof import('../../../renderer/src/lib/setup.svelte.ts') &
   typeof import('../../../renderer/src/lib/shortcuts.ts') &
+  typeof import('../../../renderer/src/lib/unlock.svelte.ts') &
   typeof import('../../../renderer/src/lib/virtual-list.ts') & { flushSync: typeof import('svelte').flushSync };
 
 let lib: Promise<Lib> | null = null;

@@ -15,6 +15,8 @@ export interface FakeMainConfig {
   inboxTotal: number;
   /** compose.recipients answers, by address. */
   recipientKeys: Record<string, string>;
+  /** Start with a draft encrypted to Alice's key, which stays unreadable (key-passphrase-required) until session.unlock. */
+  lockedDraft?: boolean;
 }
 
 export function installFakeMain(config: FakeMainConfig): void {
@@ -55,7 +57,10 @@ export function installFakeMain(config: FakeMainConfig): void {
     keys: config.withAccount ? [alice, bob] : [bob],
     settings: { encrypt: 'when-possible', sign: true, unlockMinutes: 30, remoteContent: 'ask', theme: 'system', notifications: true } as Json,
     outbox: [] as Json[],
-    drafts: [] as Json[],
+    drafts: (config.withAccount && config.lockedDraft ? [{ id: 1, accountId: ACCOUNT.id, encrypted: true, revision: 1, updatedAt: Date.UTC(2026, 2, 1, 9), unsaved: false }] : []) as Json[],
+    draftContents: new Map<number, Json>([
+      [1, { from: { name: ACCOUNT.displayName, address: ACCOUNT.email }, to: [{ name: 'Bob Example', address: 'bob@example.org' }], cc: [], bcc: [], subject: 'Plans for Friday', text: 'Only for Bob.', attachments: [] }],
+    ]),
     unlocked: false,
     flags: new Map<string, string[]>(),
   };
@@ -208,12 +213,20 @@ export function installFakeMain(config: FakeMainConfig): void {
     'mail.importKeys': () => ({ changed: [], problems: [] }),
     'compose.recipients': ({ addresses }) => addresses.map((a: string) => ({ address: a, state: config.recipientKeys[a.toLowerCase()] ?? 'missing', fingerprint: null, userId: null })),
     'drafts.save': (p) => {
-      const id = p.id ?? state.drafts.length + 1;
+      const id = p.id ?? Math.max(0, ...state.drafts.map((d) => d.id), ...state.draftContents.keys()) + 1;
       const summary = { id, accountId: p.accountId, encrypted: p.encrypt, revision: 1, updatedAt: Date.now(), unsaved: false };
       state.drafts = [...state.drafts.filter((d) => d.id !== id), summary];
+      state.draftContents.set(id, p.draft);
       return summary;
     },
     'drafts.list': () => state.drafts,
+    'drafts.load': ({ id }) => {
+      const summary = state.drafts.find((d) => d.id === id);
+      if (!summary) throw fail('bad-input', `no draft ${id} for this account`);
+      // Encrypted drafts are encrypted to the sender's own key (Alice's, which unlocks with the same passphrase as for message 6).
+      if (summary.encrypted && !state.unlocked) throw fail('key-passphrase-required', 'the draft is encrypted to a locked key; give its passphrase');
+      return { summary, draft: state.draftContents.get(id) };
+    },
     'drafts.delete': ({ id }) => {
       state.drafts = state.drafts.filter((d) => d.id !== id);
       return {};
