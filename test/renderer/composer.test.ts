@@ -302,7 +302,8 @@ test('mailto prefill (compose.open): addresses parsed, bad entries kept for the 
   assert.ok(!('attachments' in seed));
 });
 
-test('the app opens the composer for compose.open, with bad entries as invalid chips', async () => {
+/** A fake main for the whole app with one account and nothing in it yet. */
+function appBridge() {
   const fake = composerBridge({});
   fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;
   fake.handlers['accounts.list'] = () => [ACCOUNT];
@@ -310,6 +311,11 @@ test('the app opens the composer for compose.open, with bad entries as invalid c
   fake.handlers['mail.folders'] = () => [];
   fake.handlers['outbox.list'] = () => [];
   fake.handlers['mail.sync'] = () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] });
+  return fake;
+}
+
+test('the app opens the composer for compose.open, with bad entries as invalid chips', async () => {
+  const fake = appBridge();
   const app = new lib.AppState(fake.bridge);
   await app.start();
   assert.equal(app.screen, 'mail');
@@ -324,13 +330,7 @@ test('the app opens the composer for compose.open, with bad entries as invalid c
 });
 
 test('a forward carries the attachments of the message, their bytes from main', async () => {
-  const fake = composerBridge({});
-  fake.handlers['settings.get'] = () => lib.DEFAULT_SETTINGS;
-  fake.handlers['accounts.list'] = () => [ACCOUNT];
-  fake.handlers['keys.list'] = () => [];
-  fake.handlers['mail.folders'] = () => [];
-  fake.handlers['outbox.list'] = () => [];
-  fake.handlers['mail.sync'] = () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] });
+  const fake = appBridge();
   const attachments = [
     { filename: 'plan.pdf', contentType: 'application/pdf', size: 3, sha256: 'x', protected: true },
     { filename: 'notes.txt', contentType: 'text/plain', size: 2, sha256: 'y', protected: true },
