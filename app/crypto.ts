@@ -13,7 +13,13 @@ export type Signer = z.infer<typeof Signer>;
 
 export const Verification = z.discriminatedUnion('status', [
   z.object({ status: z.literal('valid'), signer: Signer, created: z.string().nullable(), mode: z.enum(['binary', 'text']) }),
-  z.object({ status: z.literal('invalid'), keyId: z.string(), signer: Signer.nullable(), created: z.string().nullable(), reason: z.string() }),
+  z.object({
+    status: z.literal('invalid'),
+    keyId: z.string(),
+    signer: Signer.nullable(),
+    created: z.string().nullable(),
+    reason: z.string(),
+  }),
   z.object({ status: z.literal('unknown-key'), keyId: z.string(), created: z.string().nullable() }),
   z.object({ status: z.literal('expired-key'), keyId: z.string(), signer: Signer.nullable(), created: z.string().nullable() }),
   z.object({ status: z.literal('revoked-key'), keyId: z.string(), signer: Signer.nullable(), created: z.string().nullable() }),

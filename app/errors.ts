@@ -22,12 +22,12 @@ interface ErrorSpec {
 }
 
 export const ERRORS = {
-  'usage': { text: 'Invalid usage', retryable: false, exit: EXIT.usage },
+  usage: { text: 'Invalid usage', retryable: false, exit: EXIT.usage },
   'bad-input': { text: 'The input is not valid', retryable: false, exit: EXIT.badInput },
   'file-not-found': { text: 'File not found', retryable: false, exit: EXIT.notFound },
-  'io': { text: 'A file could not be read or written', retryable: false, exit: EXIT.failure },
+  io: { text: 'A file could not be read or written', retryable: false, exit: EXIT.failure },
   'dialog-unavailable': { text: 'There is no save dialog here to save the file with', retryable: false, exit: EXIT.failure },
-  'internal': { text: 'Internal error', retryable: false, exit: EXIT.failure },
+  internal: { text: 'Internal error', retryable: false, exit: EXIT.failure },
   'protocol-invalid': { text: 'A request did not match the contract', retryable: false, exit: EXIT.failure },
 
   'key-unparseable': { text: 'Not an OpenPGP key', retryable: false, exit: EXIT.badInput },
@@ -61,7 +61,11 @@ export const ERRORS = {
   'network-tls': { text: "The server's TLS certificate was refused", retryable: false, exit: EXIT.unavailable },
   'network-bad-response': { text: "The server's answer cannot be used", retryable: false, exit: EXIT.unavailable },
   'network-auth-failed': { text: 'The server refused the user name or password', retryable: false, exit: EXIT.badInput },
-  'network-starttls-unavailable': { text: 'The server does not offer STARTTLS, which this account requires', retryable: false, exit: EXIT.unavailable },
+  'network-starttls-unavailable': {
+    text: 'The server does not offer STARTTLS, which this account requires',
+    retryable: false,
+    exit: EXIT.unavailable,
+  },
   'network-temporary': { text: 'The server reported a temporary failure; try again later', retryable: true, exit: EXIT.tempFail },
   'network-rejected': { text: 'The server refused the message', retryable: false, exit: EXIT.unavailable },
 

@@ -31,7 +31,9 @@ export const InspectReport = z.object({
   }),
   parts: z.array(z.object({ path: z.string(), contentType: z.string(), encrypted: z.boolean(), signed: z.boolean(), status: PartStatus })),
   text: z.string(),
-  attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.number(), sha256: z.string(), protected: z.boolean() })),
+  attachments: z.array(
+    z.object({ filename: z.string(), contentType: z.string(), size: z.number(), sha256: z.string(), protected: z.boolean() }),
+  ),
   keys: z.array(z.object({ fingerprint: z.string(), source: z.enum(['attachment', 'autocrypt', 'gossip']) })),
   warnings: z.array(z.object({ code: z.string(), message: z.string() })),
 });

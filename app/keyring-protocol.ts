@@ -58,7 +58,11 @@ export const unaryMethods = {
     result: KeySummary,
   },
   'keys.expire': {
-    params: z.strictObject({ fingerprint: Query, expiresInSeconds: z.number().int().positive().nullable(), passphrase: Passphrase.nullable() }),
+    params: z.strictObject({
+      fingerprint: Query,
+      expiresInSeconds: z.number().int().positive().nullable(),
+      passphrase: Passphrase.nullable(),
+    }),
     result: KeySummary,
   },
   'keys.passwd': {
@@ -123,7 +127,11 @@ export const streamMethods = {
       sessionKeys: z.array(z.string().max(1024)).max(100).default([]),
       verifyWith: KeyRefs.default(NoRefs),
       useStoredCerts: z.boolean().default(false),
-      maxOutputBytes: z.number().int().positive().default(1 << 30),
+      maxOutputBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1 << 30),
       wantSessionKey: z.boolean().default(false),
     }),
     result: DecryptResult,

@@ -106,7 +106,14 @@ export const RecipientKey = z.object({
 });
 export type RecipientKey = z.infer<typeof RecipientKey>;
 
-export const DraftSummary = z.object({ id: z.number().int(), accountId: z.string(), encrypted: z.boolean(), revision: z.number().int(), updatedAt: z.number(), unsaved: z.boolean() });
+export const DraftSummary = z.object({
+  id: z.number().int(),
+  accountId: z.string(),
+  encrypted: z.boolean(),
+  revision: z.number().int(),
+  updatedAt: z.number(),
+  unsaved: z.boolean(),
+});
 export type DraftSummary = z.infer<typeof DraftSummary>;
 
 /** What the user chose in Settings (kept in the profile, `settings.json`). */
@@ -122,7 +129,14 @@ export const Settings = z.object({
   notifications: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
-export const DEFAULT_SETTINGS: Settings = { encrypt: 'when-possible', sign: true, unlockMinutes: 30, remoteContent: 'ask', theme: 'system', notifications: true };
+export const DEFAULT_SETTINGS: Settings = {
+  encrypt: 'when-possible',
+  sign: true,
+  unlockMinutes: 30,
+  remoteContent: 'ask',
+  theme: 'system',
+  notifications: true,
+};
 
 /** Server settings guessed from an address's domain (editable by the user before the connection test). */
 export const ServerGuess = z.object({ imap: z.string(), smtp: z.string(), user: z.string(), known: z.boolean() });

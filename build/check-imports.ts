@@ -1,7 +1,7 @@
 /**
  * The design's import rules (shared design, "Folders"), checked over the
  * sources: a rule nobody checks does not hold. Run by `npm run lint` and by
- * test/architecture/imports.test.ts.
+ * test/build/check-imports.test.ts.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -15,7 +15,8 @@ export interface Violation {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs|svelte)$/;
-const IMPORT = /(?:^|[^\w.])(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?['"]([^'"]+)['"]|(?:^|[^\w.])(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /(?:^|[^\w.])(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?['"]([^'"]+)['"]|(?:^|[^\w.])(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -53,14 +54,22 @@ function check(file: string, specifier: string, typeOnly: boolean): string | nul
       if (t.kind === 'package') return t.name === 'zod' || typeOnly ? null : 'app/ imports only the schema library (zod)';
       return localTop === 'app' ? null : 'app/ imports only app/';
     case 'keyring':
-      if (t.kind === 'package') return ['openpgp', 'node:'].includes(t.name) || typeOnly ? null : 'keyring/ imports only app/, openpgp and node:*';
+      if (t.kind === 'package')
+        return ['openpgp', 'node:'].includes(t.name) || typeOnly ? null : 'keyring/ imports only app/, openpgp and node:*';
       return localTop === 'app' || localTop === 'keyring' ? null : 'keyring/ imports only app/ and keyring/';
     case 'main':
       if (t.kind === 'package') return null;
-      if (localTop === 'keyring') return t.path === 'keyring/client.ts' || typeOnly ? null : 'main/ reaches the keyring only through keyring/client.ts';
+      if (localTop === 'keyring')
+        return t.path === 'keyring/client.ts' || typeOnly ? null : 'main/ reaches the keyring only through keyring/client.ts';
       return localTop === 'app' || localTop === 'main' || localTop === 'package.json' ? null : `main/ may not import ${localTop}/`;
     case 'renderer':
-      if (t.kind === 'package') return t.name === 'svelte' || t.name === 'zod' || t.name === 'dompurify' /* sanitizes HTML mail before the reader's sandboxed frame shows it */ || typeOnly ? null : 'renderer/ imports only app/, svelte and dompurify';
+      if (t.kind === 'package')
+        return t.name === 'svelte' ||
+          t.name === 'zod' ||
+          t.name === 'dompurify' /* sanitizes HTML mail before the reader's sandboxed frame shows it */ ||
+          typeOnly
+          ? null
+          : 'renderer/ imports only app/, svelte and dompurify';
       return localTop === 'app' || localTop === 'renderer' ? null : 'renderer/ imports only app/ and renderer/';
     default:
       return null;

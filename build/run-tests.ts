@@ -37,18 +37,22 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const built = spawnSync(process.execPath, [join(ROOT, 'build', 'bundle.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+const built = spawnSync(process.execPath, [join(ROOT, 'build', 'bundle.ts')], {
+  cwd: ROOT,
+  stdio: ['ignore', 'inherit', 'inherit'],
+  timeout: 300_000,
+});
 if (built.status !== 0) {
   console.log('0 passed, 1 failed');
   console.error('the build failed; no tests were run');
   process.exit(1);
 }
 
-const child = spawn(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files.map((f) => relative(ROOT, f))],
-  { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SEALPOST_TEST: '1' } },
-);
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files.map((f) => relative(ROOT, f))], {
+  cwd: ROOT,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, SEALPOST_TEST: '1' },
+});
 let tail = '';
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);

@@ -83,7 +83,8 @@ export class KeyringClient {
 
   call<M extends UnaryMethod>(method: M, params: UnaryParams<M>): Promise<UnaryResult<M>> {
     if (this.closed) return Promise.reject(this.closed);
-    if (!Object.hasOwn(unaryMethods, method)) return Promise.reject(new SealpostError('protocol-invalid', `unknown method ${String(method)}`));
+    if (!Object.hasOwn(unaryMethods, method))
+      return Promise.reject(new SealpostError('protocol-invalid', `unknown method ${String(method)}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, schema: unaryMethods[method].result });
@@ -91,7 +92,11 @@ export class KeyringClient {
     });
   }
 
-  stream<M extends StreamMethod>(method: M, params: StreamParams<M>, input: ReadableStream<Uint8Array> | Uint8Array): StreamCall<StreamResult<M>> {
+  stream<M extends StreamMethod>(
+    method: M,
+    params: StreamParams<M>,
+    input: ReadableStream<Uint8Array> | Uint8Array,
+  ): StreamCall<StreamResult<M>> {
     const id = this.nextId++;
     let inFlight = 0;
     let wakeSender: (() => void) | null = null;
@@ -187,7 +192,11 @@ export class KeyringClient {
   }
 
   /** Run a stream method over bytes and collect its whole output (for small data). */
-  async collect<M extends StreamMethod>(method: M, params: StreamParams<M>, input: ReadableStream<Uint8Array> | Uint8Array): Promise<{ output: Buffer; result: StreamResult<M> }> {
+  async collect<M extends StreamMethod>(
+    method: M,
+    params: StreamParams<M>,
+    input: ReadableStream<Uint8Array> | Uint8Array,
+  ): Promise<{ output: Buffer; result: StreamResult<M> }> {
     const call = this.stream(method, params, input);
     const parts: Uint8Array[] = [];
     const reader = call.output.getReader();

@@ -59,7 +59,12 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
 };
 
 const streamHandlers: {
-  [M in StreamMethod]: (ctx: Ctx, p: z.output<(typeof streamMethods)[M]['params']>, input: ReadableStream<Uint8Array>, sink: Sink) => Promise<unknown>;
+  [M in StreamMethod]: (
+    ctx: Ctx,
+    p: z.output<(typeof streamMethods)[M]['params']>,
+    input: ReadableStream<Uint8Array>,
+    sink: Sink,
+  ) => Promise<unknown>;
 } = {
   'crypto.encrypt': (ctx, p, input, sink) => ops.encrypt(ctx, p, input, sink),
   'crypto.sign': (ctx, p, input, sink) => ops.sign(ctx, p, input, sink),
@@ -239,4 +244,3 @@ export function serve(port: PortLike, options: ServeOptions): { close(): void } 
     },
   };
 }
-

@@ -9,7 +9,13 @@ import { translateOpenpgpError } from './openpgp-errors.ts';
 import { minimalCertificate } from './minimal-cert.ts';
 
 /** Options every openpgp call uses: v4 keys and SEIPDv1 by default, which every OpenPGP program of the field reads. */
-export const OPENPGP_CONFIG: openpgp.Config = { ...openpgp.config, aeadProtect: false, v6Keys: false, showVersion: false, showComment: false };
+export const OPENPGP_CONFIG: openpgp.Config = {
+  ...openpgp.config,
+  aeadProtect: false,
+  v6Keys: false,
+  showVersion: false,
+  showComment: false,
+};
 
 interface Entry {
   key: PublicKey;
@@ -35,7 +41,9 @@ const DEFAULT_EXPIRY_SECONDS = 3 * 365 * 24 * 3600;
 
 async function readArmoredBlocks(text: string): Promise<Key[]> {
   const keys: Key[] = [];
-  for (const m of text.matchAll(/-----BEGIN PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----/g)) {
+  for (const m of text.matchAll(
+    /-----BEGIN PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----/g,
+  )) {
     keys.push(await openpgp.readKey({ armoredKey: m[0] }));
   }
   return keys;
@@ -68,7 +76,11 @@ export class Keyring {
     try {
       for (const key of await readArmoredBlocks(files.pubring)) {
         const fpr = upperFingerprint(key);
-        model.set(fpr, { key: key as PublicKey, secret: null, meta: files.meta[fpr] ?? { trust: 'unverified', sources: ['file'], added: new Date(0).toISOString() } });
+        model.set(fpr, {
+          key: key as PublicKey,
+          secret: null,
+          meta: files.meta[fpr] ?? { trust: 'unverified', sources: ['file'], added: new Date(0).toISOString() },
+        });
       }
       for (const key of await readArmoredBlocks(files.secring)) {
         const entry = model.get(upperFingerprint(key));
@@ -122,7 +134,8 @@ export class Keyring {
   private find(model: Model, query: string): Entry {
     const matches = this.match(model, query);
     if (matches.length === 0) throw new SealpostError('key-not-found', query);
-    if (matches.length > 1) throw new SealpostError('key-ambiguous', `${query} matches ${matches.map((e) => upperFingerprint(e.key)).join(', ')}`);
+    if (matches.length > 1)
+      throw new SealpostError('key-ambiguous', `${query} matches ${matches.map((e) => upperFingerprint(e.key)).join(', ')}`);
     return matches[0]!;
   }
 
@@ -229,7 +242,11 @@ export class Keyring {
       for (const signature of parsed.revocations) {
         const target = await this.applyRevocation(model, signature);
         if (target) changedFprs.add(target);
-        else problems.push({ code: 'key-not-revocation', message: 'a revocation certificate names no key in the keyring, or does not verify' });
+        else
+          problems.push({
+            code: 'key-not-revocation',
+            message: 'a revocation certificate names no key in the keyring, or does not verify',
+          });
       }
       const changed = await Promise.all([...changedFprs].map((f) => this.summary(model.get(f)!)));
       if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) {
@@ -321,7 +338,11 @@ export class Keyring {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);
       if (opts.passphrase === null && opts.reason === null && entry.meta.revocationCertificate) {
-        const { publicKey } = await openpgp.revokeKey({ key: entry.key, revocationCertificate: entry.meta.revocationCertificate, format: 'object' });
+        const { publicKey } = await openpgp.revokeKey({
+          key: entry.key,
+          revocationCertificate: entry.meta.revocationCertificate,
+          format: 'object',
+        });
         entry.key = publicKey;
       } else {
         if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
@@ -364,7 +385,8 @@ export class Keyring {
   async setExpiry(fingerprint: string, expiresInSeconds: number | null, passphrase: string | null): Promise<KeySummary> {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);
-      const seconds = expiresInSeconds === null ? null : Math.round((Date.now() - entry.key.getCreationTime().getTime()) / 1000) + expiresInSeconds;
+      const seconds =
+        expiresInSeconds === null ? null : Math.round((Date.now() - entry.key.getCreationTime().getTime()) / 1000) + expiresInSeconds;
       await this.resign(entry, passphrase, await validUserIds(entry.key), seconds);
       return { changed: true, value: await this.summary(entry) };
     });
@@ -387,7 +409,10 @@ export class Keyring {
       const entry = this.find(model, fingerprint);
       if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
       const unlocked = await Keyring.unlock(entry.secret, oldPassphrase);
-      entry.secret = newPassphrase === null ? unlocked : await openpgp.encryptKey({ privateKey: unlocked, passphrase: newPassphrase, config: OPENPGP_CONFIG });
+      entry.secret =
+        newPassphrase === null
+          ? unlocked
+          : await openpgp.encryptKey({ privateKey: unlocked, passphrase: newPassphrase, config: OPENPGP_CONFIG });
       return { changed: true, value: await this.summary(entry) };
     });
   }
@@ -417,10 +442,9 @@ async function secretOnly(key: PrivateKey): Promise<PrivateKey> {
  * would tie with the first, so wait for the next second.
  */
 async function afterNewestSelfSignature(key: PublicKey): Promise<void> {
-  const created = [
-    ...key.users.flatMap((u) => u.selfCertifications),
-    ...key.subkeys.flatMap((s) => s.bindingSignatures),
-  ].map((sig) => sig.created?.getTime() ?? 0);
+  const created = [...key.users.flatMap((u) => u.selfCertifications), ...key.subkeys.flatMap((s) => s.bindingSignatures)].map(
+    (sig) => sig.created?.getTime() ?? 0,
+  );
   const newestSecond = Math.floor(Math.max(0, ...created) / 1000);
   while (Math.floor(Date.now() / 1000) <= newestSecond) await new Promise((r) => setTimeout(r, 50));
 }
@@ -432,11 +456,19 @@ export function parseUserId(userId: string): openpgp.UserID {
   return { name: userId };
 }
 
-export async function generateKeyPair(opts: GenerateOptions | { userIds: string[]; algo: 'curve25519' | 'rsa4096'; expiresInSeconds: number | null; passphrase: string | null }) {
+export async function generateKeyPair(
+  opts: GenerateOptions | { userIds: string[]; algo: 'curve25519' | 'rsa4096'; expiresInSeconds: number | null; passphrase: string | null },
+) {
   // Stateless OpenPGP user ids are taken verbatim: openpgp.js writes a lone `name` as the whole user id.
   const userIDs = 'userIds' in opts ? opts.userIds.map((u) => ({ name: u })) : [{ name: opts.name, email: opts.email }];
   const expiry = opts.expiresInSeconds === undefined ? DEFAULT_EXPIRY_SECONDS : (opts.expiresInSeconds ?? 0);
-  const base = { userIDs, keyExpirationTime: expiry, format: 'object' as const, config: OPENPGP_CONFIG, ...(opts.passphrase ? { passphrase: opts.passphrase } : {}) };
+  const base = {
+    userIDs,
+    keyExpirationTime: expiry,
+    format: 'object' as const,
+    config: OPENPGP_CONFIG,
+    ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+  };
   try {
     return opts.algo === 'rsa4096'
       ? await openpgp.generateKey({ ...base, type: 'rsa', rsaBits: 4096 })

@@ -14,7 +14,10 @@ const RULES: Array<[RegExp, ErrorCode, string?]> = [
   [/Session key decryption failed|No decryption key packets found|Error decrypting session keys?/i, 'crypto-no-key'],
   [/Unsupported key version|Version \d+ of the key packet is unsupported|Unsupported.*version/i, 'key-unsupported'],
   [/Ascii armor integrity check failed|Misformed armored text|Unknown ASCII armor type|armor/i, 'bad-input'],
-  [/Error during parsing|Packet not allowed|Unexpected end of packet|not a valid OpenPGP|Invalid packet|Unknown packet|Error reading/i, 'crypto-malformed'],
+  [
+    /Error during parsing|Packet not allowed|Unexpected end of packet|not a valid OpenPGP|Invalid packet|Unknown packet|Error reading/i,
+    'crypto-malformed',
+  ],
 ];
 
 export function translateOpenpgpError(error: unknown, fallback: ErrorCode = 'crypto-malformed'): SealpostError {

@@ -116,7 +116,10 @@ async function unlockAll(ctx: OpContext, keys: PrivateKey[], passwords: string[]
   for (const key of keys) {
     const unlocked = await tryUnlock(ctx, key, passwords);
     if (!unlocked) {
-      throw new SealpostError(passwords.length > 0 ? 'key-wrong-passphrase' : 'key-passphrase-required', `for key ${upperFingerprint(key)}`);
+      throw new SealpostError(
+        passwords.length > 0 ? 'key-wrong-passphrase' : 'key-passphrase-required',
+        `for key ${upperFingerprint(key)}`,
+      );
     }
     out.push(unlocked);
   }
@@ -146,7 +149,11 @@ async function checkSigner(key: PrivateKey): Promise<void> {
   try {
     await key.getSigningKey(undefined, new Date(), undefined, CONFIG);
   } catch (e) {
-    const why = /revoked/i.test((e as Error).message) ? 'is revoked' : /expired/i.test((e as Error).message) ? 'is expired' : 'has no valid signing key';
+    const why = /revoked/i.test((e as Error).message)
+      ? 'is revoked'
+      : /expired/i.test((e as Error).message)
+        ? 'is expired'
+        : 'has no valid signing key';
     throw new SealpostError('key-cannot-sign', `${await describe(key)} ${why}`);
   }
 }
@@ -156,7 +163,9 @@ async function readMessageAuto(input: ReadableStream<Uint8Array>): Promise<openp
   if (head.length === 0) throw new SealpostError('crypto-malformed', 'the input is empty');
   try {
     if (looksArmored(head)) {
-      return (await openpgp.readMessage({ armoredMessage: textStream(stream), config: CONFIG })) as unknown as openpgp.Message<ReadableStream<Uint8Array>>;
+      return (await openpgp.readMessage({ armoredMessage: textStream(stream), config: CONFIG })) as unknown as openpgp.Message<
+        ReadableStream<Uint8Array>
+      >;
     }
     return await openpgp.readMessage({ binaryMessage: stream, config: CONFIG });
   } catch (e) {
@@ -170,7 +179,12 @@ async function literalMessage(input: ReadableStream<Uint8Array>, literal: 'binar
     : openpgp.createMessage({ binary: input, format: 'binary' });
 }
 
-export async function encrypt(ctx: OpContext, p: EncryptParams, input: ReadableStream<Uint8Array>, sink: Sink): Promise<{ recipients: string[] }> {
+export async function encrypt(
+  ctx: OpContext,
+  p: EncryptParams,
+  input: ReadableStream<Uint8Array>,
+  sink: Sink,
+): Promise<{ recipients: string[] }> {
   const recipients = await publicKeys(ctx, p.recipients);
   if (recipients.length === 0 && p.passwords.length === 0) throw new SealpostError('usage', 'no recipient and no password given');
   for (const key of recipients) await checkRecipient(key);
@@ -271,7 +285,8 @@ async function verificationOf(sig: VerificationResult, keys: PublicKey[]): Promi
 function integrityOf(message: openpgp.Message<unknown>): 'mdc' | 'aead' {
   for (const packet of message.packets) {
     if (packet instanceof openpgp.AEADEncryptedDataPacket) return 'aead';
-    if (packet instanceof openpgp.SymEncryptedIntegrityProtectedDataPacket) return (packet as unknown as { version: number }).version === 2 ? 'aead' : 'mdc';
+    if (packet instanceof openpgp.SymEncryptedIntegrityProtectedDataPacket)
+      return (packet as unknown as { version: number }).version === 2 ? 'aead' : 'mdc';
   }
   return 'mdc';
 }
@@ -340,13 +355,17 @@ export async function decrypt(ctx: OpContext, p: DecryptParams, input: ReadableS
         });
         keysForDecryption = found.filter((k) => k.algorithm !== null) as openpgp.SessionKey[];
         const first = found[0];
-        if (first) sessionKeyOut = `${first.algorithm ? (openpgp.enums.symmetric as unknown as Record<string, number>)[first.algorithm] : ''}:${Buffer.from(first.data).toString('hex').toUpperCase()}`;
+        if (first)
+          sessionKeyOut = `${first.algorithm ? (openpgp.enums.symmetric as unknown as Record<string, number>)[first.algorithm] : ''}:${Buffer.from(first.data).toString('hex').toUpperCase()}`;
       }
       decrypted = await openpgp.decrypt({
         message,
         ...(keysForDecryption.length > 0
           ? { sessionKeys: keysForDecryption }
-          : { ...(unlocked.length > 0 ? { decryptionKeys: unlocked } : {}), ...(p.passwords.length > 0 ? { passwords: p.passwords } : {}) }),
+          : {
+              ...(unlocked.length > 0 ? { decryptionKeys: unlocked } : {}),
+              ...(p.passwords.length > 0 ? { passwords: p.passwords } : {}),
+            }),
         verificationKeys,
         format: 'binary',
         expectSigned: false,
@@ -360,7 +379,8 @@ export async function decrypt(ctx: OpContext, p: DecryptParams, input: ReadableS
       });
     } catch (e) {
       const err = translateOpenpgpError(e);
-      if (err.code === 'crypto-no-key') return locked.length > 0 ? { status: 'needs-passphrase', recipients, keys: locked } : { status: 'no-key', recipients };
+      if (err.code === 'crypto-no-key')
+        return locked.length > 0 ? { status: 'needs-passphrase', recipients, keys: locked } : { status: 'no-key', recipients };
       return classifyDecryptError(e, p.maxOutputBytes);
     }
     const verifications: Verification[] = [];
@@ -402,7 +422,12 @@ async function readSignatureAuto(bytes: Uint8Array): Promise<openpgp.Signature> 
 }
 
 /** Verify a detached signature over the input, or an inline-signed or cleartext-signed input (whose data goes to `sink`). */
-export async function verify(ctx: OpContext, p: VerifyParams, input: ReadableStream<Uint8Array>, sink: Sink): Promise<{ verifications: Verification[] }> {
+export async function verify(
+  ctx: OpContext,
+  p: VerifyParams,
+  input: ReadableStream<Uint8Array>,
+  sink: Sink,
+): Promise<{ verifications: Verification[] }> {
   const keys = await publicKeys(ctx, p.verifyWith, p.useStoredCerts);
   if (p.signature) {
     const signature = await readSignatureAuto(p.signature);
@@ -479,10 +504,15 @@ export async function inlineDetach(input: ReadableStream<Uint8Array>, armor: boo
     await sink(data);
     signature = new openpgp.Signature(list);
   }
-  return { signatures: armor ? toBytes(signature.armor(CONFIG)) : signature.write() as Uint8Array };
+  return { signatures: armor ? toBytes(signature.armor(CONFIG)) : (signature.write() as Uint8Array) };
 }
 
-export async function generateKey(p: { userIds: string[]; algo: 'curve25519' | 'rsa4096'; passphrase: string | null; armor: boolean }): Promise<Uint8Array> {
+export async function generateKey(p: {
+  userIds: string[];
+  algo: 'curve25519' | 'rsa4096';
+  passphrase: string | null;
+  armor: boolean;
+}): Promise<Uint8Array> {
   const { privateKey } = await generateKeyPair({ userIds: p.userIds, algo: p.algo, expiresInSeconds: null, passphrase: p.passphrase });
   return p.armor ? toBytes(privateKey.armor(CONFIG)) : privateKey.write();
 }
@@ -499,9 +529,12 @@ export async function armorData(bytes: Uint8Array): Promise<Uint8Array> {
   if (looksArmored(bytes)) return bytes;
   const tag = bytes[0]! & 0x40 ? bytes[0]! & 0x3f : (bytes[0]! >> 2) & 0x0f;
   const type =
-    tag === openpgp.enums.packet.secretKey ? openpgp.enums.armor.privateKey
-      : tag === openpgp.enums.packet.publicKey ? openpgp.enums.armor.publicKey
-        : tag === openpgp.enums.packet.signature ? openpgp.enums.armor.signature
+    tag === openpgp.enums.packet.secretKey
+      ? openpgp.enums.armor.privateKey
+      : tag === openpgp.enums.packet.publicKey
+        ? openpgp.enums.armor.publicKey
+        : tag === openpgp.enums.packet.signature
+          ? openpgp.enums.armor.signature
           : openpgp.enums.armor.message;
   return toBytes(openpgp.armor(type, bytes, undefined, undefined, undefined, true, CONFIG));
 }

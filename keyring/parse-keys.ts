@@ -65,7 +65,9 @@ export async function parseKeyMaterial(bytes: Uint8Array): Promise<ParsedKeyMate
         const unarmored = await openpgp.unarmor(block[0]);
         data = await readAll(unarmored.data);
       } catch (e) {
-        result.problems.push(new SealpostError('key-unparseable', `${label}: ${translateOpenpgpError(e, 'key-unparseable').detail ?? 'bad armor'}`));
+        result.problems.push(
+          new SealpostError('key-unparseable', `${label}: ${translateOpenpgpError(e, 'key-unparseable').detail ?? 'bad armor'}`),
+        );
         continue;
       }
       await parseBinary(data, label, result);
@@ -105,7 +107,12 @@ async function parseBinary(data: Uint8Array, label: string, out: ParsedKeyMateri
     }
   }
   if (chunks.length === 0 && out.revocations.length === 0) {
-    out.problems.push(new SealpostError('key-unsupported', `${label} holds no key this program can read (an unsupported key version, such as v5, or no key packet)`));
+    out.problems.push(
+      new SealpostError(
+        'key-unsupported',
+        `${label} holds no key this program can read (an unsupported key version, such as v5, or no key packet)`,
+      ),
+    );
   }
   let n = 0;
   for (const chunk of chunks) {
@@ -125,7 +132,11 @@ async function parseBinary(data: Uint8Array, label: string, out: ParsedKeyMateri
       await checkSelfSignatures(key);
       out.keys.push(key);
     } catch (e) {
-      out.problems.push(e instanceof SealpostError ? new SealpostError(e.code, `${where}: ${e.detail ?? e.message}`) : new SealpostError('key-unparseable', where));
+      out.problems.push(
+        e instanceof SealpostError
+          ? new SealpostError(e.code, `${where}: ${e.detail ?? e.message}`)
+          : new SealpostError('key-unparseable', where),
+      );
     }
   }
 }

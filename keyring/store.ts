@@ -122,6 +122,12 @@ export class KeyStore {
 function asStorageError(e: unknown, dir: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (e instanceof SealpostError || !code) return e;
-  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'the disk is full', EROFS: 'read-only file system', ENOTDIR: 'not a folder' };
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOSPC: 'the disk is full',
+    EROFS: 'read-only file system',
+    ENOTDIR: 'not a folder',
+  };
   return new SealpostError('io', `${dir}: ${why[code] ?? code}`);
 }

@@ -49,7 +49,10 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 }
 
 /** Look at the first bytes of a stream without losing them. */
-export async function peek(stream: ReadableStream<Uint8Array>, want = 64): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+export async function peek(
+  stream: ReadableStream<Uint8Array>,
+  want = 64,
+): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;

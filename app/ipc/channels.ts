@@ -12,7 +12,15 @@ export const CALL_CHANNEL = 'sealpost:call';
 /** Main to renderer: `webContents.send(EVENT_CHANNEL, event, payload)`. */
 export const EVENT_CHANNEL = 'sealpost:event';
 
-export const EVENT_NAMES = ['keyring.changed', 'session.locked', 'sync.progress', 'mail.changed', 'outbox.changed', 'mail.arrived', 'compose.open'] as const;
+export const EVENT_NAMES = [
+  'keyring.changed',
+  'session.locked',
+  'sync.progress',
+  'mail.changed',
+  'outbox.changed',
+  'mail.arrived',
+  'compose.open',
+] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isEventName(name: unknown): name is EventName {

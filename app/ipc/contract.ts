@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import { Fingerprint, KeySummary, Trust } from '../keys.ts';
 import { InspectReport } from '../inspect-report.ts';
-import { AccountView, DraftSummary, FolderView, MESSAGE_ACTIONS, MessageItem, MessageView, OutboxEntry, RecipientKey, ServerGuess, Settings, SyncProgress, SyncSummary } from '../mail.ts';
+import {
+  AccountView,
+  DraftSummary,
+  FolderView,
+  MESSAGE_ACTIONS,
+  MessageItem,
+  MessageView,
+  OutboxEntry,
+  RecipientKey,
+  ServerGuess,
+  Settings,
+  SyncProgress,
+  SyncSummary,
+} from '../mail.ts';
 import type { Result } from '../result.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName } from './channels.ts';
 
@@ -59,18 +72,31 @@ const AccountId = z.string().min(1).max(64);
 const FolderId = z.number().int().positive();
 /** An IMAP UID (RFC 9051: a non-zero 32-bit number), as a decimal string. */
 const Uid = z.string().regex(/^[1-9][0-9]{0,9}$/, 'not a UID');
-const FolderPath = z.string().min(1).max(1000).regex(/^[^\0\r\n]+$/, 'a folder name is one line');
+const FolderPath = z
+  .string()
+  .min(1)
+  .max(1000)
+  .regex(/^[^\0\r\n]+$/, 'a folder name is one line');
 const ServerUrl = z.string().trim().min(1).max(512);
 const Password = z.string().min(1).max(4096);
-const CaPem = z.string().min(1).max(256 * 1024);
+const CaPem = z
+  .string()
+  .min(1)
+  .max(256 * 1024);
 /** Largest message the renderer may hand over for sending (attachments included). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const MailAddress = z.strictObject({ name: z.string().max(256).default(''), address: Email });
 const Attachment = z.strictObject({
   filename: z.string().min(1).max(255),
-  contentType: z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'not a media type'),
-  content: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
+  contentType: z
+    .string()
+    .min(3)
+    .max(255)
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, 'not a media type'),
+  content: z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
+    .refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
 });
 const OutgoingDraft = z.strictObject({
   from: MailAddress,
@@ -103,7 +129,12 @@ export const procedures = {
       email: Email,
       algo: z.enum(['curve25519', 'rsa4096']).default('curve25519'),
       /** Up to 100 years; null: does not expire. */
-      expiresInSeconds: z.number().int().positive().max(100 * 366 * 86_400).nullable(),
+      expiresInSeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(100 * 366 * 86_400)
+        .nullable(),
       /** null: the secret key is stored without a passphrase. */
       passphrase: Passphrase.nullable(),
     }),
@@ -121,7 +152,15 @@ export const procedures = {
   'accounts.list': { input: Empty, output: z.array(AccountView) },
   'accounts.add': {
     /** Saved only after both servers accepted the login. */
-    input: z.strictObject({ email: Email, displayName: z.string().max(200).optional(), imap: ServerUrl, smtp: ServerUrl, user: z.string().min(1).max(256), password: Password, caPem: CaPem.nullable().optional() }),
+    input: z.strictObject({
+      email: Email,
+      displayName: z.string().max(200).optional(),
+      imap: ServerUrl,
+      smtp: ServerUrl,
+      user: z.string().min(1).max(256),
+      password: Password,
+      caPem: CaPem.nullable().optional(),
+    }),
     output: AccountView,
   },
   'accounts.update': {
@@ -140,7 +179,11 @@ export const procedures = {
   'accounts.remove': { input: z.strictObject({ id: AccountId, force: z.boolean().default(false) }), output: Empty },
   'mail.folders': { input: z.strictObject({ accountId: AccountId }), output: z.array(FolderView) },
   'mail.messages': {
-    input: z.strictObject({ folderId: FolderId, offset: z.number().int().nonnegative().max(10_000_000).default(0), limit: z.number().int().positive().max(5000).default(500) }),
+    input: z.strictObject({
+      folderId: FolderId,
+      offset: z.number().int().nonnegative().max(10_000_000).default(0),
+      limit: z.number().int().positive().max(5000).default(500),
+    }),
     output: z.object({ total: z.number().int(), items: z.array(MessageItem) }),
   },
   'mail.read': { input: z.strictObject({ folderId: FolderId, uid: Uid }), output: MessageView },
@@ -148,7 +191,13 @@ export const procedures = {
   'mail.watch': { input: z.strictObject({ folderId: FolderId.nullable() }), output: Empty },
   'mail.sync': { input: z.strictObject({ accountId: AccountId, folder: FolderPath.optional() }), output: SyncSummary },
   'mail.action': {
-    input: z.strictObject({ accountId: AccountId, kind: z.enum(MESSAGE_ACTIONS), folder: FolderPath, uids: z.array(Uid).min(1).max(10_000), to: FolderPath.optional() }),
+    input: z.strictObject({
+      accountId: AccountId,
+      kind: z.enum(MESSAGE_ACTIONS),
+      folder: FolderPath,
+      uids: z.array(Uid).min(1).max(10_000),
+      to: FolderPath.optional(),
+    }),
     output: z.object({ changed: z.number().int() }),
   },
   'mail.send': {
@@ -164,14 +213,19 @@ export const procedures = {
    * of its own, for an `<iframe sandbox>` (a srcdoc frame would inherit the
    * app page's policy).
    */
-  'mail.frame': { input: z.strictObject({ document: z.string().max(8 * 1024 * 1024), allowRemote: z.boolean() }), output: z.object({ url: z.string() }) },
+  'mail.frame': {
+    input: z.strictObject({ document: z.string().max(8 * 1024 * 1024), allowRemote: z.boolean() }),
+    output: z.object({ url: z.string() }),
+  },
   /** An attachment's bytes (decrypted when protected), for a forward: the renderer shows decrypted content anyway. */
   'mail.attachment': {
     input: z.strictObject({ folderId: FolderId, uid: Uid, index: z.number().int().nonnegative().max(1000) }),
     output: z.object({
       filename: z.string().max(1000),
       contentType: z.string().max(255),
-      content: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
+      content: z
+        .custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
+        .refine((b) => b.byteLength <= MAX_MESSAGE_BYTES, 'too large'),
     }),
   },
   /** An attachment of the message, saved where the user picks in a save dialog (main shows it); false when cancelled. */
@@ -187,11 +241,19 @@ export const procedures = {
   /** The key state of each recipient, for the composer's per-recipient marks and the encryption default. */
   'compose.recipients': { input: z.strictObject({ addresses: z.array(Email).max(1000) }), output: z.array(RecipientKey) },
   'drafts.save': {
-    input: z.strictObject({ accountId: AccountId, id: z.number().int().positive().optional(), draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000).default([]) }), encrypt: z.boolean() }),
+    input: z.strictObject({
+      accountId: AccountId,
+      id: z.number().int().positive().optional(),
+      draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000).default([]) }),
+      encrypt: z.boolean(),
+    }),
     output: DraftSummary,
   },
   'drafts.list': { input: z.strictObject({ accountId: AccountId }), output: z.array(DraftSummary) },
-  'drafts.load': { input: z.strictObject({ id: z.number().int().positive() }), output: z.object({ summary: DraftSummary, draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000) }) }) },
+  'drafts.load': {
+    input: z.strictObject({ id: z.number().int().positive() }),
+    output: z.object({ summary: DraftSummary, draft: OutgoingDraft.extend({ to: z.array(MailAddress).max(1000) }) }),
+  },
   'drafts.delete': { input: z.strictObject({ id: z.number().int().positive() }), output: Empty },
   /** Server settings guessed from the address's domain, for the first-run form. */
   'accounts.guess': { input: z.strictObject({ email: Email }), output: ServerGuess },
@@ -199,11 +261,24 @@ export const procedures = {
   'settings.set': { input: Settings.partial().strict(), output: Settings },
   'keys.delete': { input: z.strictObject({ fingerprint: Fingerprint, secret: z.boolean().default(false) }), output: Empty },
   'keys.revoke': {
-    input: z.strictObject({ fingerprint: Fingerprint, reason: z.string().max(500).nullable().default(null), passphrase: Passphrase.nullable().default(null) }),
+    input: z.strictObject({
+      fingerprint: Fingerprint,
+      reason: z.string().max(500).nullable().default(null),
+      passphrase: Passphrase.nullable().default(null),
+    }),
     output: KeySummary,
   },
   'keys.expire': {
-    input: z.strictObject({ fingerprint: Fingerprint, expiresInSeconds: z.number().int().positive().max(100 * 366 * 86_400).nullable(), passphrase: Passphrase.nullable().default(null) }),
+    input: z.strictObject({
+      fingerprint: Fingerprint,
+      expiresInSeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(100 * 366 * 86_400)
+        .nullable(),
+      passphrase: Passphrase.nullable().default(null),
+    }),
     output: KeySummary,
   },
   'keys.passwd': {
@@ -213,7 +288,10 @@ export const procedures = {
   /** Web Key Directory and keyserver, for one address; imports only with `import`. */
   'keys.lookup': {
     input: z.strictObject({ email: Email, import: z.boolean().default(false) }),
-    output: z.object({ found: z.array(z.object({ source: z.string().max(32), keys: z.array(KeySummary), error: z.string().max(1024).nullable() })), imported: z.array(KeySummary) }),
+    output: z.object({
+      found: z.array(z.object({ source: z.string().max(32), keys: z.array(KeySummary), error: z.string().max(1024).nullable() })),
+      imported: z.array(KeySummary),
+    }),
   },
   /** The protected secret key and its revocation certificate, written where the user picks in a save dialog (main shows it; nothing secret reaches the renderer). */
   'keys.backup': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean() }) },
@@ -221,9 +299,15 @@ export const procedures = {
    * The revocation certificate made with the key, written where the user picks: kept apart from the
    * backup, so that importing the backup never revokes the key. `available` is false when there is none.
    */
-  'keys.saveRevocation': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean(), available: z.boolean() }) },
+  'keys.saveRevocation': {
+    input: z.strictObject({ fingerprint: Fingerprint }),
+    output: z.object({ saved: z.boolean(), available: z.boolean() }),
+  },
   /** Unlocks a secret key in the keyring for the settings' time (the passphrase goes to the keyring and nowhere else). */
-  'session.unlock': { input: z.strictObject({ fingerprint: Fingerprint, passphrase: Passphrase }), output: z.object({ expiresAt: z.number() }) },
+  'session.unlock': {
+    input: z.strictObject({ fingerprint: Fingerprint, passphrase: Passphrase }),
+    output: z.object({ expiresAt: z.number() }),
+  },
   'session.lock': {
     /** One key, or every unlocked key when no fingerprint is given. */
     input: z.strictObject({ fingerprint: Fingerprint.optional() }),

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
-import { normalizeAddress } from '../security/addresses.ts';
+import { normalizeAddress } from '../pgp-mime/read/addresses.ts';
 import {
   deleteAccount,
   findAccountByEmailKey,
@@ -110,7 +110,8 @@ export function accountSummary(account: Account): AccountSummary {
 
 function checkPassword(password: string | undefined): string {
   if (typeof password !== 'string' || password.length === 0) throw new SealpostError('bad-input', 'the password is empty');
-  if (password.length > 4096 || /[\0\r\n]/.test(password)) throw new SealpostError('bad-input', 'the password must be one line of at most 4096 characters');
+  if (password.length > 4096 || /[\0\r\n]/.test(password))
+    throw new SealpostError('bad-input', 'the password must be one line of at most 4096 characters');
   return password;
 }
 

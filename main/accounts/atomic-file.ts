@@ -71,7 +71,12 @@ function processAlive(pid: number): boolean {
  * A lock whose owner died is taken over. `onTimeout` makes the error to throw
  * when the lock stays held past `timeoutMs`.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, onTimeout: (pid: number | null) => Error, timeoutMs = 10_000): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  onTimeout: (pid: number | null) => Error,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   const token = `${process.pid}:${Date.now()}:${randomBytes(8).toString('hex')}`;
   await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });

@@ -119,7 +119,8 @@ function parseFile(bytes: Buffer): SecretsFile {
   const kdf = f.kdf as Partial<KdfParams> | undefined;
   const power = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 2 ** 14 && n <= 2 ** 18 && (n & (n - 1)) === 0;
   const small = (n: unknown, max: number) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max;
-  if (!kdf || kdf.name !== 'scrypt' || !power(kdf.N) || !small(kdf.r, 8) || !small(kdf.p, 4)) throw corrupt('unusable key derivation parameters');
+  if (!kdf || kdf.name !== 'scrypt' || !power(kdf.N) || !small(kdf.r, 8) || !small(kdf.p, 4))
+    throw corrupt('unusable key derivation parameters');
   b64(kdf.salt, 'salt', { min: 16, max: 64 });
   b64(f.check, 'check', { min: 32, max: 32 });
   if (f.cipher !== 'aes-256-gcm') throw corrupt('unknown cipher');
@@ -137,8 +138,12 @@ function aad(f: Pick<SecretsFile, 'format' | 'version' | 'kdf' | 'check' | 'ciph
 
 function derive(passphrase: string, kdf: KdfParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 64, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 }, (e, key) =>
-      e ? reject(new SealpostError('internal', 'key derivation failed')) : resolve(key),
+    scrypt(
+      passphrase,
+      Buffer.from(kdf.salt, 'base64'),
+      64,
+      { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 },
+      (e, key) => (e ? reject(new SealpostError('internal', 'key derivation failed')) : resolve(key)),
     );
   });
 }
@@ -168,11 +173,13 @@ export class PassphraseSecretStore implements SecretStore {
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(home: string, passphrase: string, options: PassphraseSecretStoreOptions = {}) {
-    if (typeof passphrase !== 'string' || passphrase.length === 0) throw new SealpostError('bad-input', 'the password store needs a passphrase');
+    if (typeof passphrase !== 'string' || passphrase.length === 0)
+      throw new SealpostError('bad-input', 'the password store needs a passphrase');
     this.path = join(home, SECRETS_FILE);
     this.#passphrase = passphrase.normalize('NFC');
     this.#scryptN = options.scryptN ?? DEFAULT_SCRYPT_N;
-    if (![14, 15, 16, 17, 18].some((e) => 2 ** e === this.#scryptN)) throw new SealpostError('bad-input', 'scryptN must be a power of two from 2^14 to 2^18');
+    if (![14, 15, 16, 17, 18].some((e) => 2 ** e === this.#scryptN))
+      throw new SealpostError('bad-input', 'scryptN must be a power of two from 2^14 to 2^18');
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   }
 
@@ -262,9 +269,21 @@ export class PassphraseSecretStore implements SecretStore {
           const loaded = await this.#load();
           const entries = loaded?.entries ?? new Map<string, string>();
           if (!change(entries)) return;
-          const kdf: KdfParams = loaded?.file.kdf ?? { name: 'scrypt', N: this.#scryptN, r: 8, p: 1, salt: randomBytes(32).toString('base64') };
+          const kdf: KdfParams = loaded?.file.kdf ?? {
+            name: 'scrypt',
+            N: this.#scryptN,
+            r: 8,
+            p: 1,
+            salt: randomBytes(32).toString('base64'),
+          };
           const material = await this.#key(kdf);
-          const header = { format: FORMAT, version: VERSION, kdf, check: material.subarray(32).toString('base64'), cipher: 'aes-256-gcm' } as const;
+          const header = {
+            format: FORMAT,
+            version: VERSION,
+            kdf,
+            check: material.subarray(32).toString('base64'),
+            cipher: 'aes-256-gcm',
+          } as const;
           const iv = randomBytes(12);
           const cipher = createCipheriv('aes-256-gcm', material.subarray(0, 32), iv);
           cipher.setAAD(aad(header));
@@ -275,7 +294,12 @@ export class PassphraseSecretStore implements SecretStore {
           } finally {
             plain.fill(0);
           }
-          const file: SecretsFile = { ...header, iv: iv.toString('base64'), data: data.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+          const file: SecretsFile = {
+            ...header,
+            iv: iv.toString('base64'),
+            data: data.toString('base64'),
+            tag: cipher.getAuthTag().toString('base64'),
+          };
           try {
             await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
           } catch (e) {

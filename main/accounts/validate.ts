@@ -119,7 +119,13 @@ export function validateEmail(input: string): string {
     fail('the part before @ is not valid');
   }
   const ascii = domainToASCII(domain);
-  if (!ascii || !ascii.replace(/\.$/, '').split('.').every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+  if (
+    !ascii ||
+    !ascii
+      .replace(/\.$/, '')
+      .split('.')
+      .every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))
+  ) {
     fail('the domain is not valid');
   }
   return `${local}@${domain.replace(/\.$/, '')}`;

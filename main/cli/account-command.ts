@@ -39,7 +39,8 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
     },
     USAGE.add,
   );
-  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.add})`);
+  if (positionals.length > 0)
+    throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.add})`);
   for (const name of ['email', 'imap', 'smtp', 'user', 'password-file'] as const) {
     if (values[name] === undefined) throw new SealpostError('usage', `--${name} is required (usage: ${USAGE.add})`);
   }
@@ -70,7 +71,8 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
 
 async function list(ctx: CommandContext, args: string[]): Promise<void> {
   const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } }, USAGE.list);
-  if (positionals.length > 0) throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.list})`);
+  if (positionals.length > 0)
+    throw new SealpostError('usage', `unexpected argument "${positionals[0]!.slice(0, 100)}" (usage: ${USAGE.list})`);
   const db = openStore(ctx.globals.home ?? defaultHome());
   try {
     // Listing reads no password, so the password store (and its passphrase) is not needed.
@@ -108,17 +110,23 @@ async function edit(ctx: CommandContext, args: string[]): Promise<void> {
     USAGE.edit,
   );
   if (positionals.length !== 1) throw new SealpostError('usage', `expected the account's address (usage: ${USAGE.edit})`);
-  if (values.ca !== undefined && values['no-ca']) throw new SealpostError('usage', `--ca and --no-ca exclude each other (usage: ${USAGE.edit})`);
+  if (values.ca !== undefined && values['no-ca'])
+    throw new SealpostError('usage', `--ca and --no-ca exclude each other (usage: ${USAGE.edit})`);
   const password = values['password-file'] === undefined ? undefined : await readPassphraseFile(values['password-file']);
   if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
-  const caPem = values['no-ca'] ? null : values.ca === undefined ? undefined : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
+  const caPem = values['no-ca']
+    ? null
+    : values.ca === undefined
+      ? undefined
+      : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
   try {
     const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
     const current = accounts.get(positionals[0]!);
-    const connection = values.imap !== undefined || values.smtp !== undefined || values.user !== undefined || password !== undefined || caPem !== undefined;
+    const connection =
+      values.imap !== undefined || values.smtp !== undefined || values.user !== undefined || password !== undefined || caPem !== undefined;
     if (connection) {
       const imap = values.imap === undefined ? current.imap : parseServerUrl('imap', values.imap);
       const smtp = values.smtp === undefined ? current.smtp : parseServerUrl('smtp', values.smtp);
@@ -170,6 +178,9 @@ export async function accountCommand(ctx: CommandContext, args: string[]): Promi
     case 'remove':
       return remove(ctx, rest);
     default:
-      throw new SealpostError('usage', `account ${sub === undefined ? 'needs a subcommand' : `has no subcommand "${sub.slice(0, 100)}"`}: add, list, edit, remove`);
+      throw new SealpostError(
+        'usage',
+        `account ${sub === undefined ? 'needs a subcommand' : `has no subcommand "${sub.slice(0, 100)}"`}: add, list, edit, remove`,
+      );
   }
 }

@@ -17,7 +17,8 @@ export function extractGlobals(argv: string[]): { globals: GlobalOptions; rest: 
       rest.push(...argv.slice(i));
       break;
     }
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (name === '--json') {
       globals.json = true;
     } else if (name === '--home' || name === '--passphrase-file') {

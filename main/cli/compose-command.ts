@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { detectMimeType } from 'nodemailer/lib/mime-funcs/index.js';
 import { SealpostError } from '../../app/errors.ts';
-import { composeMessage, nameFromKey, senderKey, type Address, type ComposeOptions, type Draft } from '../compose/compose.ts';
+import { composeMessage, nameFromKey, senderKey, type Address, type ComposeOptions, type Draft } from '../pgp-mime/write/compose.ts';
 import type { CommandContext } from './keys-command.ts';
 import { parseCommand } from './args.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
@@ -15,7 +15,8 @@ function addresses(values: string[], option: string): Address[] {
   const out: Address[] = [];
   for (const value of values) {
     for (const entry of addressparser(value, { flatten: true })) {
-      if (!entry.address) throw new SealpostError('bad-input', `${option}: "${(entry.name || value).slice(0, 200)}" is not an email address`);
+      if (!entry.address)
+        throw new SealpostError('bad-input', `${option}: "${(entry.name || value).slice(0, 200)}" is not an email address`);
       out.push({ name: entry.name ?? '', address: entry.address });
     }
   }
@@ -63,7 +64,11 @@ export interface ComposeValues {
 }
 
 /** The draft and the composer's options from the command's option values. */
-export async function draftFromOptions(ctx: CommandContext, values: ComposeValues, usage: string): Promise<{ draft: Draft; opts: ComposeOptions }> {
+export async function draftFromOptions(
+  ctx: CommandContext,
+  values: ComposeValues,
+  usage: string,
+): Promise<{ draft: Draft; opts: ComposeOptions }> {
   if (!values.from) throw new SealpostError('usage', `--from is required (usage: ${usage})`);
   if (!values.to || values.to.length === 0) throw new SealpostError('usage', `--to is required (usage: ${usage})`);
 
@@ -75,7 +80,8 @@ export async function draftFromOptions(ctx: CommandContext, values: ComposeValue
   const bcc = addresses(values.bcc ?? [], '--bcc');
 
   const bodyFile = values['body-file'];
-  const text = bodyFile === undefined ? '' : bodyFile === '-' ? utf8(await readStdin(), 'the body') : utf8(await readInputFile(bodyFile), bodyFile);
+  const text =
+    bodyFile === undefined ? '' : bodyFile === '-' ? utf8(await readStdin(), 'the body') : utf8(await readInputFile(bodyFile), bodyFile);
   const attachments: Draft['attachments'] = [];
   for (const path of values.attach ?? []) {
     const name = basename(path);
@@ -94,7 +100,12 @@ export async function draftFromOptions(ctx: CommandContext, values: ComposeValue
   }
   const keyPasswords = ctx.globals.passphraseFile ? [await readPassphraseFile(ctx.globals.passphraseFile)] : [];
   const draft: Draft = { from, to, cc, ...(bcc.length > 0 ? { bcc } : {}), subject: values.subject ?? '', text, attachments };
-  const opts: ComposeOptions = { encrypt: Boolean(values.encrypt), sign: Boolean(values.sign), attachKey: Boolean(values['attach-key']), keyPasswords };
+  const opts: ComposeOptions = {
+    encrypt: Boolean(values.encrypt),
+    sign: Boolean(values.sign),
+    attachKey: Boolean(values['attach-key']),
+    keyPasswords,
+  };
   return { draft, opts };
 }
 

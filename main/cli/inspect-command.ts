@@ -1,6 +1,6 @@
 import { SealpostError } from '../../app/errors.ts';
 import type { InspectReport } from '../../app/inspect-report.ts';
-import { inspectMessage } from '../security/inspect.ts';
+import { inspectMessage } from '../pgp-mime/read/inspect.ts';
 import { parseCommand } from './args.ts';
 import { readInputFile, readPassphraseFile, writeStdout } from './io.ts';
 import type { CommandContext } from './keys-command.ts';
@@ -16,7 +16,9 @@ export function describeReport(report: InspectReport): string {
   lines.push(`Encryption: ${enc.status}${enc.integrity ? ` (${enc.integrity})` : ''}${enc.protectedHeaders ? ', protected headers' : ''}`);
   const sig = report.signature;
   const signer = sig.signer ? ` by ${sig.signer.userIds[0] ?? ''} (${sig.signer.fingerprint})` : '';
-  lines.push(`Signature:  ${sig.status}${signer}${sig.status === 'valid' && !sig.signerMatchesFrom ? ' - the signer is not the sender' : ''}`);
+  lines.push(
+    `Signature:  ${sig.status}${signer}${sig.status === 'valid' && !sig.signerMatchesFrom ? ' - the signer is not the sender' : ''}`,
+  );
   for (const w of report.warnings) lines.push(`Warning:    ${w.message}`);
   for (const a of report.attachments) lines.push(`Attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
   for (const k of report.keys) lines.push(`Key:        ${k.fingerprint} (${k.source})`);

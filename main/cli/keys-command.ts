@@ -5,7 +5,15 @@ import type { KeyringClient } from '../../keyring/client.ts';
 import type { GlobalOptions } from './args.ts';
 import { parseCommand } from './args.ts';
 import { parseDuration } from './durations.ts';
-import { allNetworkUnreachable, importFound, lookupKeys, parseAddress, type ImportReport, type LookupResult, type LookupSource } from '../discovery/lookup.ts';
+import {
+  allNetworkUnreachable,
+  importFound,
+  lookupKeys,
+  parseAddress,
+  type ImportReport,
+  type LookupResult,
+  type LookupSource,
+} from '../discovery/lookup.ts';
 import { DEFAULT_KEYSERVER, keyserverBase } from '../discovery/keyserver.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
 
@@ -16,7 +24,8 @@ export interface CommandContext {
 }
 
 const USAGE = {
-  generate: 'keys generate --name NAME --email ADDR [--algo curve25519|rsa4096] [--expires 2y|never] [--passphrase-file F | --no-passphrase]',
+  generate:
+    'keys generate --name NAME --email ADDR [--algo curve25519|rsa4096] [--expires 2y|never] [--passphrase-file F | --no-passphrase]',
   import: 'keys import FILE... [--json]',
   list: 'keys list [--secret] [--json]',
   show: 'keys show FPR|ADDR [--json]',
@@ -37,7 +46,13 @@ export function groupedFingerprint(fpr: string): string {
 
 function describeKey(k: KeySummary): string {
   const flags = [k.canSign ? 'S' : '', k.canEncrypt ? 'E' : ''].join('');
-  const state = k.revoked ? ' [revoked]' : k.expires && Date.parse(k.expires) < Date.now() ? ` [expired ${k.expires.slice(0, 10)}]` : k.expires ? ` [expires ${k.expires.slice(0, 10)}]` : '';
+  const state = k.revoked
+    ? ' [revoked]'
+    : k.expires && Date.parse(k.expires) < Date.now()
+      ? ` [expired ${k.expires.slice(0, 10)}]`
+      : k.expires
+        ? ` [expires ${k.expires.slice(0, 10)}]`
+        : '';
   const lines = [
     `${k.hasSecret ? 'sec' : 'pub'}  ${k.algorithm} ${k.created.slice(0, 10)} [${flags || '-'}]${state}  trust: ${k.trust}`,
     `     ${groupedFingerprint(k.fingerprint)}`,
@@ -110,15 +125,20 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
   const k = ctx.keyring;
   switch (sub) {
     case 'generate': {
-      const { values } = parseCommand(rest, {
-        name: { type: 'string' },
-        email: { type: 'string' },
-        algo: { type: 'string', default: 'curve25519' },
-        expires: { type: 'string', default: '3y' },
-        'no-passphrase': { type: 'boolean' },
-      }, USAGE.generate);
+      const { values } = parseCommand(
+        rest,
+        {
+          name: { type: 'string' },
+          email: { type: 'string' },
+          algo: { type: 'string', default: 'curve25519' },
+          expires: { type: 'string', default: '3y' },
+          'no-passphrase': { type: 'boolean' },
+        },
+        USAGE.generate,
+      );
       if (!values.name || !values.email) throw new SealpostError('usage', `--name and --email are required (usage: ${USAGE.generate})`);
-      if (values.algo !== 'curve25519' && values.algo !== 'rsa4096') throw new SealpostError('usage', `--algo must be curve25519 or rsa4096`);
+      if (values.algo !== 'curve25519' && values.algo !== 'rsa4096')
+        throw new SealpostError('usage', `--algo must be curve25519 or rsa4096`);
       if (!/^[^\s@<>]+@[^\s@<>]+$/.test(values.email)) throw new SealpostError('usage', `"${values.email}" is not an email address`);
       const pass = ctx.globals.passphraseFile
         ? await readPassphraseFile(ctx.globals.passphraseFile)
@@ -168,7 +188,11 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
     }
     case 'export': {
       const { values, positionals } = parseCommand(rest, { secret: { type: 'boolean' }, minimal: { type: 'boolean' } }, USAGE.export);
-      const { armored } = await k.call('keys.export', { query: one(positionals, USAGE.export), secret: values.secret ?? false, minimal: values.minimal ?? false });
+      const { armored } = await k.call('keys.export', {
+        query: one(positionals, USAGE.export),
+        secret: values.secret ?? false,
+        minimal: values.minimal ?? false,
+      });
       await writeStdout(armored);
       return;
     }
@@ -199,11 +223,18 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       const fpr = one(positionals, USAGE.expire);
       if (!values.in) throw new SealpostError('usage', `--in is required (usage: ${USAGE.expire})`);
       const seconds = parseDuration(values.in);
-      await printKeys(ctx, await k.call('keys.expire', { fingerprint: fpr, expiresInSeconds: seconds, passphrase: await passphrase(ctx, 'Passphrase: ') }));
+      await printKeys(
+        ctx,
+        await k.call('keys.expire', { fingerprint: fpr, expiresInSeconds: seconds, passphrase: await passphrase(ctx, 'Passphrase: ') }),
+      );
       return;
     }
     case 'passwd': {
-      const { values, positionals } = parseCommand(rest, { 'new-passphrase-file': { type: 'string' }, 'no-passphrase': { type: 'boolean' } }, USAGE.passwd);
+      const { values, positionals } = parseCommand(
+        rest,
+        { 'new-passphrase-file': { type: 'string' }, 'no-passphrase': { type: 'boolean' } },
+        USAGE.passwd,
+      );
       const fpr = one(positionals, USAGE.passwd);
       const old = await passphrase(ctx, 'Current passphrase: ');
       const next = await newPassphrase(ctx, values['new-passphrase-file'], values['no-passphrase']);
@@ -214,21 +245,33 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       const { values, positionals } = parseCommand(rest, { uid: { type: 'string' } }, USAGE.adduid);
       const fpr = one(positionals, USAGE.adduid);
       if (!values.uid) throw new SealpostError('usage', `--uid is required (usage: ${USAGE.adduid})`);
-      await printKeys(ctx, await k.call('keys.addUserId', { fingerprint: fpr, userId: values.uid, passphrase: await passphrase(ctx, 'Passphrase: ') }));
+      await printKeys(
+        ctx,
+        await k.call('keys.addUserId', { fingerprint: fpr, userId: values.uid, passphrase: await passphrase(ctx, 'Passphrase: ') }),
+      );
       return;
     }
     case 'lookup': {
-      const { values, positionals } = parseCommand(rest, {
-        import: { type: 'boolean' },
-        keyserver: { type: 'string' },
-        'no-wkd': { type: 'boolean' },
-        'no-keyserver': { type: 'boolean' },
-      }, USAGE.lookup);
+      const { values, positionals } = parseCommand(
+        rest,
+        {
+          import: { type: 'boolean' },
+          keyserver: { type: 'string' },
+          'no-wkd': { type: 'boolean' },
+          'no-keyserver': { type: 'boolean' },
+        },
+        USAGE.lookup,
+      );
       if (positionals.length !== 1) throw new SealpostError('usage', `expected one address (usage: ${USAGE.lookup})`);
       const address = parseAddress(positionals[0]!);
-      if (values.keyserver !== undefined && values['no-keyserver']) throw new SealpostError('usage', '--keyserver and --no-keyserver contradict each other');
+      if (values.keyserver !== undefined && values['no-keyserver'])
+        throw new SealpostError('usage', '--keyserver and --no-keyserver contradict each other');
       const keyserver = keyserverBase(values.keyserver ?? DEFAULT_KEYSERVER);
-      const sources: LookupSource[] = [...(values['no-wkd'] ? [] : ['wkd' as const]), ...(values['no-keyserver'] ? [] : ['keyserver' as const]), 'autocrypt'];
+      const sources: LookupSource[] = [
+        ...(values['no-wkd'] ? [] : ['wkd' as const]),
+        ...(values['no-keyserver'] ? [] : ['keyserver' as const]),
+        'autocrypt',
+      ];
       const results = await lookupKeys(address, { keyring: k, keyserver, sources });
       const imports = values.import ? await importFound(k, results) : null;
       if (ctx.globals.json) {

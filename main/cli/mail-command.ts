@@ -16,14 +16,14 @@ import { SealpostError } from '../../app/errors.ts';
 import { Accounts, type Account } from '../accounts/accounts.ts';
 import { MemorySecretStore, PassphraseSecretStore } from '../accounts/secret-store.ts';
 import { sendOutbox, type SendReport } from '../outbox/send-outbox.ts';
-import { inspectMessage } from '../security/inspect.ts';
+import { inspectMessage } from '../pgp-mime/read/inspect.ts';
 import { openStore } from '../store/database.ts';
 import { findFolder, findFolderByRole, type FolderRow } from '../store/folders.ts';
 import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
 import { enqueueOutbox, listOutbox, type OutboxItem } from '../store/outbox.ts';
 import { syncAccount, type SyncEvent } from '../sync/account-sync.ts';
 import { fetchBody } from '../sync/fetch-body.ts';
-import { withImap } from '../sync/imap-session.ts';
+import { withImap } from '../mail/imap-session.ts';
 import { replayActions } from '../sync/replay-actions.ts';
 import { parseCommand } from './args.ts';
 import { COMPOSE_OPTIONS, composeAsking, draftFromOptions } from './compose-command.ts';
@@ -51,11 +51,21 @@ function chooseAccount(db: DatabaseSync, wanted: string | undefined): Account {
   }
   const all = accounts.list();
   if (all.length === 0) throw new SealpostError('account-not-found', 'the profile has no account; add one with "sealpost account add"');
-  if (all.length > 1) throw new SealpostError('usage', `the profile has ${all.length} accounts; name one with --account (${all.map((a) => a.email).join(', ')})`);
+  if (all.length > 1)
+    throw new SealpostError(
+      'usage',
+      `the profile has ${all.length} accounts; name one with --account (${all.map((a) => a.email).join(', ')})`,
+    );
   return all[0]!;
 }
 
-async function passwordOf(ctx: CommandContext, home: string, db: DatabaseSync, account: Account, passphraseFileIsForStore: boolean): Promise<string> {
+async function passwordOf(
+  ctx: CommandContext,
+  home: string,
+  db: DatabaseSync,
+  account: Account,
+  passphraseFileIsForStore: boolean,
+): Promise<string> {
   const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore });
   return new Accounts(db, new PassphraseSecretStore(home, passphrase)).password(account.id);
 }
@@ -63,9 +73,14 @@ async function passwordOf(ctx: CommandContext, home: string, db: DatabaseSync, a
 /** The folder by path (`INBOX` in any case is the inbox), default the inbox. */
 function chooseFolder(db: DatabaseSync, account: Account, path: string | undefined): FolderRow {
   const folder =
-    path === undefined || path.toUpperCase() === 'INBOX' ? findFolderByRole(db, account.id, 'inbox') ?? findFolder(db, account.id, 'INBOX') : findFolder(db, account.id, path);
+    path === undefined || path.toUpperCase() === 'INBOX'
+      ? (findFolderByRole(db, account.id, 'inbox') ?? findFolder(db, account.id, 'INBOX'))
+      : findFolder(db, account.id, path);
   if (!folder) {
-    throw new SealpostError('bad-input', `the account ${account.email} has no folder "${(path ?? 'INBOX').slice(0, 200)}" in the local store; run "sealpost sync" first`);
+    throw new SealpostError(
+      'bad-input',
+      `the account ${account.email} has no folder "${(path ?? 'INBOX').slice(0, 200)}" in the local store; run "sealpost sync" first`,
+    );
   }
   return folder;
 }
@@ -80,7 +95,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 function unsentError(report: SendReport): SealpostError {
   const error = report.error!;
   if (report.state === 'queued') {
-    if (error.retryable) return new SealpostError('network-temporary', `the message stays queued in the outbox and goes out with the next sync (${error.message})`);
+    if (error.retryable)
+      return new SealpostError(
+        'network-temporary',
+        `the message stays queued in the outbox and goes out with the next sync (${error.message})`,
+      );
     const kept = new SealpostError(error.code, `${error.detail ?? error.message}; the message stays queued in the outbox`);
     return kept;
   }
@@ -108,7 +127,11 @@ function progressLine(event: SyncEvent): string | null {
 }
 
 async function sync(ctx: CommandContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(args, { account: { type: 'string' }, folder: { type: 'string' }, json: { type: 'boolean' } }, USAGE.sync);
+  const { values, positionals } = parseCommand(
+    args,
+    { account: { type: 'string' }, folder: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE.sync,
+  );
   noPositionals(positionals, USAGE.sync);
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
@@ -123,7 +146,10 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
         if (line !== null) process.stderr.write(`sealpost: ${line}\n`);
       },
     });
-    for (const dropped of result.actions.dropped) ctx.warn(`an action on ${('folder' in dropped.action.payload ? dropped.action.payload.folder : 'the outbox')} was dropped: ${dropped.reason}`);
+    for (const dropped of result.actions.dropped)
+      ctx.warn(
+        `an action on ${'folder' in dropped.action.payload ? dropped.action.payload.folder : 'the outbox'} was dropped: ${dropped.reason}`,
+      );
     for (const failed of result.drafts.failed) ctx.warn(`draft ${failed.draftId} was not saved on the server: ${failed.message}`);
     for (const failed of result.folderErrors) ctx.warn(`${failed.folder}: ${failed.error.message}`);
     if (values.json || ctx.globals.json) {
@@ -132,14 +158,23 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
         sent: result.sent.map((r) => ({ id: r.id, messageId: r.messageId, state: r.state, error: r.error?.message ?? null })),
         actions: { applied: result.actions.applied, dropped: result.actions.dropped.length },
         drafts: { uploaded: result.drafts.uploaded, unsaved: result.drafts.unsaved },
-        folders: result.folders.map((f) => ({ folder: f.folder, added: f.added, removed: f.removed, flagsUpdated: f.flagsUpdated, uidvalidityChanged: f.uidvalidityChanged })),
+        folders: result.folders.map((f) => ({
+          folder: f.folder,
+          added: f.added,
+          removed: f.removed,
+          flagsUpdated: f.flagsUpdated,
+          uidvalidityChanged: f.uidvalidityChanged,
+        })),
         folderErrors: result.folderErrors.map((f) => ({ folder: f.folder, error: f.error.message })),
       };
       await writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
     }
     const unsent = result.sent.find((r) => r.error !== null);
     if (unsent) throw unsentError(unsent);
-    if (result.sendError) throw result.sendError.retryable ? new SealpostError('network-temporary', `the outbox was not sent (${result.sendError.message})`) : result.sendError;
+    if (result.sendError)
+      throw result.sendError.retryable
+        ? new SealpostError('network-temporary', `the outbox was not sent (${result.sendError.message})`)
+        : result.sendError;
     if (result.folderErrors.length > 0) throw result.folderErrors[0]!.error;
   } finally {
     db.close();
@@ -175,19 +210,29 @@ async function messages(ctx: CommandContext, args: string[]): Promise<void> {
   );
   noPositionals(positionals, USAGE.messages);
   const limit = values.limit === undefined ? 100_000 : Number(values.limit);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new SealpostError('usage', `--limit takes a positive number (usage: ${USAGE.messages})`);
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new SealpostError('usage', `--limit takes a positive number (usage: ${USAGE.messages})`);
   const db = openStore(ctx.globals.home ?? defaultHome());
   try {
     const account = chooseAccount(db, values.account);
     const folder = chooseFolder(db, account, values.folder);
     const list = listMessages(db, folder.id, { limit });
     if (values.json || ctx.globals.json) {
-      await writeStdout(`${JSON.stringify(list.map((m) => messageJson(m, folder)), null, 2)}\n`);
+      await writeStdout(
+        `${JSON.stringify(
+          list.map((m) => messageJson(m, folder)),
+          null,
+          2,
+        )}\n`,
+      );
       return;
     }
     const lines = list.map((m) => {
       const mark = `${m.flags.includes('\\Seen') ? ' ' : 'N'}${m.flags.includes('\\Flagged') ? '!' : ' '}${m.security === 'encrypted' ? 'E' : m.security === 'signed' ? 'S' : ' '}`;
-      const date = iso(m.date ?? m.internalDate)?.slice(0, 16).replace('T', ' ') ?? '-'.padEnd(16);
+      const date =
+        iso(m.date ?? m.internalDate)
+          ?.slice(0, 16)
+          .replace('T', ' ') ?? '-'.padEnd(16);
       const from = m.from ? m.from.name || m.from.address : '';
       return `${m.uid.padStart(6)} ${mark} ${date}  ${from.slice(0, 30).padEnd(30)}  ${m.subject.replace(/[\r\n\t]+/g, ' ')}`;
     });
@@ -201,8 +246,13 @@ async function messages(ctx: CommandContext, args: string[]): Promise<void> {
 // read
 
 async function read(ctx: CommandContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(args, { account: { type: 'string' }, folder: { type: 'string' }, json: { type: 'boolean' } }, USAGE.read);
-  if (positionals.length !== 1 || !/^[1-9][0-9]{0,9}$/.test(positionals[0]!)) throw new SealpostError('usage', `expected one message UID (usage: ${USAGE.read})`);
+  const { values, positionals } = parseCommand(
+    args,
+    { account: { type: 'string' }, folder: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE.read,
+  );
+  if (positionals.length !== 1 || !/^[1-9][0-9]{0,9}$/.test(positionals[0]!))
+    throw new SealpostError('usage', `expected one message UID (usage: ${USAGE.read})`);
   const uid = positionals[0]!;
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
@@ -241,17 +291,32 @@ async function send(ctx: CommandContext, args: string[]): Promise<void> {
   try {
     const { draft, opts } = await draftFromOptions(ctx, values, USAGE.send);
     const accounts = new Accounts(db, new MemorySecretStore());
-    const account = values.account !== undefined ? chooseAccount(db, values.account) : (accounts.find(draft.from.address) ?? chooseAccount(db, undefined));
+    const account =
+      values.account !== undefined
+        ? chooseAccount(db, values.account)
+        : (accounts.find(draft.from.address) ?? chooseAccount(db, undefined));
     // The password first: a locked password store must not leave a message behind in the outbox.
     const password = await passwordOf(ctx, home, db, account, false);
     const messageId = `<${randomUUID()}@${draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1)}>`;
     const raw = await composeAsking(ctx, draft, { ...opts, messageId });
     const recipients = [...draft.to, ...draft.cc, ...(draft.bcc ?? [])].map((a) => a.address);
-    const queued = enqueueOutbox(db, { accountId: account.id, raw, envelope: { from: draft.from.address, to: [...new Set(recipients)] }, messageId });
+    const queued = enqueueOutbox(db, {
+      accountId: account.id,
+      raw,
+      envelope: { from: draft.from.address, to: [...new Set(recipients)] },
+      messageId,
+    });
 
     const run = await sendOutbox(db, account, password, { ids: [queued.id], ignoreBackoff: true });
-    const report = run.reports.find((r) => r.id === queued.id) ?? { id: queued.id, messageId, state: 'queued' as const, error: null, rejected: [] };
-    if (report.rejected.length > 0) ctx.warn(`the server refused these recipients, the others got the message: ${report.rejected.join(', ')}`);
+    const report = run.reports.find((r) => r.id === queued.id) ?? {
+      id: queued.id,
+      messageId,
+      state: 'queued' as const,
+      error: null,
+      rejected: [],
+    };
+    if (report.rejected.length > 0)
+      ctx.warn(`the server refused these recipients, the others got the message: ${report.rejected.join(', ')}`);
     let copySaved = false;
     if (report.state === 'sent') {
       // The Sent copy: the very bytes that were sent. If IMAP cannot be reached now, the next sync saves it.
@@ -310,7 +375,8 @@ async function outbox(ctx: CommandContext, args: string[]): Promise<void> {
       return;
     }
     const lines = items.map(
-      (i) => `${String(i.id).padStart(4)} ${i.state.padEnd(7)} ${i.messageId ?? ''} to ${i.to.join(', ')}${i.lastError ? `  (${i.lastError})` : ''}`,
+      (i) =>
+        `${String(i.id).padStart(4)} ${i.state.padEnd(7)} ${i.messageId ?? ''} to ${i.to.join(', ')}${i.lastError ? `  (${i.lastError})` : ''}`,
     );
     await writeStdout(lines.length > 0 ? `${lines.join('\n')}\n` : '');
   } finally {
@@ -318,7 +384,11 @@ async function outbox(ctx: CommandContext, args: string[]): Promise<void> {
   }
 }
 
-export async function mailCommand(ctx: CommandContext, command: 'sync' | 'messages' | 'read' | 'send' | 'outbox', args: string[]): Promise<void> {
+export async function mailCommand(
+  ctx: CommandContext,
+  command: 'sync' | 'messages' | 'read' | 'send' | 'outbox',
+  args: string[],
+): Promise<void> {
   switch (command) {
     case 'sync':
       return sync(ctx, args);

@@ -60,7 +60,7 @@ const FROM_REGISTRY: Partial<Record<ErrorCode, number>> = {
   'crypto-integrity-failed': SOP_EXIT.CANNOT_DECRYPT,
   'crypto-too-large': SOP_EXIT.BAD_DATA,
   'file-not-found': SOP_EXIT.MISSING_INPUT,
-  'usage': SOP_EXIT.MISSING_ARG,
+  usage: SOP_EXIT.MISSING_ARG,
 };
 
 export function sopExitFor(error: SealpostError): number {
@@ -161,7 +161,9 @@ function verificationLines(verifications: Verification[], notBefore: number, not
     if (v.status !== 'valid' || !v.created) continue;
     const when = Date.parse(v.created);
     if (when < notBefore || when > notAfter) continue;
-    lines.push(`${v.created.replace(/\.\d{3}Z$/, 'Z')} ${v.signer.signingKeyFingerprint} ${v.signer.fingerprint} mode:${v.mode} ${v.signer.userIds[0] ?? ''}`.trimEnd());
+    lines.push(
+      `${v.created.replace(/\.\d{3}Z$/, 'Z')} ${v.signer.signingKeyFingerprint} ${v.signer.fingerprint} mode:${v.mode} ${v.signer.userIds[0] ?? ''}`.trimEnd(),
+    );
   }
   return lines;
 }
@@ -184,7 +186,10 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       const { values } = parse(rest, { backend: { type: 'boolean' }, extended: { type: 'boolean' }, 'sop-spec': { type: 'boolean' } });
       if (values['sop-spec']) await writeStdout(`${SOP_SPEC}\n`);
       else if (values.backend) await writeStdout(`${(await keyring.call('keyring.info', {})).backend}\n`);
-      else if (values.extended) await writeStdout(`sealpost ${version}\n${(await keyring.call('keyring.info', {})).backend}\nNode.js ${process.versions.node}\n${SOP_SPEC}\n`);
+      else if (values.extended)
+        await writeStdout(
+          `sealpost ${version}\n${(await keyring.call('keyring.info', {})).backend}\nNode.js ${process.versions.node}\n${SOP_SPEC}\n`,
+        );
       else await writeStdout(`sealpost ${version}\n`);
       return;
     }
@@ -239,7 +244,11 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       const material = await Promise.all(positionals.map(readInput));
       const keyPasswords = await Promise.all((values['with-key-password'] ?? []).map(readPassword));
       const input = values.as === 'text' ? await requireText(await stdinBytes()) : stdinStream();
-      const call = keyring.stream('crypto.sign', { mode: 'detached', signers: { refs: [], material }, keyPasswords, armor: !values['no-armor'], literal: values.as }, input);
+      const call = keyring.stream(
+        'crypto.sign',
+        { mode: 'detached', signers: { refs: [], material }, keyPasswords, armor: !values['no-armor'], literal: values.as },
+        input,
+      );
       await writeStream(call.output, process.stdout).catch(() => {});
       const result = await call.result;
       if (values['micalg-out']) await writeOutput(values['micalg-out'], result.micalg);
@@ -248,11 +257,16 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
     case 'verify': {
       const { values, positionals } = parse(rest, { 'not-before': { type: 'string' }, 'not-after': { type: 'string' } });
       const [signatureFile, ...certFiles] = positionals;
-      if (!signatureFile || certFiles.length === 0) throw new SopError(SOP_EXIT.MISSING_ARG, 'verify needs SIGNATURES and at least one CERTS file');
+      if (!signatureFile || certFiles.length === 0)
+        throw new SopError(SOP_EXIT.MISSING_ARG, 'verify needs SIGNATURES and at least one CERTS file');
       const signature = await readInput(signatureFile);
       const material = await Promise.all(certFiles.map(readInput));
       const { result } = await keyring.collect('crypto.verify', { signature, verifyWith: { refs: [], material } }, stdinStream());
-      const lines = verificationLines(result.verifications, parseDate(values['not-before'], -Infinity), parseDate(values['not-after'], Date.now()));
+      const lines = verificationLines(
+        result.verifications,
+        parseDate(values['not-before'], -Infinity),
+        parseDate(values['not-after'], Date.now()),
+      );
       if (lines.length === 0) throw new SopError(SOP_EXIT.NO_SIGNATURE, 'no valid signature');
       await writeStdout(lines.join('\n') + '\n');
       return;
@@ -270,16 +284,25 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       });
       if (values.as !== 'binary' && values.as !== 'text') throw new SopError(SOP_EXIT.UNSUPPORTED_OPTION, `--as=${values.as}`);
       if (values['session-key-out']) throw new SopError(SOP_EXIT.UNSUPPORTED_OPTION, '--session-key-out is not supported by encrypt');
-      if (values.profile && values.profile !== 'default') throw new SopError(SOP_EXIT.UNSUPPORTED_PROFILE, `unknown profile ${values.profile}`);
+      if (values.profile && values.profile !== 'default')
+        throw new SopError(SOP_EXIT.UNSUPPORTED_PROFILE, `unknown profile ${values.profile}`);
       const passwords = (await Promise.all((values['with-password'] ?? []).map(readPassword))).map((p) => p.trimEnd());
-      if (positionals.length === 0 && passwords.length === 0) throw new SopError(SOP_EXIT.MISSING_ARG, 'encrypt needs CERTS or --with-password');
+      if (positionals.length === 0 && passwords.length === 0)
+        throw new SopError(SOP_EXIT.MISSING_ARG, 'encrypt needs CERTS or --with-password');
       const recipients = await Promise.all(positionals.map(readInput));
       const signers = await Promise.all((values['sign-with'] ?? []).map(readInput));
       const keyPasswords = await Promise.all((values['with-key-password'] ?? []).map(readPassword));
       const input = values.as === 'text' && signers.length > 0 ? await requireText(await stdinBytes()) : stdinStream();
       const call = keyring.stream(
         'crypto.encrypt',
-        { recipients: { refs: [], material: recipients }, signers: { refs: [], material: signers }, keyPasswords, passwords, armor: !values['no-armor'], literal: values.as },
+        {
+          recipients: { refs: [], material: recipients },
+          signers: { refs: [], material: signers },
+          keyPasswords,
+          passwords,
+          armor: !values['no-armor'],
+          literal: values.as,
+        },
         input,
       );
       await writeStream(call.output, process.stdout).catch(() => {});
@@ -300,7 +323,8 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       });
       const verificationsOut = values['verifications-out'] ?? values['verify-out'];
       const verifyWith = values['verify-with'] ?? [];
-      if (verificationsOut && verifyWith.length === 0) throw new SopError(SOP_EXIT.INCOMPLETE_VERIFICATION, '--verifications-out needs --verify-with');
+      if (verificationsOut && verifyWith.length === 0)
+        throw new SopError(SOP_EXIT.INCOMPLETE_VERIFICATION, '--verifications-out needs --verify-with');
       await checkOutputFree(verificationsOut);
       await checkOutputFree(values['session-key-out']);
       const keys = await Promise.all(positionals.map(readInput));
@@ -333,7 +357,10 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
         case 'no-key':
           throw new SopError(SOP_EXIT.CANNOT_DECRYPT, 'no key or password fits this message');
         case 'failed-integrity':
-          throw new SopError(SOP_EXIT.CANNOT_DECRYPT, result.reason === 'no-integrity' ? 'refused: the data has no integrity protection' : 'refused: the data was modified');
+          throw new SopError(
+            SOP_EXIT.CANNOT_DECRYPT,
+            result.reason === 'no-integrity' ? 'refused: the data has no integrity protection' : 'refused: the data was modified',
+          );
         case 'too-large':
           throw new SopError(SOP_EXIT.BAD_DATA, `decrypted data larger than ${result.limit} bytes`);
         case 'malformed':
@@ -341,7 +368,11 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       }
       if (values['session-key-out'] && result.sessionKey) await writeOutput(values['session-key-out'], `${result.sessionKey}\n`);
       if (verificationsOut) {
-        const lines = verificationLines(result.verifications, parseDate(values['verify-not-before'], -Infinity), parseDate(values['verify-not-after'], Date.now()));
+        const lines = verificationLines(
+          result.verifications,
+          parseDate(values['verify-not-before'], -Infinity),
+          parseDate(values['verify-not-after'], Date.now()),
+        );
         await writeOutput(verificationsOut, lines.map((l) => `${l}\n`).join(''));
       }
       return;
@@ -355,7 +386,8 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       });
       if (positionals.length === 0) throw new SopError(SOP_EXIT.MISSING_ARG, 'inline-sign needs at least one KEYS file');
       if (!['binary', 'text', 'clearsigned'].includes(values.as)) throw new SopError(SOP_EXIT.UNSUPPORTED_OPTION, `--as=${values.as}`);
-      if (values.as === 'clearsigned' && values['no-armor']) throw new SopError(SOP_EXIT.INCOMPATIBLE_OPTIONS, '--as=clearsigned cannot be used with --no-armor');
+      if (values.as === 'clearsigned' && values['no-armor'])
+        throw new SopError(SOP_EXIT.INCOMPATIBLE_OPTIONS, '--as=clearsigned cannot be used with --no-armor');
       const material = await Promise.all(positionals.map(readInput));
       const keyPasswords = await Promise.all((values['with-key-password'] ?? []).map(readPassword));
       const input = values.as === 'binary' ? stdinStream() : await requireText(await stdinBytes());
@@ -375,7 +407,11 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
       return;
     }
     case 'inline-verify': {
-      const { values, positionals } = parse(rest, { 'not-before': { type: 'string' }, 'not-after': { type: 'string' }, 'verifications-out': { type: 'string' } });
+      const { values, positionals } = parse(rest, {
+        'not-before': { type: 'string' },
+        'not-after': { type: 'string' },
+        'verifications-out': { type: 'string' },
+      });
       if (positionals.length === 0) throw new SopError(SOP_EXIT.MISSING_ARG, 'inline-verify needs at least one CERTS file');
       await checkOutputFree(values['verifications-out']);
       const material = await Promise.all(positionals.map(readInput));
@@ -389,7 +425,11 @@ export async function sopCommand(keyring: KeyringClient, args: string[], version
         parts.push(r.value);
       }
       const result = await call.result;
-      const lines = verificationLines(result.verifications, parseDate(values['not-before'], -Infinity), parseDate(values['not-after'], Date.now()));
+      const lines = verificationLines(
+        result.verifications,
+        parseDate(values['not-before'], -Infinity),
+        parseDate(values['not-after'], Date.now()),
+      );
       if (lines.length === 0) throw new SopError(SOP_EXIT.NO_SIGNATURE, 'no valid signature');
       for (const p of parts) await writeStdout(p);
       if (values['verifications-out']) await writeOutput(values['verifications-out'], lines.map((l) => `${l}\n`).join(''));
@@ -432,4 +472,3 @@ async function requireText(bytes: Uint8Array): Promise<Uint8Array> {
   }
   return bytes;
 }
-

@@ -58,7 +58,11 @@ function duration(ms: number): string {
 }
 
 function size(bytes: number): string {
-  return bytes >= 1 << 20 && bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+  return bytes >= 1 << 20 && bytes % (1 << 20) === 0
+    ? `${bytes / (1 << 20)} MiB`
+    : bytes >= 1024 && bytes % 1024 === 0
+      ? `${bytes / 1024} KiB`
+      : `${bytes} bytes`;
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL', 'ENODATA']);
@@ -101,7 +105,12 @@ export function translateNetworkError(error: unknown, url: URL, signal: AbortSig
 export function statusError(answer: HttpAnswer): NetworkError {
   const host = new URL(answer.url).hostname;
   const retryable = answer.status >= 500 || answer.status === 429 || answer.status === 408;
-  return new NetworkError(retryable ? 'network-unavailable' : 'network-bad-response', `${host} answered HTTP ${answer.status}`, answer.url, true);
+  return new NetworkError(
+    retryable ? 'network-unavailable' : 'network-bad-response',
+    `${host} answered HTTP ${answer.status}`,
+    answer.url,
+    true,
+  );
 }
 
 /** 404 and 410: the server answered, and has nothing for this address. */
@@ -115,7 +124,12 @@ function discard(res: Response): void {
 
 async function readCapped(res: Response, url: URL, limits: HttpLimits, signal: AbortSignal): Promise<Uint8Array> {
   const tooLarge = (): NetworkError =>
-    new NetworkError('network-bad-response', `the answer from ${url.hostname} is larger than ${size(limits.maxBytes)}; cut off`, url.href, true);
+    new NetworkError(
+      'network-bad-response',
+      `the answer from ${url.hostname} is larger than ${size(limits.maxBytes)}; cut off`,
+      url.href,
+      true,
+    );
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limits.maxBytes) {
     discard(res);
@@ -164,7 +178,13 @@ export async function httpsGet(href: string, limits: HttpLimits, accept: string)
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let url = new URL(href);
   for (let hop = 0; ; hop++) {
-    if (url.protocol !== 'https:') throw new NetworkError('network-bad-response', `refused to follow a redirect to ${url.protocol}//${url.host} (https only)`, url.href, hop > 0);
+    if (url.protocol !== 'https:')
+      throw new NetworkError(
+        'network-bad-response',
+        `refused to follow a redirect to ${url.protocol}//${url.host} (https only)`,
+        url.href,
+        hop > 0,
+      );
     let res: Response;
     try {
       res = await limits.fetcher(url.href, {
@@ -181,8 +201,10 @@ export async function httpsGet(href: string, limits: HttpLimits, accept: string)
     if ([301, 302, 303, 307, 308].includes(res.status)) {
       discard(res);
       const location = res.headers.get('location');
-      if (!location) throw new NetworkError('network-bad-response', `${url.hostname} answered a redirect without a location`, url.href, true);
-      if (hop >= MAX_REDIRECTS) throw new NetworkError('network-bad-response', `more than ${MAX_REDIRECTS} redirects from ${url.hostname}`, url.href, true);
+      if (!location)
+        throw new NetworkError('network-bad-response', `${url.hostname} answered a redirect without a location`, url.href, true);
+      if (hop >= MAX_REDIRECTS)
+        throw new NetworkError('network-bad-response', `more than ${MAX_REDIRECTS} redirects from ${url.hostname}`, url.href, true);
       try {
         url = new URL(location, url);
       } catch {

@@ -82,6 +82,10 @@ async function directAfter(advancedFailure: NetworkError, direct: string, limits
     return answer(await httpsGet(direct, limits, accept));
   } catch (e) {
     if (!(e instanceof NetworkError)) throw e;
-    throw new NetworkError(e.code, `direct method: ${e.detail ?? e.message}; advanced method: ${advancedFailure.detail ?? advancedFailure.message}`, e.url);
+    throw new NetworkError(
+      e.code,
+      `direct method: ${e.detail ?? e.message}; advanced method: ${advancedFailure.detail ?? advancedFailure.message}`,
+      e.url,
+    );
   }
 }

@@ -5,7 +5,9 @@ import { KeyringClient } from '../../keyring/client.ts';
 
 /** The parts of Electron's API this module uses (a test passes fakes). */
 export interface KeyringProcessApi {
-  utilityProcess: { fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcess };
+  utilityProcess: {
+    fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcess;
+  };
   MessageChannelMain: new () => MessageChannelMainType;
 }
 

@@ -56,7 +56,11 @@ const REGISTERED_MARKER = 'mailto-registered';
  * (the path and arguments are used on Windows only; macOS and Linux take
  * the scheme from Info.plist and the desktop entry).
  */
-export function registerMailtoClient(app: Pick<App, 'isPackaged' | 'setAsDefaultProtocolClient'>, profile: string, execPath: string = process.execPath): boolean {
+export function registerMailtoClient(
+  app: Pick<App, 'isPackaged' | 'setAsDefaultProtocolClient'>,
+  profile: string,
+  execPath: string = process.execPath,
+): boolean {
   if (!app.isPackaged) return false;
   const marker = join(profile, REGISTERED_MARKER);
   if (existsSync(marker)) return false;

@@ -107,7 +107,9 @@ export function parseMailto(url: unknown): ComposeRequest | null {
   for (const field of fields.split('&')) {
     if (field === '') continue;
     const eq = field.indexOf('=');
-    const name = percentDecode(eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const name = percentDecode(eq === -1 ? field : field.slice(0, eq))
+      .trim()
+      .toLowerCase();
     const value = eq === -1 ? '' : field.slice(eq + 1);
     switch (name) {
       case 'to':

@@ -50,7 +50,10 @@ const NOT_AVAILABLE_MESSAGE =
  * can (`secret-store-unavailable`); the message names the cause and the
  * fix, and is what the user sees.
  */
-export function secretServiceRefusal(api: Pick<SafeStorageApi, 'isEncryptionAvailable' | 'getSelectedStorageBackend'>, platform: NodeJS.Platform = process.platform): SealpostError | null {
+export function secretServiceRefusal(
+  api: Pick<SafeStorageApi, 'isEncryptionAvailable' | 'getSelectedStorageBackend'>,
+  platform: NodeJS.Platform = process.platform,
+): SealpostError | null {
   const refuse = (message: string) => SealpostError.from({ code: 'secret-store-unavailable', message });
   if (platform === 'linux') {
     const backend = api.getSelectedStorageBackend?.() ?? 'unknown';
@@ -84,7 +87,13 @@ function parseFile(bytes: Buffer, path: string): Map<string, Buffer> {
   if (!Array.isArray(f.entries)) throw corrupt(`${path} has no entries`);
   const entries = new Map<string, Buffer>();
   for (const e of f.entries) {
-    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(e[1])) {
+    if (
+      !Array.isArray(e) ||
+      e.length !== 2 ||
+      typeof e[0] !== 'string' ||
+      typeof e[1] !== 'string' ||
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(e[1])
+    ) {
       throw corrupt(`${path} has a damaged entry`);
     }
     entries.set(e[0], Buffer.from(e[1], 'base64'));
@@ -192,7 +201,10 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       return this.#api.encryptStringAsync ? await this.#api.encryptStringAsync(secret) : this.#api.encryptString(secret);
     } catch {
-      throw SealpostError.from({ code: 'secret-store-locked', message: "The system's secret service refused to encrypt the password; unlock it and try again" });
+      throw SealpostError.from({
+        code: 'secret-store-locked',
+        message: "The system's secret service refused to encrypt the password; unlock it and try again",
+      });
     }
   }
 
@@ -204,7 +216,8 @@ export class SafeStorageSecretStore implements SecretStore {
       // Another user's or another machine's file, or a secret service that was reset: the password must be entered again.
       throw SealpostError.from({
         code: 'secret-store-locked',
-        message: "The saved password cannot be decrypted with this system's secret service (it was reset, or the profile was copied from elsewhere); enter the account's password again",
+        message:
+          "The saved password cannot be decrypted with this system's secret service (it was reset, or the profile was copied from elsewhere); enter the account's password again",
       });
     }
   }

@@ -59,7 +59,8 @@ export interface ShellOptions {
 export function createCallHandler(dispatch: Dispatch) {
   return async (event: SenderEventLike, procedure: unknown, input: unknown): Promise<Result<unknown>> => {
     if (!isTrustedSender(event)) return fail(new SealpostError('protocol-invalid', 'call refused: not from the app page').toAppError());
-    if (typeof procedure !== 'string') return fail(new SealpostError('protocol-invalid', 'the procedure name must be a string').toAppError());
+    if (typeof procedure !== 'string')
+      return fail(new SealpostError('protocol-invalid', 'the procedure name must be a string').toAppError());
     return dispatch(procedure, input);
   };
 }
@@ -132,8 +133,15 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   const stateFile = windowStateFile(profile);
   const openWindow = (): Promise<Electron.BrowserWindow> => {
     const opening = (async () => {
-      const state = await loadWindowState(stateFile, e.screen.getAllDisplays().map((d) => d.workArea));
-      const win = createMainWindow(BrowserWindow, { preload: paths.preload, bounds: state.bounds, darkBackground: e.nativeTheme.shouldUseDarkColors });
+      const state = await loadWindowState(
+        stateFile,
+        e.screen.getAllDisplays().map((d) => d.workArea),
+      );
+      const win = createMainWindow(BrowserWindow, {
+        preload: paths.preload,
+        bounds: state.bounds,
+        darkBackground: e.nativeTheme.shouldUseDarkColors,
+      });
       if (state.maximized) win.maximize();
       win.once('ready-to-show', () => win.show());
       win.on('close', () => {
@@ -196,7 +204,8 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
         // it was not open
       }
       db = null;
-      mailProblem = error instanceof SealpostError ? error : new SealpostError('store-corrupt', error instanceof Error ? error.message : String(error));
+      mailProblem =
+        error instanceof SealpostError ? error : new SealpostError('store-corrupt', error instanceof Error ? error.message : String(error));
     }
   }
   const mailService = mail ?? unavailableMail(mailProblem!);

@@ -29,7 +29,10 @@ export interface Rect {
  * the window would be on any of the current screens (a monitor unplugged).
  */
 export function fitToScreens(saved: Rect, workAreas: readonly Rect[]): Bounds {
-  const largest = workAreas.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a), workAreas[0] ?? { x: 0, y: 0, width: 1920, height: 1080 });
+  const largest = workAreas.reduce(
+    (a, b) => (b.width * b.height > a.width * a.height ? b : a),
+    workAreas[0] ?? { x: 0, y: 0, width: 1920, height: 1080 },
+  );
   const width = Math.max(MIN_WIDTH, Math.min(saved.width, largest.width));
   const height = Math.max(MIN_HEIGHT, Math.min(saved.height, largest.height));
   const visible = workAreas.some((a) => {

@@ -145,7 +145,8 @@ export function createHandlers(services: Services): Handlers {
       return outcome;
     },
     'compose.recipients': (p) => recipientKeyStates(services.keyring, p.addresses),
-    'drafts.save': (p) => mail().saveDraft(p.accountId, given(p.draft), { encrypt: p.encrypt, ...(p.id !== undefined ? { id: p.id } : {}) }),
+    'drafts.save': (p) =>
+      mail().saveDraft(p.accountId, given(p.draft), { encrypt: p.encrypt, ...(p.id !== undefined ? { id: p.id } : {}) }),
     'drafts.list': async (p) => mail().drafts(p.accountId),
     'drafts.load': async (p) => {
       const { summary, draft } = await mail().loadDraft(p.id);
@@ -183,12 +184,20 @@ export function createHandlers(services: Services): Handlers {
       return key;
     },
     'keys.expire': async (p) => {
-      const key = await services.keyring.call('keys.expire', { fingerprint: p.fingerprint, expiresInSeconds: p.expiresInSeconds, passphrase: p.passphrase });
+      const key = await services.keyring.call('keys.expire', {
+        fingerprint: p.fingerprint,
+        expiresInSeconds: p.expiresInSeconds,
+        passphrase: p.passphrase,
+      });
       changed([key.fingerprint]);
       return key;
     },
     'keys.passwd': async (p) => {
-      const key = await services.keyring.call('keys.passwd', { fingerprint: p.fingerprint, oldPassphrase: p.oldPassphrase, newPassphrase: p.newPassphrase });
+      const key = await services.keyring.call('keys.passwd', {
+        fingerprint: p.fingerprint,
+        oldPassphrase: p.oldPassphrase,
+        newPassphrase: p.newPassphrase,
+      });
       changed([key.fingerprint]);
       return key;
     },
@@ -217,11 +226,18 @@ export function createHandlers(services: Services): Handlers {
       const save = dialogs();
       const { armored } = await services.keyring.call('keys.revocationCertificate', { fingerprint: p.fingerprint });
       if (armored === null) return { saved: false, available: false };
-      return { saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-revocation-certificate.asc`, Buffer.from(armored, 'utf8')), available: true };
+      return {
+        saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-revocation-certificate.asc`, Buffer.from(armored, 'utf8')),
+        available: true,
+      };
     },
     'session.unlock': async (p) => {
       const { unlockMinutes } = services.settings ? await services.settings.get() : DEFAULT_SETTINGS;
-      const unlocked = await services.keyring.call('session.unlock', { fingerprint: p.fingerprint, passphrase: p.passphrase, ttlSeconds: unlockMinutes * 60 });
+      const unlocked = await services.keyring.call('session.unlock', {
+        fingerprint: p.fingerprint,
+        passphrase: p.passphrase,
+        ttlSeconds: unlockMinutes * 60,
+      });
       return { expiresAt: unlocked.expiresAt };
     },
     'session.lock': async (p) => {

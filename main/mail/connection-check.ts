@@ -43,7 +43,6 @@ export function tlsOptions(host: string, caPem: string | null | undefined): Conn
   };
 }
 
-
 /**
  * The one way an imapflow client is made (the account check and the sync):
  * checked TLS, STARTTLS unless the account says `?tls=off`, time limits.
@@ -86,10 +85,15 @@ export async function checkImap(
   const endpoint = { host: settings.host, port: settings.port };
   const client = createImapClient(settings, user, password, ca, timeouts);
   try {
-    await within(timeouts.totalMs, `the check of the IMAP server ${where(endpoint)}`, (async () => {
-      await client.connect();
-      await client.logout();
-    })(), () => client.close());
+    await within(
+      timeouts.totalMs,
+      `the check of the IMAP server ${where(endpoint)}`,
+      (async () => {
+        await client.connect();
+        await client.logout();
+      })(),
+      () => client.close(),
+    );
   } catch (e) {
     throw translateImapError(e, endpoint);
   } finally {

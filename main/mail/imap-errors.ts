@@ -14,7 +14,16 @@ export interface Endpoint {
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL', 'ENODATA']);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'EADDRNOTAVAIL',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'SOCKET_TIMEOUT']);
 /** Node's (OpenSSL's) certificate verification codes and its host name check. */
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|^ERR_TLS_CERT|ALTNAME|HOSTNAME_MISMATCH/;
@@ -54,7 +63,10 @@ export function translateTransportError(error: unknown, endpoint: Endpoint, prot
   const at = `${protocol} server ${where(endpoint)}`;
   const cert = codes.find((c) => CERT_CODE.test(c));
   if (cert !== undefined || messages.some((m) => CERT_MESSAGE.test(m))) {
-    return new SealpostError('network-tls', `the certificate of the ${at} was refused${cert ? ` (${cert})` : ''}; if the server uses a private CA, give it with --ca`);
+    return new SealpostError(
+      'network-tls',
+      `the certificate of the ${at} was refused${cert ? ` (${cert})` : ''}; if the server uses a private CA, give it with --ca`,
+    );
   }
   const dns = codes.find((c) => DNS_CODES.has(c));
   if (dns) return new SealpostError('network-unavailable', `${endpoint.host} does not resolve (${dns})`);
@@ -64,7 +76,10 @@ export function translateTransportError(error: unknown, endpoint: Endpoint, prot
   if (unreachable) return new SealpostError('network-unavailable', `${at}: connection failed (${unreachable})`);
   if (codes.some((c) => /^ERR_SSL_|^ERR_TLS_/.test(c))) {
     // Not a certificate: the other side did not speak TLS (a plain-text port under a TLS scheme) or no common version.
-    return new SealpostError('network-bad-response', `no TLS connection with the ${at} (${codes.find((c) => /^ERR_SSL_|^ERR_TLS_/.test(c))}); check the scheme and port of the URL`);
+    return new SealpostError(
+      'network-bad-response',
+      `no TLS connection with the ${at} (${codes.find((c) => /^ERR_SSL_|^ERR_TLS_/.test(c))}); check the scheme and port of the URL`,
+    );
   }
   return null;
 }
@@ -92,9 +107,17 @@ export function translateImapError(error: unknown, endpoint: Endpoint): Sealpost
   const transport = translateTransportError(error, endpoint, 'IMAP');
   if (transport) return transport;
   if (e.tlsFailed === true) {
-    return new SealpostError('network-starttls-unavailable', `the ${at} does not offer STARTTLS; add ?tls=off to the URL only if plain text is really wanted`);
+    return new SealpostError(
+      'network-starttls-unavailable',
+      `the ${at} does not offer STARTTLS; add ?tls=off to the URL only if plain text is really wanted`,
+    );
   }
-  if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.code === 'ClosedAfterConnectText' || e.code === 'ClosedAfterConnectTLS') {
+  if (
+    e.code === 'NoConnection' ||
+    e.code === 'EConnectionClosed' ||
+    e.code === 'ClosedAfterConnectText' ||
+    e.code === 'ClosedAfterConnectTLS'
+  ) {
     return new SealpostError('network-unavailable', `the ${at} closed the connection (${e.code})`);
   }
   const code = typeof e.code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(e.code) ? e.code : 'no code';

@@ -25,14 +25,20 @@ export function translateSmtpError(error: unknown, endpoint: Endpoint): Sealpost
     return new SealpostError('network-auth-failed', `the ${at} refused the login${reply ? ` (${reply})` : ''}`);
   }
   if (e.code === 'ETLS' && e.command === 'STARTTLS' && reply !== 0) {
-    return new SealpostError('network-starttls-unavailable', `the ${at} does not offer STARTTLS (${reply}); add ?tls=off to the URL only if plain text is really wanted`);
+    return new SealpostError(
+      'network-starttls-unavailable',
+      `the ${at} does not offer STARTTLS (${reply}); add ?tls=off to the URL only if plain text is really wanted`,
+    );
   }
   if (reply >= 400 && reply < 500) {
     return new SealpostError('network-temporary', `the ${at} answered ${reply}${e.command ? ` to ${e.command.split(' ')[0]}` : ''}`);
   }
   if (reply >= 500 && reply < 600 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE')) {
     // A permanent refusal of this message (RFC 5321 section 4.2.1: 5yz): sending it again would fail the same way.
-    return new SealpostError('network-rejected', `the ${at} refused the message (${reply}${e.command ? ` to ${e.command.split(' ')[0]}` : ''})`);
+    return new SealpostError(
+      'network-rejected',
+      `the ${at} refused the message (${reply}${e.command ? ` to ${e.command.split(' ')[0]}` : ''})`,
+    );
   }
   const transport = translateTransportError(error, endpoint, 'SMTP');
   if (transport) return transport;

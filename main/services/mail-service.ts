@@ -25,25 +25,34 @@ import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import type { EventPayload } from '../../app/ipc/contract.ts';
 import type { KeySummary } from '../../app/keys.ts';
-import type { AccountView, DraftSummary, FolderView, MessageItem, MessageView, OutboxEntry, SyncProgress, SyncSummary } from '../../app/mail.ts';
+import type {
+  AccountView,
+  DraftSummary,
+  FolderView,
+  MessageItem,
+  MessageView,
+  OutboxEntry,
+  SyncProgress,
+  SyncSummary,
+} from '../../app/mail.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
 import { Accounts, accountSummary, type Account, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 import { parseServerUrl } from '../accounts/validate.ts';
-import { composeMessage, type ComposeOptions, type Draft } from '../compose/compose.ts';
-import { loadDraft, saveComposedDraft } from '../compose/save-draft.ts';
+import { composeMessage, type ComposeOptions, type Draft } from '../pgp-mime/write/compose.ts';
+import { loadDraft, saveComposedDraft } from '../pgp-mime/write/save-draft.ts';
 import { checkImap, checkSmtp } from '../mail/connection-check.ts';
 import { sendOutbox } from '../outbox/send-outbox.ts';
-import { examineMessage, type ExaminedMessage } from '../security/inspect.ts';
+import { examineMessage, type ExaminedMessage } from '../pgp-mime/read/inspect.ts';
 import { getFolder, listFolders, type FolderRow } from '../store/folders.ts';
-import { decodeBody } from '../mime/parse.ts';
+import { decodeBody } from '../pgp-mime/read/mime-parse.ts';
 import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
 import { enqueueOutbox, getOutbox, listOutbox, removeOutbox, requeueOutbox, type OutboxItem } from '../store/outbox.ts';
 import { listActions, nextAction } from '../store/pending-actions.ts';
 import { deleteDraft, getDraft, listDrafts, unsavedDrafts, type DraftItem } from '../store/drafts.ts';
 import { syncAccount } from '../sync/account-sync.ts';
 import { fetchBody } from '../sync/fetch-body.ts';
-import { withImap } from '../sync/imap-session.ts';
+import { withImap } from '../mail/imap-session.ts';
 import { applyMessageAction, type MessageActionInput } from '../sync/message-actions.ts';
 import { replayActions } from '../sync/replay-actions.ts';
 import { uploadDrafts } from '../sync/upload-drafts.ts';
@@ -72,7 +81,15 @@ function accountView(account: Account): AccountView {
 }
 
 function folderView(f: FolderRow): FolderView {
-  return { id: f.id, accountId: f.accountId, path: f.path, role: f.role, unread: f.unreadCount, total: f.totalCount, lastSyncAt: f.lastSyncAt };
+  return {
+    id: f.id,
+    accountId: f.accountId,
+    path: f.path,
+    role: f.role,
+    unread: f.unreadCount,
+    total: f.totalCount,
+    lastSyncAt: f.lastSyncAt,
+  };
 }
 
 function messageItem(m: MessageSummary): MessageItem {
@@ -92,7 +109,14 @@ function messageItem(m: MessageSummary): MessageItem {
 }
 
 function draftSummary(item: DraftItem): DraftSummary {
-  return { id: item.id, accountId: item.accountId, encrypted: item.encrypted, revision: item.revision, updatedAt: item.updatedAt, unsaved: item.unsaved };
+  return {
+    id: item.id,
+    accountId: item.accountId,
+    encrypted: item.encrypted,
+    revision: item.revision,
+    updatedAt: item.updatedAt,
+    unsaved: item.unsaved,
+  };
 }
 
 /** A message's attachment, decoded (decrypted when the message was). */
@@ -166,7 +190,12 @@ export class MailService {
   /** As `addAccount`: a change of server, user, password or CA is checked by logging in before it is saved. */
   async updateAccount(id: string, change: AccountUpdate): Promise<AccountView> {
     const current = this.#accounts.get(id);
-    const connection = change.imap !== undefined || change.smtp !== undefined || change.user !== undefined || change.password !== undefined || change.caPem !== undefined;
+    const connection =
+      change.imap !== undefined ||
+      change.smtp !== undefined ||
+      change.user !== undefined ||
+      change.password !== undefined ||
+      change.caPem !== undefined;
     if (connection && this.#checkServers) {
       const user = change.user ?? current.imap.user;
       const password = change.password ?? (await this.#accounts.password(current.id));
@@ -211,7 +240,8 @@ export class MailService {
     const { report, attachmentParts } = await this.#examine(folderId, uid);
     const entry = report.attachments[index];
     const part = attachmentParts[index];
-    if (!entry || !part) throw new SealpostError('bad-input', `the message has no attachment ${index} (it has ${report.attachments.length})`);
+    if (!entry || !part)
+      throw new SealpostError('bad-input', `the message has no attachment ${index} (it has ${report.attachments.length})`);
     return { filename: entry.filename, contentType: entry.contentType, bytes: new Uint8Array(decodeBody(part)) };
   }
 
@@ -224,7 +254,11 @@ export class MailService {
    * apart: material that also holds keys not asked for is not imported, and
    * that is reported as a problem (as for keys found by a lookup).
    */
-  async importMessageKeys(folderId: number, uid: string, fingerprints: readonly string[]): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
+  async importMessageKeys(
+    folderId: number,
+    uid: string,
+    fingerprints: readonly string[],
+  ): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
     const { report, keyMaterial } = await this.#examine(folderId, uid);
     const wanted = [...new Set(fingerprints.map((f) => f.toUpperCase()))];
     const listed = new Set(report.keys.map((k) => k.fingerprint.toUpperCase()));
@@ -237,7 +271,11 @@ export class MailService {
       const holding = keyMaterial.filter((m) => m.fingerprints.some((f) => f.toUpperCase() === fingerprint));
       const whole = holding.find((m) => m.fingerprints.every((f) => asked.has(f.toUpperCase())));
       if (whole) chosen.add(whole);
-      else problems.push({ code: 'bad-input', message: `${fingerprint}: not imported, the key data in the message also holds keys that were not asked for` });
+      else
+        problems.push({
+          code: 'bad-input',
+          message: `${fingerprint}: not imported, the key data in the message also holds keys that were not asked for`,
+        });
     }
     const changed = new Map<string, KeySummary>();
     for (const material of chosen) {
@@ -273,7 +311,10 @@ export class MailService {
    */
   async saveDraft(accountId: string, draft: Draft, options: { encrypt: boolean; id?: number }): Promise<DraftSummary> {
     const account = this.#accounts.get(accountId);
-    const item = await saveComposedDraft(this.#db, this.#keyring, account.id, draft, { encrypt: options.encrypt, ...(options.id !== undefined ? { id: options.id } : {}) });
+    const item = await saveComposedDraft(this.#db, this.#keyring, account.id, draft, {
+      encrypt: options.encrypt,
+      ...(options.id !== undefined ? { id: options.id } : {}),
+    });
     this.#kick(account.id);
     return draftSummary(item);
   }
@@ -364,7 +405,11 @@ export class MailService {
     const messageId = `<${randomUUID()}@${domain}>`;
     const raw = await composeMessage(this.#keyring, draft, { ...options, attachKey: false, keyPasswords: [], messageId });
     const recipients = [...new Set([...draft.to, ...draft.cc, ...(draft.bcc ?? [])].map((a) => a.address))];
-    const item = enqueueOutbox(this.#db, { accountId: account.id, raw, envelope: { from: draft.from.address, to: recipients }, messageId }, this.#now());
+    const item = enqueueOutbox(
+      this.#db,
+      { accountId: account.id, raw, envelope: { from: draft.from.address, to: recipients }, messageId },
+      this.#now(),
+    );
     this.#emit('outbox.changed', { accountId: account.id });
     this.#kick(account.id);
     return outboxEntry(item);
@@ -440,9 +485,11 @@ export class MailService {
           return result;
         }),
       onChange: (result) => {
-        if (result.added + result.removed + result.flagsUpdated + result.cleared > 0) this.#emit('mail.changed', { accountId: account.id, folderIds: [folder.id] });
+        if (result.added + result.removed + result.flagsUpdated + result.cleared > 0)
+          this.#emit('mail.changed', { accountId: account.id, folderIds: [folder.id] });
       },
-      onError: (error) => this.#emit('sync.progress', { accountId: account.id, phase: 'failed', folder: folder.path, message: error.message }),
+      onError: (error) =>
+        this.#emit('sync.progress', { accountId: account.id, phase: 'failed', folder: folder.path, message: error.message }),
     });
     this.#watcher = { folderId, watcher };
     watcher.start();
@@ -471,12 +518,20 @@ export class MailService {
     try {
       password = await this.#accounts.password(account.id);
     } catch (e) {
-      this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'no password' });
+      this.#emit('sync.progress', {
+        accountId: account.id,
+        phase: 'failed',
+        message: e instanceof SealpostError ? e.message : 'no password',
+      });
       return;
     }
     if (due) {
       const run = await sendOutbox(this.#db, account, password, { now: this.#now }).catch((e: unknown) => {
-        this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'sending failed' });
+        this.#emit('sync.progress', {
+          accountId: account.id,
+          phase: 'failed',
+          message: e instanceof SealpostError ? e.message : 'sending failed',
+        });
         return null;
       });
       if (run && run.reports.length > 0) this.#emit('outbox.changed', { accountId: account.id });
@@ -491,7 +546,11 @@ export class MailService {
       this.#emit('outbox.changed', { accountId: account.id });
     } catch (e) {
       // Deferred with backoff by the replay; the next flush tries again.
-      this.#emit('sync.progress', { accountId: account.id, phase: 'failed', message: e instanceof SealpostError ? e.message : 'the server could not be reached' });
+      this.#emit('sync.progress', {
+        accountId: account.id,
+        phase: 'failed',
+        message: e instanceof SealpostError ? e.message : 'the server could not be reached',
+      });
     }
   }
 

@@ -52,7 +52,11 @@ export function arrivedSince(db: DatabaseSync, mark: InboxMark): Arrival | null 
     const message = getMessage(db, mark.folderId, uid);
     if (!message || message.flags.some((f) => f.toLowerCase() === '\\seen')) continue;
     count += 1;
-    const from = message.from ? (message.from.name && message.from.name !== message.from.address ? `${message.from.name} <${message.from.address}>` : message.from.address) : '';
+    const from = message.from
+      ? message.from.name && message.from.name !== message.from.address
+        ? `${message.from.name} <${message.from.address}>`
+        : message.from.address
+      : '';
     latest = { from: from.slice(0, FIELD_LIMIT), subject: message.subject.slice(0, FIELD_LIMIT) };
   }
   return count > 0 ? { folderId: mark.folderId, count, latest } : null;

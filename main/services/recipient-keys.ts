@@ -14,8 +14,8 @@ import type { RecipientKey } from '../../app/mail.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
-import { recipientKey } from '../compose/compose.ts';
-import { sameAddress } from '../security/addresses.ts';
+import { recipientKey } from '../pgp-mime/write/compose.ts';
+import { sameAddress } from '../pgp-mime/read/addresses.ts';
 
 type State = RecipientKey['state'];
 
@@ -27,10 +27,14 @@ function unusableState(key: KeySummary, now: number): State {
 }
 
 function userIdFor(key: KeySummary, address: string): string | null {
-  return key.userIds.find((u) => {
-    const a = addressOfUserId(u);
-    return a !== null && sameAddress(a, address);
-  }) ?? key.userIds[0] ?? null;
+  return (
+    key.userIds.find((u) => {
+      const a = addressOfUserId(u);
+      return a !== null && sameAddress(a, address);
+    }) ??
+    key.userIds[0] ??
+    null
+  );
 }
 
 function carries(key: KeySummary, address: string): boolean {
@@ -38,7 +42,11 @@ function carries(key: KeySummary, address: string): boolean {
 }
 
 /** One entry per address, in the order given (an address given twice is looked up once). */
-export async function recipientKeyStates(keyring: Pick<KeyringClient, 'call'>, addresses: readonly string[], now = Date.now()): Promise<RecipientKey[]> {
+export async function recipientKeyStates(
+  keyring: Pick<KeyringClient, 'call'>,
+  addresses: readonly string[],
+  now = Date.now(),
+): Promise<RecipientKey[]> {
   const client = keyring as KeyringClient;
   const known = new Map<string, Omit<RecipientKey, 'address'>>();
   let all: KeySummary[] | null = null;
@@ -49,7 +57,11 @@ export async function recipientKeyStates(keyring: Pick<KeyringClient, 'call'>, a
     if (!entry) {
       const found = await recipientKey(client, address.trim(), now);
       if ('key' in found) {
-        entry = { state: found.key.trust === 'verified' ? 'verified' : 'unverified', fingerprint: found.key.fingerprint, userId: userIdFor(found.key, address) };
+        entry = {
+          state: found.key.trust === 'verified' ? 'verified' : 'unverified',
+          fingerprint: found.key.fingerprint,
+          userId: userIdFor(found.key, address),
+        };
       } else {
         all ??= await client.call('keys.list', { secret: false });
         const candidates = all.filter((k) => carries(k, address)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));

@@ -67,7 +67,8 @@ export class SettingsStore {
     } catch {
       value = undefined;
     }
-    const checked = value !== null && typeof value === 'object' && !Array.isArray(value) ? Settings.safeParse({ ...DEFAULT_SETTINGS, ...value }) : null;
+    const checked =
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? Settings.safeParse({ ...DEFAULT_SETTINGS, ...value }) : null;
     if (!checked?.success) {
       this.#warn(`the settings file ${this.path} is damaged; the default settings are used until a setting is saved`);
       return { settings: { ...DEFAULT_SETTINGS }, damaged: true };
@@ -83,25 +84,33 @@ export class SettingsStore {
 
   /** Changes the given settings, keeps the others, and returns the result. */
   set(change: Partial<Settings>): Promise<Settings> {
-    const run = this.#tail.catch(() => undefined).then(async () => {
-      const { settings, damaged } = await this.#load();
-      const next = Settings.parse({ ...settings, ...change });
-      if (damaged) {
-        const kept = `${this.path}.damaged-${this.#now()}`;
-        try {
-          await rename(this.path, kept);
-        } catch (e) {
-          throw new SealpostError('io', `the damaged settings file ${this.path} cannot be set aside (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const run = this.#tail
+      .catch(() => undefined)
+      .then(async () => {
+        const { settings, damaged } = await this.#load();
+        const next = Settings.parse({ ...settings, ...change });
+        if (damaged) {
+          const kept = `${this.path}.damaged-${this.#now()}`;
+          try {
+            await rename(this.path, kept);
+          } catch (e) {
+            throw new SealpostError(
+              'io',
+              `the damaged settings file ${this.path} cannot be set aside (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+            );
+          }
+          this.#warn(`the damaged settings file was kept as ${kept}; new settings were written`);
         }
-        this.#warn(`the damaged settings file was kept as ${kept}; new settings were written`);
-      }
-      try {
-        await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
-      } catch (e) {
-        throw new SealpostError('io', `the settings file ${this.path} cannot be written (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-      return next;
-    });
+        try {
+          await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
+        } catch (e) {
+          throw new SealpostError(
+            'io',
+            `the settings file ${this.path} cannot be written (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+          );
+        }
+        return next;
+      });
     this.#tail = run;
     return run;
   }

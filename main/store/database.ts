@@ -73,7 +73,8 @@ export function openStore(home: string, options: OpenOptions = {}): DatabaseSync
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SealpostError('io', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot create'}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new SealpostError('io', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot create'}`);
   }
   return openDatabase(path, options);
 }
@@ -111,7 +112,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): DatabaseS
 export function schemaVersion(db: DatabaseSync): number {
   const table = db.prepare("SELECT 1 AS present FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'").get();
   if (!table) {
-    const other = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1").get();
+    const other = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1")
+      .get();
     if (other) throw new SealpostError('store-corrupt', 'the file is not a Sealpost mail store (no schema version)');
     return 0;
   }
@@ -136,7 +139,10 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIG
   const known = migrations.length;
   const refuseNewer = (version: number) => {
     if (version > known) {
-      throw new SealpostError('store-newer-schema', `it has schema version ${version}, this version of Sealpost knows up to ${known}; update Sealpost`);
+      throw new SealpostError(
+        'store-newer-schema',
+        `it has schema version ${version}, this version of Sealpost knows up to ${known}; update Sealpost`,
+      );
     }
   };
   const from = schemaVersion(db);
@@ -152,7 +158,11 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIG
       if (version >= known) return version;
       const step = migrations[version]!;
       step.up(db);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(step.version, step.description, Date.now());
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(
+        step.version,
+        step.description,
+        Date.now(),
+      );
       return step.version;
     });
   }
@@ -214,7 +224,9 @@ interface SqliteError {
 }
 
 export function isSqliteError(e: unknown): e is SqliteError & Error {
-  return e instanceof Error && (e as Partial<SqliteError>).code === 'ERR_SQLITE_ERROR' && typeof (e as Partial<SqliteError>).errcode === 'number';
+  return (
+    e instanceof Error && (e as Partial<SqliteError>).code === 'ERR_SQLITE_ERROR' && typeof (e as Partial<SqliteError>).errcode === 'number'
+  );
 }
 
 /** SQLite's constraint failures (a UNIQUE, CHECK or FOREIGN KEY violation). */

@@ -92,7 +92,10 @@ export function getDraft(db: DatabaseSync, id: number): Draft | null {
 
 /** An account's drafts, most recently changed first, without the bytes. */
 export function listDrafts(db: DatabaseSync, accountId: string): DraftItem[] {
-  return db.prepare(`SELECT ${ITEM_COLUMNS} FROM drafts WHERE account_id = ? ORDER BY updated_at DESC, id DESC`).all(accountId).map(itemFromRow);
+  return db
+    .prepare(`SELECT ${ITEM_COLUMNS} FROM drafts WHERE account_id = ? ORDER BY updated_at DESC, id DESC`)
+    .all(accountId)
+    .map(itemFromRow);
 }
 
 /** Drafts whose latest revision is not on the server yet, oldest change first. */
@@ -120,15 +123,25 @@ function queueServerDelete(db: DatabaseSync, accountId: string, server: { folder
  * goes up next). A previous server copy is queued for deletion. Returns
  * false when the draft is gone or the revision is older than the synced one.
  */
-export function markDraftSynced(db: DatabaseSync, id: number, synced: { revision: number; folderId: number; uid: ImapNumberInput }): boolean {
+export function markDraftSynced(
+  db: DatabaseSync,
+  id: number,
+  synced: { revision: number; folderId: number; uid: ImapNumberInput },
+): boolean {
   const uid = imapNumber(synced.uid, 'UID');
   return transaction(db, () => {
     const row = db.prepare(`SELECT ${ITEM_COLUMNS} FROM drafts WHERE id = ?`).get(id);
     if (!row) return false;
     const draft = itemFromRow(row);
     if (synced.revision > draft.revision || (draft.syncedRevision !== null && synced.revision <= draft.syncedRevision)) return false;
-    if (draft.server && (draft.server.folderId !== synced.folderId || draft.server.uid !== uid)) queueServerDelete(db, draft.accountId, draft.server);
-    db.prepare('UPDATE drafts SET synced_revision = ?, server_folder_id = ?, server_uid = ? WHERE id = ?').run(synced.revision, synced.folderId, uid, id);
+    if (draft.server && (draft.server.folderId !== synced.folderId || draft.server.uid !== uid))
+      queueServerDelete(db, draft.accountId, draft.server);
+    db.prepare('UPDATE drafts SET synced_revision = ?, server_folder_id = ?, server_uid = ? WHERE id = ?').run(
+      synced.revision,
+      synced.folderId,
+      uid,
+      id,
+    );
     return true;
   });
 }

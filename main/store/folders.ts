@@ -166,7 +166,9 @@ export function checkUidValidity(db: DatabaseSync, folderId: number, uidvalidity
       `DELETE FROM pending_actions
        WHERE account_id = ? AND json_extract(payload, '$.folder') = ? AND json_extract(payload, '$.uidvalidity') = ?`,
     ).run(folder.accountId, folder.path, folder.uidvalidity);
-    db.prepare('UPDATE drafts SET synced_revision = NULL, server_folder_id = NULL, server_uid = NULL WHERE server_folder_id = ?').run(folderId);
+    db.prepare('UPDATE drafts SET synced_revision = NULL, server_folder_id = NULL, server_uid = NULL WHERE server_folder_id = ?').run(
+      folderId,
+    );
     return { changed: true, cleared };
   });
 }
@@ -191,7 +193,8 @@ export function markFolderSynced(db: DatabaseSync, folderId: number, state: Fold
   const uidnext = imapNumberOrNull(state.uidnext, 'UIDNEXT');
   const modseq = imapNumberOrNull(state.highestmodseq, 'HIGHESTMODSEQ', true);
   for (const n of [state.unreadCount, state.totalCount]) {
-    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new SealpostError('bad-input', 'a message count must be a non-negative integer');
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
+      throw new SealpostError('bad-input', 'a message count must be a non-negative integer');
   }
   return transaction(db, () => {
     const result = db

@@ -182,11 +182,16 @@ export function updateFlags(db: DatabaseSync, folderId: number, updates: readonl
 /** Stores a fetched raw message (as fetched: ciphertext stays ciphertext). False when the message is not known. */
 export function setMessageRaw(db: DatabaseSync, folderId: number, uid: ImapNumberInput, raw: Uint8Array): boolean {
   const key = imapNumber(uid, 'UID');
-  return transaction(db, () => Number(db.prepare('UPDATE messages SET raw = ? WHERE folder_id = ? AND uid = ?').run(raw, folderId, key).changes) === 1);
+  return transaction(
+    db,
+    () => Number(db.prepare('UPDATE messages SET raw = ? WHERE folder_id = ? AND uid = ?').run(raw, folderId, key).changes) === 1,
+  );
 }
 
 export function getMessage(db: DatabaseSync, folderId: number, uid: ImapNumberInput): StoredMessage | null {
-  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS}, raw FROM messages WHERE folder_id = ? AND uid = ?`).get(folderId, imapNumber(uid, 'UID'));
+  const row = db
+    .prepare(`SELECT ${SUMMARY_COLUMNS}, raw FROM messages WHERE folder_id = ? AND uid = ?`)
+    .get(folderId, imapNumber(uid, 'UID'));
   return row ? { ...summaryFromRow(row), raw: blobOrNull(row, 'raw') } : null;
 }
 
@@ -235,8 +240,9 @@ export function removeMessages(db: DatabaseSync, folderId: number, uids: readonl
 /** After a full UID SEARCH: removes every stored message whose UID the server no longer has. */
 export function retainMessages(db: DatabaseSync, folderId: number, uids: readonly ImapNumberInput[]): number {
   const keys = JSON.stringify(uids.map((u) => imapNumber(u, 'UID')));
-  return transaction(
-    db,
-    () => Number(db.prepare('DELETE FROM messages WHERE folder_id = ? AND uid NOT IN (SELECT value FROM json_each(?))').run(folderId, keys).changes),
+  return transaction(db, () =>
+    Number(
+      db.prepare('DELETE FROM messages WHERE folder_id = ? AND uid NOT IN (SELECT value FROM json_each(?))').run(folderId, keys).changes,
+    ),
   );
 }

@@ -126,7 +126,13 @@ export function listOutbox(db: DatabaseSync, filter: { accountId?: string; state
 }
 
 /** Runs one transition: the row must be in one of `from`; otherwise a clear error, nothing changed. */
-function transition(db: DatabaseSync, id: number, from: readonly OutboxState[], sql: string, params: (string | number | null)[]): OutboxMessage {
+function transition(
+  db: DatabaseSync,
+  id: number,
+  from: readonly OutboxState[],
+  sql: string,
+  params: (string | number | null)[],
+): OutboxMessage {
   return transaction(db, () => {
     const current = db.prepare('SELECT state FROM outbox WHERE id = ?').get(id);
     if (!current) throw new SealpostError('outbox-not-found', String(id));
@@ -163,9 +169,13 @@ export function claimOutbox(db: DatabaseSync, id: number, now = Date.now()): Out
  */
 export function markOutboxSent(db: DatabaseSync, id: number, options: { saveCopy: boolean; sentAt?: number }): OutboxMessage {
   return transaction(db, () => {
-    const item = transition(db, id, ['sending'], `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL, last_error_code = NULL`, [
-      options.sentAt ?? Date.now(),
-    ]);
+    const item = transition(
+      db,
+      id,
+      ['sending'],
+      `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL, last_error_code = NULL`,
+      [options.sentAt ?? Date.now()],
+    );
     if (options.saveCopy) enqueueAction(db, item.accountId, { kind: 'append-sent', payload: { outboxId: id } }, item.sentAt ?? Date.now());
     return item;
   });
@@ -183,7 +193,10 @@ export interface SendFailure {
 export function markOutboxFailed(db: DatabaseSync, id: number, failure: SendFailure): OutboxMessage {
   const message = failure.message.slice(0, 1000);
   if (failure.retryAt === null) {
-    return transition(db, id, ['sending'], `UPDATE outbox SET state = 'failed', last_error = ?, last_error_code = ?`, [message, failure.code ?? null]);
+    return transition(db, id, ['sending'], `UPDATE outbox SET state = 'failed', last_error = ?, last_error_code = ?`, [
+      message,
+      failure.code ?? null,
+    ]);
   }
   return transition(db, id, ['sending'], `UPDATE outbox SET state = 'queued', last_error = ?, last_error_code = ?, next_attempt_at = ?`, [
     message,
@@ -197,7 +210,8 @@ export function requeueOutbox(db: DatabaseSync, id: number, now = Date.now()): O
   return transition(db, id, ['failed'], `UPDATE outbox SET state = 'queued', next_attempt_at = ?`, [now]);
 }
 
-export const INTERRUPTED_MESSAGE = 'Sending was interrupted; the server may have received the message. Check the Sent folder before retrying.';
+export const INTERRUPTED_MESSAGE =
+  'Sending was interrupted; the server may have received the message. Check the Sent folder before retrying.';
 
 /**
  * Messages left in `sending` since before `staleBefore` (their sender died)
@@ -205,14 +219,12 @@ export const INTERRUPTED_MESSAGE = 'Sending was interrupted; the server may have
  * Returns how many.
  */
 export function recoverInterruptedOutbox(db: DatabaseSync, staleBefore: number): number {
-  return transaction(
-    db,
-    () =>
-      Number(
-        db
-          .prepare(`UPDATE outbox SET state = 'failed', last_error = ?, last_error_code = NULL WHERE state = 'sending' AND attempted_at < ?`)
-          .run(INTERRUPTED_MESSAGE, staleBefore).changes,
-      ),
+  return transaction(db, () =>
+    Number(
+      db
+        .prepare(`UPDATE outbox SET state = 'failed', last_error = ?, last_error_code = NULL WHERE state = 'sending' AND attempted_at < ?`)
+        .run(INTERRUPTED_MESSAGE, staleBefore).changes,
+    ),
   );
 }
 

@@ -21,7 +21,7 @@ import { sendOutbox, type SendReport, type SendTimeouts } from '../outbox/send-o
 import { findFolder, findFolderByRole, listFolders, type FolderRole, type FolderRow } from '../store/folders.ts';
 import { syncFolder, type FolderSyncResult } from './folder-sync.ts';
 import { syncFolderList } from './folders.ts';
-import { withImap, type SyncTimeouts } from './imap-session.ts';
+import { withImap, type SyncTimeouts } from '../mail/imap-session.ts';
 import { replayActions, type ReplayResult } from './replay-actions.ts';
 import { uploadDrafts, type UploadDraftsResult } from './upload-drafts.ts';
 
@@ -65,9 +65,21 @@ export function syncOrder(folders: readonly FolderRow[]): FolderRow[] {
   return [...folders].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
 }
 
-export async function syncAccount(db: DatabaseSync, account: Account, password: string, options: AccountSyncOptions = {}): Promise<AccountSyncResult> {
+export async function syncAccount(
+  db: DatabaseSync,
+  account: Account,
+  password: string,
+  options: AccountSyncOptions = {},
+): Promise<AccountSyncResult> {
   const emit = options.onEvent ?? (() => undefined);
-  const result: AccountSyncResult = { sent: [], sendError: null, actions: { applied: 0, dropped: [] }, drafts: { uploaded: 0, failed: [], unsaved: 0 }, folders: [], folderErrors: [] };
+  const result: AccountSyncResult = {
+    sent: [],
+    sendError: null,
+    actions: { applied: 0, dropped: [] },
+    drafts: { uploaded: 0, failed: [], unsaved: 0 },
+    folders: [],
+    folderErrors: [],
+  };
 
   if (options.send !== false) {
     try {
@@ -97,7 +109,8 @@ export async function syncAccount(db: DatabaseSync, account: Account, password: 
 
       let targets: FolderRow[];
       if (options.folder !== undefined) {
-        const wanted = options.folder.toUpperCase() === 'INBOX' ? findFolderByRole(db, account.id, 'inbox') : findFolder(db, account.id, options.folder);
+        const wanted =
+          options.folder.toUpperCase() === 'INBOX' ? findFolderByRole(db, account.id, 'inbox') : findFolder(db, account.id, options.folder);
         if (!wanted) throw new SealpostError('bad-input', `the account ${account.email} has no folder "${options.folder.slice(0, 200)}"`);
         targets = [wanted];
       } else {

@@ -13,7 +13,7 @@ import { SealpostError } from '../../app/errors.ts';
 import { checkUidValidity, type FolderRow } from '../store/folders.ts';
 import { imapNumber, type ImapNumberInput } from '../store/imap-ids.ts';
 import { getMessage, removeMessages, setMessageRaw } from '../store/messages.ts';
-import { openFolder, type ImapSession } from './imap-session.ts';
+import { openFolder, type ImapSession } from '../mail/imap-session.ts';
 
 export interface FetchBodyOptions {
   /** Fetch again even when the raw message is already stored. */
@@ -39,7 +39,9 @@ export async function fetchBody(
     if (checkUidValidity(db, folder.id, mailbox.uidValidity).changed) {
       throw new SealpostError('bad-input', `${folder.path} was recreated on the server (its UIDVALIDITY changed); sync the folder again`);
     }
-    const message = await session.step(`reading message ${key} of ${folder.path}`, () => client.fetchOne(key, { uid: true, source: true }, { uid: true }));
+    const message = await session.step(`reading message ${key} of ${folder.path}`, () =>
+      client.fetchOne(key, { uid: true, source: true }, { uid: true }),
+    );
     if (!message || message.uid !== Number(key) || !message.source) {
       removeMessages(db, folder.id, [key]);
       throw new SealpostError('bad-input', `the message with UID ${key} is no longer in ${folder.path} on the server`);

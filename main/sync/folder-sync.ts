@@ -36,12 +36,20 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { FetchMessageObject, FetchQueryObject } from 'imapflow';
 import { SealpostError } from '../../app/errors.ts';
-import { decodeHeader, headerText, headerValue, parseHeaderBlock, parseStructured } from '../mime/parse.ts';
-import { parseAddresses } from '../security/addresses.ts';
+import { decodeHeader, headerText, headerValue, parseHeaderBlock, parseStructured } from '../pgp-mime/read/mime-parse.ts';
+import { parseAddresses } from '../pgp-mime/read/addresses.ts';
 import { transaction } from '../store/database.ts';
 import { checkUidValidity, getFolder, markFolderSynced, recountFolder, type FolderRow } from '../store/folders.ts';
-import { knownUids, removeMessages, updateFlags, upsertMessages, type FlagUpdate, type MessageInput, type SecurityHint } from '../store/messages.ts';
-import { openFolder, type ImapSession } from './imap-session.ts';
+import {
+  knownUids,
+  removeMessages,
+  updateFlags,
+  upsertMessages,
+  type FlagUpdate,
+  type MessageInput,
+  type SecurityHint,
+} from '../store/messages.ts';
+import { openFolder, type ImapSession } from '../mail/imap-session.ts';
 
 /**
  * Messages per FETCH and store transaction: small enough that the newest
@@ -93,7 +101,13 @@ export interface FolderSyncResult {
 export const LIST_HEADER_FIELDS = ['from', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to', 'content-type'] as const;
 
 /** What a list sync fetches of each message. */
-export const LIST_FETCH_QUERY: FetchQueryObject = { uid: true, flags: true, size: true, internalDate: true, headers: [...LIST_HEADER_FIELDS] };
+export const LIST_FETCH_QUERY: FetchQueryObject = {
+  uid: true,
+  flags: true,
+  size: true,
+  internalDate: true,
+  headers: [...LIST_HEADER_FIELDS],
+};
 
 /**
  * The structural security hint from the top-level Content-Type (RFC 3156),
@@ -115,7 +129,7 @@ export function securityHint(contentType: string | undefined): SecurityHint {
 export function uidSet(uids: readonly number[]): string {
   const sorted = [...new Set(uids)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
@@ -159,7 +173,10 @@ const MAX_LIST_ADDRESSES = 1000;
 export function messageInput(m: FetchMessageObject): MessageInput {
   const headers = parseHeaderBlock(m.headers ? headerText(m.headers) : '');
   const field = (key: string) => headerValue({ headers }, key);
-  const addresses = (key: string) => parseAddresses(field(key)).filter((a) => a.address || a.name).slice(0, MAX_LIST_ADDRESSES);
+  const addresses = (key: string) =>
+    parseAddresses(field(key))
+      .filter((a) => a.address || a.name)
+      .slice(0, MAX_LIST_ADDRESSES);
   return {
     uid: m.uid,
     modseq: m.modseq ?? null,
@@ -168,7 +185,9 @@ export function messageInput(m: FetchMessageObject): MessageInput {
     from: addresses('from')[0] ?? null,
     to: addresses('to'),
     cc: addresses('cc'),
-    subject: encodedWords(field('subject') ?? '').replace(/[\r\n]+/g, ' ').slice(0, 2000),
+    subject: encodedWords(field('subject') ?? '')
+      .replace(/[\r\n]+/g, ' ')
+      .slice(0, 2000),
     date: dateOf(field('date')),
     internalDate: epoch(m.internalDate),
     flags: flagsOf(m.flags),
@@ -184,7 +203,12 @@ async function collect(iterator: AsyncIterable<FetchMessageObject>): Promise<Fet
 }
 
 /** Brings one folder of the store up to date with the server. */
-export async function syncFolder(db: DatabaseSync, session: ImapSession, folder: FolderRow, options: FolderSyncOptions = {}): Promise<FolderSyncResult> {
+export async function syncFolder(
+  db: DatabaseSync,
+  session: ImapSession,
+  folder: FolderRow,
+  options: FolderSyncOptions = {},
+): Promise<FolderSyncResult> {
   const batchSize = Math.max(1, Math.min(Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE), 5000));
   const { client } = session;
   const progress = (done: number, total: number) => options.onProgress?.({ folder: folder.path, done, total });
@@ -227,7 +251,9 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
       // QRESYNC (RFC 7162 section 3.2.5.2): the expunges since the last sync are listed; new
       // messages have UIDs from the last UIDNEXT on. Trusted only if the counts then add up.
       const vanished = new Set(lock.vanished);
-      const fresh = await session.step(`listing the new messages of ${folder.path}`, () => client.search({ uid: `${state.uidnext}:*` }, { uid: true }));
+      const fresh = await session.step(`listing the new messages of ${folder.path}`, () =>
+        client.search({ uid: `${state.uidnext}:*` }, { uid: true }),
+      );
       if (Array.isArray(fresh)) {
         const candidate = new Set([...local].filter((uid) => !vanished.has(uid)));
         for (const uid of fresh) if (uid >= Number(state.uidnext)) candidate.add(uid);
@@ -238,7 +264,8 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
       }
     }
     if (server === null) {
-      const found = exists === 0 ? [] : await session.step(`listing the messages of ${folder.path}`, () => client.search({ all: true }, { uid: true }));
+      const found =
+        exists === 0 ? [] : await session.step(`listing the messages of ${folder.path}`, () => client.search({ all: true }, { uid: true }));
       if (!Array.isArray(found)) throw new SealpostError('network-bad-response', `the server did not list the messages of ${folder.path}`);
       server = new Set(found);
     }
@@ -263,7 +290,9 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
       } else {
         for (let i = 0; i < stored.length; i += FLAG_CHUNK) {
           const chunk = stored.slice(i, i + FLAG_CHUNK);
-          const fetched = await session.step(`reading flags in ${folder.path}`, () => collect(client.fetch(uidSet(chunk), { uid: true, flags: true }, { uid: true })));
+          const fetched = await session.step(`reading flags in ${folder.path}`, () =>
+            collect(client.fetch(uidSet(chunk), { uid: true, flags: true }, { uid: true })),
+          );
           result.flagsUpdated += applyFlags(db, folder.id, fetched, local);
         }
       }
@@ -280,13 +309,7 @@ export async function syncFolder(db: DatabaseSync, session: ImapSession, folder:
     for (let i = 0; i < missing.length; i += batchSize) {
       const batch = missing.slice(i, i + batchSize);
       const fetched = await session.step(`reading messages of ${folder.path}`, () =>
-        collect(
-          client.fetch(
-            uidSet(batch),
-            LIST_FETCH_QUERY,
-            { uid: true },
-          ),
-        ),
+        collect(client.fetch(uidSet(batch), LIST_FETCH_QUERY, { uid: true })),
       );
       const wanted = new Set(batch);
       const inputs = fetched.filter((m) => wanted.has(m.uid)).map(messageInput);

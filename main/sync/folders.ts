@@ -17,7 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { ListResponse, StatusObject } from 'imapflow';
 import { transaction } from '../store/database.ts';
 import { checkUidValidity, getFolder, listFolders, removeFolder, upsertFolder, type FolderRole, type FolderRow } from '../store/folders.ts';
-import type { ImapSession } from './imap-session.ts';
+import type { ImapSession } from '../mail/imap-session.ts';
 
 const SPECIAL_USE: Record<string, FolderRole> = {
   '\\inbox': 'inbox',

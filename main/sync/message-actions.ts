@@ -33,7 +33,12 @@ export interface MessageActionInput {
 }
 
 /** Folder names used when the account has no folder with the role yet; the replay creates it on the server. */
-export const DEFAULT_FOLDER_NAMES: Partial<Record<FolderRole, string>> = { trash: 'Trash', archive: 'Archive', sent: 'Sent', drafts: 'Drafts' };
+export const DEFAULT_FOLDER_NAMES: Partial<Record<FolderRole, string>> = {
+  trash: 'Trash',
+  archive: 'Archive',
+  sent: 'Sent',
+  drafts: 'Drafts',
+};
 
 const FLAG_CHANGES: Partial<Record<MessageActionKind, { add: string[]; remove: string[] }>> = {
   read: { add: ['\\Seen'], remove: [] },
@@ -51,8 +56,10 @@ export interface MessageActionResult {
 
 /** Applies the action locally and queues it for the server, in one transaction. */
 export function applyMessageAction(db: DatabaseSync, accountId: string, input: MessageActionInput, now = Date.now()): MessageActionResult {
-  if (!(MESSAGE_ACTIONS as readonly string[]).includes(input.kind)) throw new SealpostError('bad-input', `unknown message action "${String(input.kind).slice(0, 40)}"`);
-  if (!Array.isArray(input.uids) || input.uids.length === 0 || input.uids.length > 10_000) throw new SealpostError('bad-input', 'an action needs 1 to 10000 messages');
+  if (!(MESSAGE_ACTIONS as readonly string[]).includes(input.kind))
+    throw new SealpostError('bad-input', `unknown message action "${String(input.kind).slice(0, 40)}"`);
+  if (!Array.isArray(input.uids) || input.uids.length === 0 || input.uids.length > 10_000)
+    throw new SealpostError('bad-input', 'an action needs 1 to 10000 messages');
   const uids = [...new Set(input.uids.map((u) => imapNumber(u, 'UID')))];
   return transaction(db, () => {
     const folder = findFolder(db, accountId, input.folder);

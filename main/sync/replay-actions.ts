@@ -35,7 +35,7 @@ import { completeAction, deferAction, nextAction, type PendingAction } from '../
 import { getOutbox, removeOutbox } from '../store/outbox.ts';
 import { retryDelay } from '../outbox/send-outbox.ts';
 import { translateImapError } from '../mail/imap-errors.ts';
-import type { ImapSession } from './imap-session.ts';
+import type { ImapSession } from '../mail/imap-session.ts';
 import { uidSet } from './folder-sync.ts';
 import { DEFAULT_FOLDER_NAMES } from './message-actions.ts';
 
@@ -62,7 +62,12 @@ export interface ReplayOptions {
  * Replays the account's due actions in order. Throws the registry error of
  * a connection failure after deferring the action it happened on.
  */
-export async function replayActions(db: DatabaseSync, session: ImapSession, accountId: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayActions(
+  db: DatabaseSync,
+  session: ImapSession,
+  accountId: string,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
   const now = options.now ?? Date.now;
   const result: ReplayResult = { applied: 0, dropped: [] };
   for (;;) {
@@ -95,8 +100,14 @@ async function apply(db: DatabaseSync, session: ImapSession, accountId: string, 
       const { add, remove } = action.payload;
       return onMessages(session, action.payload, async (set) => {
         const { client } = session;
-        if (add.length > 0) await ok(session, await session.step('setting flags', () => client.messageFlagsAdd(set, add, { uid: true })), 'set the flags');
-        if (remove.length > 0) await ok(session, await session.step('clearing flags', () => client.messageFlagsRemove(set, remove, { uid: true })), 'clear the flags');
+        if (add.length > 0)
+          await ok(session, await session.step('setting flags', () => client.messageFlagsAdd(set, add, { uid: true })), 'set the flags');
+        if (remove.length > 0)
+          await ok(
+            session,
+            await session.step('clearing flags', () => client.messageFlagsRemove(set, remove, { uid: true })),
+            'clear the flags',
+          );
       });
     }
     case 'move': {
@@ -117,7 +128,8 @@ async function apply(db: DatabaseSync, session: ImapSession, accountId: string, 
 /** imapflow answers a refused STORE/MOVE/EXPUNGE with `false`; a dead connection also gives `false`, and is an error. */
 async function ok(session: ImapSession, answer: unknown, what: string): Promise<void> {
   if (answer !== false && answer !== undefined && answer !== null) return;
-  if (!session.client.usable) throw new SealpostError('network-unavailable', `the IMAP server closed the connection before it could ${what}`);
+  if (!session.client.usable)
+    throw new SealpostError('network-unavailable', `the IMAP server closed the connection before it could ${what}`);
   throw new Refused(`the server did not ${what}`);
 }
 
@@ -139,7 +151,8 @@ async function onMessages(
   try {
     const mailbox = client.mailbox;
     if (!mailbox || mailbox.path !== on.folder) throw new Refused(`${on.folder} cannot be opened on the server`);
-    if (String(mailbox.uidValidity) !== on.uidvalidity) throw new Refused(`${on.folder} was recreated on the server; the action no longer applies`);
+    if (String(mailbox.uidValidity) !== on.uidvalidity)
+      throw new Refused(`${on.folder} was recreated on the server; the action no longer applies`);
     await work(uidSet(on.uids.map(Number)));
   } finally {
     lock.release();
@@ -159,7 +172,9 @@ async function ensureFolder(db: DatabaseSync, session: ImapSession, accountId: s
     if (client.usable) throw new Refused(`${path} cannot be created on the server`);
     throw e;
   }
-  return transaction(db, () => upsertFolder(db, accountId, { path, role: role !== null && !findFolderByRole(db, accountId, role) ? role : null }));
+  return transaction(db, () =>
+    upsertFolder(db, accountId, { path, role: role !== null && !findFolderByRole(db, accountId, role) ? role : null }),
+  );
 }
 
 async function appendSent(db: DatabaseSync, session: ImapSession, accountId: string, outboxId: number): Promise<void> {
@@ -177,7 +192,8 @@ async function appendSent(db: DatabaseSync, session: ImapSession, accountId: str
     client.append(sent.path, Buffer.from(message.raw), ['\\Seen'], new Date(message.sentAt ?? Date.now())),
   );
   if (!appended) {
-    if (!client.usable) throw new SealpostError('network-unavailable', 'the IMAP server closed the connection before the sent message was saved');
+    if (!client.usable)
+      throw new SealpostError('network-unavailable', 'the IMAP server closed the connection before the sent message was saved');
     throw new Refused(`the server did not take the sent message into ${sent.path}`);
   }
   removeOutbox(db, outboxId);

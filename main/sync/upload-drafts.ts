@@ -21,8 +21,8 @@ import { transaction } from '../store/database.ts';
 import { getDraft, markDraftSynced, unsavedDrafts } from '../store/drafts.ts';
 import { checkUidValidity, findFolderByRole, upsertFolder, type FolderRow } from '../store/folders.ts';
 import { enqueueAction } from '../store/pending-actions.ts';
-import { headerValue, parseMime } from '../mime/parse.ts';
-import { openFolder, type ImapSession } from './imap-session.ts';
+import { headerValue, parseMime } from '../pgp-mime/read/mime-parse.ts';
+import { openFolder, type ImapSession } from '../mail/imap-session.ts';
 
 /** The flags of a saved draft (RFC 9051, section 2.3.2). */
 export const DRAFT_FLAGS = ['\\Draft', '\\Seen'] as const;
@@ -61,7 +61,9 @@ async function findAppended(session: ImapSession, path: string, raw: Uint8Array)
   if (!messageId) throw new SealpostError('network-bad-response', `the IMAP server did not say where it saved the draft in ${path}`);
   const lock = await openFolder(session, path);
   try {
-    const uids = await session.step(`finding the saved draft in ${path}`, () => session.client.search({ header: { 'message-id': messageId } }, { uid: true }));
+    const uids = await session.step(`finding the saved draft in ${path}`, () =>
+      session.client.search({ header: { 'message-id': messageId } }, { uid: true }),
+    );
     const uid = Array.isArray(uids) && uids.length > 0 ? Math.max(...uids) : null;
     if (uid === null) throw new SealpostError('network-bad-response', `the saved draft was not found in ${path}`);
     return { uid, uidValidity: lock.mailbox.uidValidity };
@@ -76,7 +78,8 @@ async function appendDraft(session: ImapSession, path: string, raw: Uint8Array):
   if (!appended) throw new SealpostError('network-bad-response', `the IMAP server did not save the draft in ${path}`);
   if (appended.uid && appended.uidValidity) return { uid: appended.uid, uidValidity: appended.uidValidity };
   // imapflow finds the UID itself when the folder is selected; its UIDVALIDITY is then the selected one's.
-  if (appended.uid && client.mailbox && client.mailbox.path === appended.destination) return { uid: appended.uid, uidValidity: client.mailbox.uidValidity };
+  if (appended.uid && client.mailbox && client.mailbox.path === appended.destination)
+    return { uid: appended.uid, uidValidity: client.mailbox.uidValidity };
   return findAppended(session, appended.destination || path, raw);
 }
 
@@ -110,7 +113,10 @@ export async function uploadDrafts(db: DatabaseSync, session: ImapSession, accou
       checkUidValidity(db, folder.id, where.uidValidity);
       const recorded = markDraftSynced(db, draft.id, { revision: draft.revision, folderId: folder.id, uid: where.uid });
       if (!recorded) {
-        enqueueAction(db, accountId, { kind: 'delete', payload: { folder: folder.path, uidvalidity: String(where.uidValidity), uids: [String(where.uid)] } });
+        enqueueAction(db, accountId, {
+          kind: 'delete',
+          payload: { folder: folder.path, uidvalidity: String(where.uidValidity), uids: [String(where.uid)] },
+        });
       }
       return recorded;
     });

@@ -30,7 +30,7 @@ import { within } from '../mail/deadline.ts';
 import { translateImapError, where } from '../mail/imap-errors.ts';
 import { getFolder, type FolderRow } from '../store/folders.ts';
 import { syncFolder, type FolderSyncResult } from './folder-sync.ts';
-import { closeImap, DEFAULT_SYNC_TIMEOUTS, droppedBecause, type ImapSession, type SyncTimeouts } from './imap-session.ts';
+import { closeImap, DEFAULT_SYNC_TIMEOUTS, droppedBecause, type ImapSession, type SyncTimeouts } from '../mail/imap-session.ts';
 
 export interface WatcherBackoff {
   /** Delay before the first reconnection attempt. */
@@ -161,7 +161,10 @@ export class FolderWatcher {
     try {
       password = await this.#options.password();
     } catch (e) {
-      return { synced, error: e instanceof SealpostError ? e : new SealpostError('internal', 'the password of the account could not be read') };
+      return {
+        synced,
+        error: e instanceof SealpostError ? e : new SealpostError('internal', 'the password of the account could not be read'),
+      };
     }
     try {
       if (this.#stopped) return { synced, error: null };

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKeyringWorker } from '../../main/keyring-host/worker-keyring.ts';
-import { inspectMessage } from '../../main/security/inspect.ts';
+import { inspectMessage } from '../../main/pgp-mime/read/inspect.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
 
 const CRLF = '\r\n';
@@ -22,7 +22,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function pgpMime(client: KeyringClient, inner: Buffer, to: string, signer: string): Promise<Buffer> {
-  const { output } = await client.collect('crypto.encrypt', { recipients: { refs: [to] }, signers: { refs: [signer] }, armor: true }, inner);
+  const { output } = await client.collect(
+    'crypto.encrypt',
+    { recipients: { refs: [to] }, signers: { refs: [signer] }, armor: true },
+    inner,
+  );
   const b = `b_${randomBytes(8).toString('hex')}`;
   const head = [
     'From: Bob <bob@bench.example>',
@@ -34,7 +38,9 @@ async function pgpMime(client: KeyringClient, inner: Buffer, to: string, signer:
     `Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${b}"`,
   ].join(CRLF);
   return Buffer.concat([
-    Buffer.from(`${head}${CRLF}${CRLF}--${b}${CRLF}Content-Type: application/pgp-encrypted${CRLF}${CRLF}Version: 1${CRLF}${CRLF}--${b}${CRLF}Content-Type: application/octet-stream; name="encrypted.asc"${CRLF}${CRLF}`),
+    Buffer.from(
+      `${head}${CRLF}${CRLF}--${b}${CRLF}Content-Type: application/pgp-encrypted${CRLF}${CRLF}Version: 1${CRLF}${CRLF}--${b}${CRLF}Content-Type: application/octet-stream; name="encrypted.asc"${CRLF}${CRLF}`,
+    ),
     output,
     Buffer.from(`${CRLF}--${b}--${CRLF}`),
   ]);
@@ -48,7 +54,17 @@ function textEntity(size: number): Buffer {
     lines.push(line);
     total += line.length + 2;
   }
-  return Buffer.from(['Content-Type: text/plain; charset=utf-8; protected-headers="v1"', 'Subject: Bench', 'Content-Transfer-Encoding: 8bit', '', ...lines, ''].join(CRLF), 'utf8');
+  return Buffer.from(
+    [
+      'Content-Type: text/plain; charset=utf-8; protected-headers="v1"',
+      'Subject: Bench',
+      'Content-Transfer-Encoding: 8bit',
+      '',
+      ...lines,
+      '',
+    ].join(CRLF),
+    'utf8',
+  );
 }
 
 function attachmentEntity(size: number): Buffer {
@@ -81,14 +97,19 @@ async function main(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'sealpost-bench-inspect-'));
   const kr = startKeyringWorker(home);
   try {
-    const alice = (await kr.client.call('keys.generate', { name: 'Alice', email: 'alice@bench.example', expiresInSeconds: null, passphrase: 'pw' })).fingerprint;
-    const bob = (await kr.client.call('keys.generate', { name: 'Bob', email: 'bob@bench.example', expiresInSeconds: null, passphrase: null })).fingerprint;
+    const alice = (
+      await kr.client.call('keys.generate', { name: 'Alice', email: 'alice@bench.example', expiresInSeconds: null, passphrase: 'pw' })
+    ).fingerprint;
+    const bob = (
+      await kr.client.call('keys.generate', { name: 'Bob', email: 'bob@bench.example', expiresInSeconds: null, passphrase: null })
+    ).fingerprint;
     // The reader works with unlocked keys (the session), as the app does after the first prompt.
     await kr.client.call('session.unlock', { fingerprint: alice, passphrase: 'pw' });
 
     const small = await pgpMime(kr.client, textEntity(100 * 1024), alice, bob);
     const check = await inspectMessage(small, kr.client, { keyPasswords: [] });
-    if (check.encryption.status !== 'decrypted' || check.signature.status !== 'valid') throw new Error(`unexpected report: ${check.encryption.status}/${check.signature.status}`);
+    if (check.encryption.status !== 'decrypted' || check.signature.status !== 'valid')
+      throw new Error(`unexpected report: ${check.encryption.status}/${check.signature.status}`);
     for (let i = 0; i < 10; i++) await inspectMessage(small, kr.client, { keyPasswords: [] });
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -99,7 +120,9 @@ async function main(): Promise<void> {
     times.sort((a, b) => a - b);
     const p50 = percentile(times, 50);
     const p95 = percentile(times, 95);
-    console.log(`inspect, ${(small.length / 1024).toFixed(0)} KB signed+encrypted PGP/MIME, ${runs} runs: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms`);
+    console.log(
+      `inspect, ${(small.length / 1024).toFixed(0)} KB signed+encrypted PGP/MIME, ${runs} runs: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms`,
+    );
 
     const big = await pgpMime(kr.client, attachmentEntity(25 * 1024 * 1024), alice, bob);
     const before = process.memoryUsage().rss;
@@ -111,8 +134,12 @@ async function main(): Promise<void> {
     const elapsed = performance.now() - t;
     clearInterval(sampler);
     if (report.attachments[0]?.size !== 25 * 1024 * 1024) throw new Error('the attachment did not come through');
-    console.log(`inspect, ${(big.length / 1048576).toFixed(1)} MB message with a 25 MiB attachment: ${elapsed.toFixed(0)} ms, peak RSS ${((peak - before) / 1048576).toFixed(0)} MiB above the RSS before it`);
-    console.log(`  ${p95 < P95_TARGET_MS ? 'PASS' : 'MISS'}  p95 ${p95.toFixed(1)} ms for the 100 KB message (target < ${P95_TARGET_MS} ms)`);
+    console.log(
+      `inspect, ${(big.length / 1048576).toFixed(1)} MB message with a 25 MiB attachment: ${elapsed.toFixed(0)} ms, peak RSS ${((peak - before) / 1048576).toFixed(0)} MiB above the RSS before it`,
+    );
+    console.log(
+      `  ${p95 < P95_TARGET_MS ? 'PASS' : 'MISS'}  p95 ${p95.toFixed(1)} ms for the 100 KB message (target < ${P95_TARGET_MS} ms)`,
+    );
   } finally {
     await kr.close();
     rmSync(home, { recursive: true, force: true });

@@ -45,7 +45,10 @@ function parseOptions(argv: string[]): Options {
       if (v === undefined) throw new Error(`${arg} needs a value`);
       return v;
     };
-    if (arg === '--sizes') opts.sizes = value().split(',').map((s) => positive(s, arg));
+    if (arg === '--sizes')
+      opts.sizes = value()
+        .split(',')
+        .map((s) => positive(s, arg));
     else if (arg === '--runs') opts.runs = positive(value(), arg);
     else if (arg === '--big-runs') opts.bigRuns = positive(value(), arg);
     else if (arg === '--help' || arg === '-h') {
@@ -102,7 +105,7 @@ async function makePlaintext(path: string, bytes: number): Promise<string> {
   const hash = createHash('sha256');
   const fh = await open(path, 'w', 0o600);
   try {
-    for (let written = 0; written < bytes; ) {
+    for (let written = 0; written < bytes;) {
       const chunk = randomBytes(Math.min(MiB, bytes - written));
       hash.update(chunk);
       await fh.write(chunk);
@@ -168,7 +171,9 @@ async function oursDecrypt(kr: RunningKeyring, input: string, expect: { hash: st
   if (result.status !== 'decrypted') throw new Error(`our decrypt: status ${result.status} (${JSON.stringify(result)})`);
   const digest = hash.digest('hex');
   if (bytes !== expect.bytes || digest !== expect.hash) {
-    throw new Error(`our decrypt returned wrong plaintext: ${bytes} bytes, sha256 ${digest}; expected ${expect.bytes} bytes, sha256 ${expect.hash}`);
+    throw new Error(
+      `our decrypt returned wrong plaintext: ${bytes} bytes, sha256 ${digest}; expected ${expect.bytes} bytes, sha256 ${expect.hash}`,
+    );
   }
 }
 
@@ -204,10 +209,26 @@ class Gpg {
     return out.stdout.split('\n')[0]!.trim();
   }
   async generate(): Promise<void> {
-    await run('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `Bench <${EMAIL}>`, 'future-default', 'default', 'never'], this.env);
+    await run(
+      'gpg',
+      ['--batch', '--passphrase', '', '--quick-gen-key', `Bench <${EMAIL}>`, 'future-default', 'default', 'never'],
+      this.env,
+    );
   }
   encrypt(input: string, output: string, compress: boolean): Promise<void> {
-    const args = ['--batch', '--yes', '--trust-model', 'always', ...(compress ? [] : ['--compress-algo', 'none']), '-r', EMAIL, '-o', output, '-e', input];
+    const args = [
+      '--batch',
+      '--yes',
+      '--trust-model',
+      'always',
+      ...(compress ? [] : ['--compress-algo', 'none']),
+      '-r',
+      EMAIL,
+      '-o',
+      output,
+      '-e',
+      input,
+    ];
     return run('gpg', args, this.env);
   }
   decrypt(input: string, output: string): Promise<void> {
@@ -273,7 +294,9 @@ async function main(): Promise<void> {
     console.log(`Sealpost encrypt/decrypt benchmark`);
     console.log(`  baseline: ${gpgVersion} (${spawnSync('gpg', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[1]?.trim()})`);
     console.log(`  ours:     openpgp.js keyring in a worker thread, over the port protocol (Node ${process.version})`);
-    console.log(`  sizes ${opts.sizes.map((s) => `${s} MiB`).join(', ')}; ${opts.runs} runs each, ${opts.bigRuns} for >= 100 MiB; median times\n`);
+    console.log(
+      `  sizes ${opts.sizes.map((s) => `${s} MiB`).join(', ')}; ${opts.runs} runs each, ${opts.bigRuns} for >= 100 MiB; median times\n`,
+    );
 
     // Plaintexts: random bytes, written once.
     const plain = new Map<number, { path: string; hash: string; bytes: number }>();
@@ -289,11 +312,18 @@ async function main(): Promise<void> {
     await gpg.generate();
     await gpg.encrypt(warm.path, join(work, 'warm.gpg'), true);
     await gpg.decrypt(join(work, 'warm.gpg'), join(work, 'warm.gpg.out'));
-    if ((await hashFileOutside(join(work, 'warm.gpg.out'))).hash !== warm.hash) throw new Error('gpg warm-up round trip returned wrong plaintext');
+    if ((await hashFileOutside(join(work, 'warm.gpg.out'))).hash !== warm.hash)
+      throw new Error('gpg warm-up round trip returned wrong plaintext');
 
     // Ours: keyring with a profile in the work dir, a passphrase-protected key unlocked for the session.
     kr = startKeyringWorker(join(work, 'profile'));
-    const key = await kr.client.call('keys.generate', { name: 'Bench', email: EMAIL, algo: 'curve25519', expiresInSeconds: null, passphrase: PASSPHRASE });
+    const key = await kr.client.call('keys.generate', {
+      name: 'Bench',
+      email: EMAIL,
+      algo: 'curve25519',
+      expiresInSeconds: null,
+      passphrase: PASSPHRASE,
+    });
     const fpr = key.fingerprint;
     await kr.client.call('session.unlock', { fingerprint: fpr, passphrase: PASSPHRASE });
     await oursEncrypt(kr, fpr, warm.path, join(work, 'warm.ours'));
@@ -306,7 +336,17 @@ async function main(): Promise<void> {
     for (const size of opts.sizes) {
       const p = plain.get(size)!;
       const runs = size >= MEMORY_TARGET_SIZE_MIB ? opts.bigRuns : opts.runs;
-      const newRow = (op: Op): Row => ({ sizeMiB: size, op, ours: [], gpg: [], gpgNoCompress: [], peakAboveIdle: [], peakAboveWarm: [], idle: [], cipherBytes: { ours: 0, gpg: 0, gpgNoCompress: 0 } });
+      const newRow = (op: Op): Row => ({
+        sizeMiB: size,
+        op,
+        ours: [],
+        gpg: [],
+        gpgNoCompress: [],
+        peakAboveIdle: [],
+        peakAboveWarm: [],
+        idle: [],
+        cipherBytes: { ours: 0, gpg: 0, gpgNoCompress: 0 },
+      });
       const enc = newRow('encrypt');
       const dec = newRow('decrypt');
       const oursCt = join(work, `ct-${size}.ours`);
@@ -335,7 +375,8 @@ async function main(): Promise<void> {
           encList.push(await timed(() => gpg.encrypt(p.path, ct, compress)));
           decList.push(await timed(() => gpg.decrypt(ct, gpgOut)));
           const check = await hashFileOutside(gpgOut);
-          if (check.hash !== p.hash || check.bytes !== p.bytes) throw new Error(`gpg decrypt (${compress ? 'default' : 'no compression'}) returned wrong plaintext`);
+          if (check.hash !== p.hash || check.bytes !== p.bytes)
+            throw new Error(`gpg decrypt (${compress ? 'default' : 'no compression'}) returned wrong plaintext`);
           await rm(gpgOut, { force: true });
         }
         process.stdout.write(
@@ -352,7 +393,9 @@ async function main(): Promise<void> {
     await kr.close();
     kr = null;
     report(rows, gpgVersion, await packetInfo(gpg, work, warm.path), warmIdle);
-    console.log(`\n  total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${fmtLoad()}${loadWarning()}`);
+    console.log(
+      `\n  total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${fmtLoad()}${loadWarning()}`,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -367,12 +410,17 @@ async function main(): Promise<void> {
 async function packetInfo(gpg: Gpg, work: string, input: string): Promise<string> {
   const out = join(work, 'info.gpg');
   await gpg.encrypt(input, out, true);
-  const listed = spawnSync('gpg', ['--batch', '-v', '--list-packets', out], { env: { ...process.env, GNUPGHOME: gpg.home, LC_ALL: 'C' }, encoding: 'utf8' });
+  const listed = spawnSync('gpg', ['--batch', '-v', '--list-packets', out], {
+    env: { ...process.env, GNUPGHOME: gpg.home, LC_ALL: 'C' },
+    encoding: 'utf8',
+  });
   const text = `${listed.stdout}\n${listed.stderr}`;
   const cipher = /gpg: (\S+) encrypted data/.exec(text)?.[1];
   const compressed = /:compressed packet: algo=(\d)/.exec(text)?.[1];
   const names: Record<string, string> = { '1': 'ZIP', '2': 'ZLIB', '3': 'BZIP2' };
-  return [cipher ?? 'cipher unknown', compressed ? `compressed with ${names[compressed] ?? `algo ${compressed}`}` : 'not compressed'].join(', ');
+  return [cipher ?? 'cipher unknown', compressed ? `compressed with ${names[compressed] ?? `algo ${compressed}`}` : 'not compressed'].join(
+    ', ',
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -381,13 +429,26 @@ async function packetInfo(gpg: Gpg, work: string, input: string): Promise<string
 const fmtS = (ms: number) => (ms / 1000).toFixed(ms < 1000 ? 3 : 2);
 const fmtMiB = (bytes: number) => (bytes / MiB).toFixed(1);
 const pad = (s: string, n: number) => s.padStart(n);
-const fmtLoad = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const loadWarning = () => (loadavg()[0]! > availableParallelism() / 2 ? `  (busy machine, ${availableParallelism()} cores: figures are noisy)` : '');
+const fmtLoad = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadWarning = () =>
+  loadavg()[0]! > availableParallelism() / 2 ? `  (busy machine, ${availableParallelism()} cores: figures are noisy)` : '';
 
 function report(rows: Row[], gpgVersion: string, info: string, warmIdle: number): void {
   console.log('\nResults: time = median of runs (s); memory = largest of runs (MiB of RSS)\n');
   const cols: [string, number][] = [
-    ['size', 8], ['op', 8], ['ours s', 8], ['gpg s', 8], ['ours/gpg', 9], ['gpg-nc s', 9], ['ours/nc', 8], ['ours MiB/s', 11], ['peak-before', 12], ['peak-warm', 10],
+    ['size', 8],
+    ['op', 8],
+    ['ours s', 8],
+    ['gpg s', 8],
+    ['ours/gpg', 9],
+    ['gpg-nc s', 9],
+    ['ours/nc', 8],
+    ['ours MiB/s', 11],
+    ['peak-before', 12],
+    ['peak-warm', 10],
   ];
   const line = (cells: string[]) => cells.map((c, i) => pad(c, cols[i]![1])).join(' ');
   const header = line(cols.map((c) => c[0]));
@@ -419,7 +480,10 @@ function report(rows: Row[], gpgVersion: string, info: string, warmIdle: number)
   peak-before = our peak RSS during the operation minus RSS just before it (after gc)
   peak-warm   = our peak RSS during the operation minus the idle RSS after warm-up (${fmtMiB(warmIdle)} MiB)`);
   const last = rows.at(-1);
-  if (last) console.log(`  ciphertext bytes for ${last.sizeMiB} MiB: ours ${last.cipherBytes.ours}, gpg ${last.cipherBytes.gpg}, gpg-nc ${last.cipherBytes.gpgNoCompress}`);
+  if (last)
+    console.log(
+      `  ciphertext bytes for ${last.sizeMiB} MiB: ours ${last.cipherBytes.ours}, gpg ${last.cipherBytes.gpg}, gpg-nc ${last.cipherBytes.gpgNoCompress}`,
+    );
 
   console.log('\nTargets');
   for (const r of rows) {

@@ -17,7 +17,18 @@
 
 import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants as fsConstants, fchownSync, futimesSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  fchownSync,
+  futimesSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,15 +40,23 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 import type { FetchMessageObject } from 'imapflow';
-import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
+import { mailServersAvailable, startMailServers, type MailServers } from '../support/servers/mailservers.ts';
 import { openStore, transaction } from '../../main/store/database.ts';
 import { findFolder, getFolder, upsertFolder, type FolderRow } from '../../main/store/folders.ts';
 import { knownUids, upsertMessages } from '../../main/store/messages.ts';
 import { Accounts, type Account } from '../../main/accounts/accounts.ts';
 import { MemorySecretStore } from '../../main/accounts/secret-store.ts';
-import { closeImap, connectImap, type ImapSession } from '../../main/sync/imap-session.ts';
+import { closeImap, connectImap, type ImapSession } from '../../main/mail/imap-session.ts';
 import { syncFolderList } from '../../main/sync/folders.ts';
-import { DEFAULT_BATCH_SIZE, LIST_FETCH_QUERY, LIST_HEADER_FIELDS, messageInput, syncFolder, uidSet, type FolderSyncResult } from '../../main/sync/folder-sync.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  LIST_FETCH_QUERY,
+  LIST_HEADER_FIELDS,
+  messageInput,
+  syncFolder,
+  uidSet,
+  type FolderSyncResult,
+} from '../../main/sync/folder-sync.ts';
 
 const USER = 'bench@sealpost.test';
 // ASCII only, so that the raw client can send it as a quoted string (RFC 3501 section 4.3).
@@ -97,8 +116,12 @@ const median = (xs: readonly number[]): number => {
 };
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const mib = (bytes: number) => (bytes / MiB).toFixed(1);
-const fmtLoad = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const loadWarning = () => (loadavg()[0]! > availableParallelism() / 2 ? `  (busy machine, ${availableParallelism()} cores: figures are noisy)` : '');
+const fmtLoad = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadWarning = () =>
+  loadavg()[0]! > availableParallelism() / 2 ? `  (busy machine, ${availableParallelism()} cores: figures are noisy)` : '';
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
 function check(condition: boolean, what: string): void {
@@ -203,11 +226,85 @@ class MemoryMeter {
 // ---------------------------------------------------------------------------
 // The mailbox: realistic small messages, written straight into the maildir.
 
-const FIRST_NAMES = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan', 'Judy', 'Mallory', 'Niaj', 'Olivia', 'Peggy', 'Rupert', 'Sybil', 'Trent', 'Victor', 'Walter', 'Zoë', 'Jürgen', 'Søren', 'Aurélie', 'Łukasz', '陈', 'Ольга'];
-const LAST_NAMES = ['Anders', 'Becker', 'Chen', 'Dubois', 'Evans', 'Fischer', 'García', 'Hansen', 'Ito', 'Jansen', 'Kowalski', 'López', 'Müller', 'Novak', "O'Brien", 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Weber'];
+const FIRST_NAMES = [
+  'Alice',
+  'Bob',
+  'Carol',
+  'Dave',
+  'Erin',
+  'Frank',
+  'Grace',
+  'Heidi',
+  'Ivan',
+  'Judy',
+  'Mallory',
+  'Niaj',
+  'Olivia',
+  'Peggy',
+  'Rupert',
+  'Sybil',
+  'Trent',
+  'Victor',
+  'Walter',
+  'Zoë',
+  'Jürgen',
+  'Søren',
+  'Aurélie',
+  'Łukasz',
+  '陈',
+  'Ольга',
+];
+const LAST_NAMES = [
+  'Anders',
+  'Becker',
+  'Chen',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'García',
+  'Hansen',
+  'Ito',
+  'Jansen',
+  'Kowalski',
+  'López',
+  'Müller',
+  'Novak',
+  "O'Brien",
+  'Petrov',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Weber',
+];
 const DOMAINS = ['example.org', 'example.com', 'mail.example.net', 'lists.example.org', 'corp.example', 'uni.example.edu'];
-const TOPICS = ['quarterly report', 'lunch on Friday', 'key signing party', 'invoice #{n}', 'build failure on main', 'your order {n} has shipped', 'meeting notes', 'travel plans', 'draft for review', 'holiday photos', 'new OpenPGP key', 'security advisory {n}', 'weekly digest', 'question about the API', 're-keying the servers', 'the "big" migration', 'Grüße aus Berlin', 'café budget', '会议记录', 'password rotation', 'conference CFP', 'release 2.{n}'];
-const WORDS = 'the of and to a in is that for it as was with be by on not he this are or his from at which but have an they you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
+const TOPICS = [
+  'quarterly report',
+  'lunch on Friday',
+  'key signing party',
+  'invoice #{n}',
+  'build failure on main',
+  'your order {n} has shipped',
+  'meeting notes',
+  'travel plans',
+  'draft for review',
+  'holiday photos',
+  'new OpenPGP key',
+  'security advisory {n}',
+  'weekly digest',
+  'question about the API',
+  're-keying the servers',
+  'the "big" migration',
+  'Grüße aus Berlin',
+  'café budget',
+  '会议记录',
+  'password rotation',
+  'conference CFP',
+  'release 2.{n}',
+];
+const WORDS =
+  'the of and to a in is that for it as was with be by on not he this are or his from at which but have an they you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(
+    ' ',
+  );
 
 type Kind = 'plain' | 'alternative' | 'encrypted' | 'signed' | 'attachment';
 
@@ -289,7 +386,11 @@ function* generateMessages(count: number): Generator<Generated> {
   const people = Array.from({ length: 300 }, (_, i) => {
     const first = pick(FIRST_NAMES);
     const last = pick(LAST_NAMES);
-    const local = `${first}.${last}`.normalize('NFD').replace(/[^A-Za-z.]/g, '').toLowerCase() || `user${i}`;
+    const local =
+      `${first}.${last}`
+        .normalize('NFD')
+        .replace(/[^A-Za-z.]/g, '')
+        .toLowerCase() || `user${i}`;
     return { name: `${first} ${last}`, address: `${local}${i % 7 === 0 ? i : ''}@${pick(DOMAINS)}` };
   });
   const nameAddr = (p: { name: string; address: string }, q: boolean) => {
@@ -346,7 +447,18 @@ function* generateMessages(count: number): Generator<Generated> {
     let body: string[];
     switch (kind) {
       case 'plain':
-        body = ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', `Hi ${sender.name.split(' ')[0]},`, '', ...text, '', '-- ', sender.name, ''];
+        body = [
+          'Content-Type: text/plain; charset=utf-8',
+          'Content-Transfer-Encoding: 8bit',
+          '',
+          `Hi ${sender.name.split(' ')[0]},`,
+          '',
+          ...text,
+          '',
+          '-- ',
+          sender.name,
+          '',
+        ];
         break;
       case 'alternative':
         body = [
@@ -730,7 +842,13 @@ const descending = (uids: readonly string[]) => uids.map(Number).sort((a, b) => 
 function examined(session: ImapSession): string {
   const m = session.client.mailbox;
   return m
-    ? JSON.stringify({ uidValidity: String(m.uidValidity), exists: m.exists, uidNext: m.uidNext, highestModseq: String(m.highestModseq), noModseq: m.noModseq ?? false })
+    ? JSON.stringify({
+        uidValidity: String(m.uidValidity),
+        exists: m.exists,
+        uidNext: m.uidNext,
+        highestModseq: String(m.highestModseq),
+        noModseq: m.noModseq ?? false,
+      })
     : 'no mailbox';
 }
 
@@ -753,11 +871,21 @@ function storeDigest(db: DatabaseSync, folderId: number): string {
  * unchanged HIGHESTMODSEQ); when it is not, it re-reads every flag, which
  * is slower but right: that is returned as a note, not failed.
  */
-function checkUnchanged(r: FolderSyncResult, what: string, db: DatabaseSync, before: { row: FolderRow | null; digest: string }, session: ImapSession, first: string): string | null {
+function checkUnchanged(
+  r: FolderSyncResult,
+  what: string,
+  db: DatabaseSync,
+  before: { row: FolderRow | null; digest: string },
+  session: ImapSession,
+  first: string,
+): string | null {
   const context = () =>
     `the folder before it: uidvalidity ${before.row?.uidvalidity}, uidnext ${before.row?.uidnext}, highestmodseq ${before.row?.highestmodseq}; ` +
     `EXAMINE said ${examined(session)}, and ${first} in the first sync`;
-  check(r.added === 0 && r.removed === 0 && r.cleared === 0 && !r.uidvalidityChanged, `${what} added or removed messages: ${JSON.stringify(r)}; ${context()}`);
+  check(
+    r.added === 0 && r.removed === 0 && r.cleared === 0 && !r.uidvalidityChanged,
+    `${what} added or removed messages: ${JSON.stringify(r)}; ${context()}`,
+  );
   check(storeDigest(db, before.row!.id) === before.digest, `${what} changed what is stored: ${JSON.stringify(r)}; ${context()}`);
   if (r.flagsUpdated === 0) return null;
   return `${what} wrote the flags of ${r.flagsUpdated} messages again (${r.condstore ? 'CHANGEDSINCE' : 'no CONDSTORE state'}); ${context()}`;
@@ -803,7 +931,10 @@ async function ourRun(job: SyncJob): Promise<OurRun> {
     check(result.added === expected, `the first sync added ${result.added}, want ${expected}`);
     check(stored.length === expected, `the store holds ${stored.length} messages, want ${expected}`);
     check(new Set(stored).size === stored.length, 'a UID is stored twice');
-    check(getFolder(db, inbox.id)?.totalCount === expected, `the folder's count is ${getFolder(db, inbox.id)?.totalCount}, want ${expected}`);
+    check(
+      getFolder(db, inbox.id)?.totalCount === expected,
+      `the folder's count is ${getFolder(db, inbox.id)?.totalCount}, want ${expected}`,
+    );
     check(firstUids.length >= FIRST_BATCH, `the first batch stored ${firstUids.length} messages, want at least ${FIRST_BATCH}`);
     const newest = stored.slice(0, firstUids.length);
     check(
@@ -945,7 +1076,12 @@ function inChild<T>(job: Job): Promise<T> {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (result?.ok) resolve(result.value);
-      else reject(new Error(`the ${job.kind} run ${job.n} failed: ${result && !result.ok ? result.error : `exited ${code ?? signal} without a result`}`));
+      else
+        reject(
+          new Error(
+            `the ${job.kind} run ${job.n} failed: ${result && !result.ok ? result.error : `exited ${code ?? signal} without a result`}`,
+          ),
+        );
     });
     child.send(job);
   });
@@ -1010,7 +1146,9 @@ async function main(): Promise<void> {
 
     const fill = await fillInbox(servers, opts.messages);
     console.log(
-      `  fill: ${fill.files} messages, ${mib(fill.bytes)} MiB (${Object.entries(fill.kinds).map(([k, v]) => `${k} ${v}`).join(', ')}): ` +
+      `  fill: ${fill.files} messages, ${mib(fill.bytes)} MiB (${Object.entries(fill.kinds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}): ` +
         `1 by dovecot-lda in ${ms(fill.deliverMs)} ms, ${fill.files - 1} generated and written into the maildir in ${ms(fill.writeMs)} ms`,
     );
     // Dovecot indexes on first use: the first EXAMINE assigns UIDs (a maildir scan), the first full FETCH parses
@@ -1056,7 +1194,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < opts.runs; i++) {
       const r = await inChild<PartsRun>({ kind: 'parts', target, root, n: ++n, expected: opts.messages });
       parts.push(r);
-      console.log(`  parts run ${i + 1}: imapflow alone (the same FETCHes in batches of ${DEFAULT_BATCH_SIZE}, nothing stored) ${ms(r.imapflowMs)} ms, store alone (the same transactions) ${ms(r.storeMs)} ms`);
+      console.log(
+        `  parts run ${i + 1}: imapflow alone (the same FETCHes in batches of ${DEFAULT_BATCH_SIZE}, nothing stored) ${ms(r.imapflowMs)} ms, store alone (the same transactions) ${ms(r.storeMs)} ms`,
+      );
     }
 
     const rawFetch = median(raw.map((r) => r.fetchMs));
@@ -1073,7 +1213,9 @@ async function main(): Promise<void> {
     const hwms = runs.filter((r) => r.peakHwm !== null);
 
     console.log(`\nMedians (ms), ${opts.messages} messages:`);
-    console.log(`  raw client   UID FETCH 1:* ${ms(rawFetch)}, EXAMINE + FETCH ${ms(median(raw.map((r) => r.examineMs + r.fetchMs)))}, login ${ms(median(raw.map((r) => r.loginMs)))}`);
+    console.log(
+      `  raw client   UID FETCH 1:* ${ms(rawFetch)}, EXAMINE + FETCH ${ms(median(raw.map((r) => r.examineMs + r.fetchMs)))}, login ${ms(median(raw.map((r) => r.loginMs)))}`,
+    );
     console.log(
       `  ours         full sync ${ms(full)} with batches of ${DEFAULT_BATCH_SIZE} (ours/raw ${(full / rawFetch).toFixed(2)}), ` +
         `${ms(fullSmall)} with batches of ${FIRST_BATCH} (${(fullSmall / rawFetch).toFixed(2)})`,
@@ -1084,7 +1226,10 @@ async function main(): Promise<void> {
     );
     console.log(`               unchanged resync ${ms(resync)} on the logged-in session, ${ms(loginResync)} with a new login`);
     const fallbacks = runs.reduce((n, r) => n + r.notes.length, 0);
-    if (fallbacks > 0) console.log(`               (${fallbacks} of ${runs.length * 2} resyncs re-read flags instead of a CONDSTORE no-op: see the notes above)`);
+    if (fallbacks > 0)
+      console.log(
+        `               (${fallbacks} of ${runs.length * 2} resyncs re-read flags instead of a CONDSTORE no-op: see the notes above)`,
+      );
     console.log(
       `  parts        imapflow alone ${ms(median(parts.map((r) => r.imapflowMs)))} (${(median(parts.map((r) => r.imapflowMs)) / rawFetch).toFixed(2)} x raw), ` +
         `store alone ${ms(median(parts.map((r) => r.storeMs)))}`,
@@ -1096,10 +1241,18 @@ async function main(): Promise<void> {
     );
 
     console.log('');
-    console.log(`  ${verdict(newest < TARGET_NEWEST_MS)}  newest ${FIRST_BATCH} stored ${ms(newest)} ms after the login started (target < ${TARGET_NEWEST_MS} ms)`);
-    console.log(`  ${verdict(full <= TARGET_FULL_RATIO * rawFetch)}  full sync ${ms(full)} ms = ${(full / rawFetch).toFixed(2)} x the raw FETCH's ${ms(rawFetch)} ms (target <= ${TARGET_FULL_RATIO}x)`);
-    console.log(`  ${verdict(resync < TARGET_RESYNC_MS)}  unchanged resync ${ms(resync)} ms on the logged-in session (target < ${TARGET_RESYNC_MS} ms; ${ms(loginResync)} ms with a new login)`);
-    console.log(`  ${verdict(worstAbove / MiB < TARGET_MEMORY_MIB)}  memory ${mib(worstAbove)} MiB peak RSS above idle, worst first sync (target < ${TARGET_MEMORY_MIB} MiB)`);
+    console.log(
+      `  ${verdict(newest < TARGET_NEWEST_MS)}  newest ${FIRST_BATCH} stored ${ms(newest)} ms after the login started (target < ${TARGET_NEWEST_MS} ms)`,
+    );
+    console.log(
+      `  ${verdict(full <= TARGET_FULL_RATIO * rawFetch)}  full sync ${ms(full)} ms = ${(full / rawFetch).toFixed(2)} x the raw FETCH's ${ms(rawFetch)} ms (target <= ${TARGET_FULL_RATIO}x)`,
+    );
+    console.log(
+      `  ${verdict(resync < TARGET_RESYNC_MS)}  unchanged resync ${ms(resync)} ms on the logged-in session (target < ${TARGET_RESYNC_MS} ms; ${ms(loginResync)} ms with a new login)`,
+    );
+    console.log(
+      `  ${verdict(worstAbove / MiB < TARGET_MEMORY_MIB)}  memory ${mib(worstAbove)} MiB peak RSS above idle, worst first sync (target < ${TARGET_MEMORY_MIB} MiB)`,
+    );
   } catch (e) {
     // A wrong result may be the server's doing: its logs go with the error.
     if (servers) console.error(`\nthe servers' logs:\n${await servers.logs()}`);
@@ -1108,7 +1261,9 @@ async function main(): Promise<void> {
     const t = performance.now();
     await servers?.close();
     await rm(root, { recursive: true, force: true });
-    console.log(`\n  total ${((performance.now() - started) / 1000).toFixed(1)} s (servers closed in ${ms(performance.now() - t)} ms), load ${fmtLoad()}${loadWarning()}`);
+    console.log(
+      `\n  total ${((performance.now() - started) / 1000).toFixed(1)} s (servers closed in ${ms(performance.now() - t)} ms), load ${fmtLoad()}${loadWarning()}`,
+    );
   }
 }
 

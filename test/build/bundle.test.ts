@@ -22,7 +22,11 @@ const out = join(scratch, 'dist');
 let buildOutput = '';
 
 before(() => {
-  const run = spawnSync(process.execPath, [join(root, 'build/bundle.ts'), '--outdir', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, [join(root, 'build/bundle.ts'), '--outdir', out], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   buildOutput = run.stdout;
   assert.equal(run.status, 0, `build failed:\n${run.stdout}\n${run.stderr}`);
 });
@@ -30,7 +34,14 @@ before(() => {
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('the build writes every entry and says what it built', () => {
-  for (const entry of ['cli/sealpost.mjs', 'cli/keyring-worker.mjs', 'main/electron.mjs', 'preload/preload.cjs', 'keyring/utility.mjs', 'renderer/index.html']) {
+  for (const entry of [
+    'cli/sealpost.mjs',
+    'cli/keyring-worker.mjs',
+    'main/electron.mjs',
+    'preload/preload.cjs',
+    'keyring/utility.mjs',
+    'renderer/index.html',
+  ]) {
     assert.ok(existsSync(join(out, entry)), entry);
     assert.match(buildOutput, new RegExp(entry.replace('.', '\\.')), `listed: ${entry}`);
   }
@@ -55,7 +66,10 @@ test('electron stays external; the preload is CommonJS that requires electron on
   assert.doesNotMatch(main, /Downloading Electron binary/, 'the electron npm package (its download shim) must not be bundled');
   const preload = readFileSync(join(out, 'preload/preload.cjs'), 'utf8');
   assert.match(preload, /require\("electron"\)/);
-  assert.deepEqual([...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]), ['electron']);
+  assert.deepEqual(
+    [...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]),
+    ['electron'],
+  );
   assert.doesNotMatch(preload, /^\s*(import|export)\s/m);
   assert.match(preload, /sealpost:call/);
   // The preload does not carry the schema library: it only needs channel and event names.
@@ -79,7 +93,10 @@ test('the renderer is CSP-clean: external module script and stylesheet, relative
   assert.match(html, /<link rel="stylesheet"[^>]*href="\.\/assets\/[^"]+\.css"/);
   assert.doesNotMatch(html, /(src|href)="\//, 'no absolute URLs (base "./")');
   const assets = readdirSync(join(out, 'renderer/assets'));
-  const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(out, 'renderer/assets', f), 'utf8')).join('\n');
+  const js = assets
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(join(out, 'renderer/assets', f), 'utf8'))
+    .join('\n');
   assert.doesNotMatch(js, /\beval\(|new Function\(/, 'nothing that needs unsafe-eval');
   assert.doesNotMatch(js, /data:(font|application\/javascript|text\/javascript)/, 'no inlined fonts or scripts');
   assert.match(js, /Lock keys now/);
@@ -129,7 +146,10 @@ test('electron-builder.yml: the repository as app directory, only dist/ and pack
   assert.equal(config.electronFuses.grantFileProtocolExtraPrivileges, false);
   assert.equal(config.asar, true);
   // mailto: links reach the app (macOS Info.plist URL types, Linux desktop entry MimeType).
-  assert.deepEqual(config.protocols.map((p) => p.schemes), [['mailto']]);
+  assert.deepEqual(
+    config.protocols.map((p) => p.schemes),
+    [['mailto']],
+  );
   assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
   assert.equal(config.linux.category, 'Network;Email');
   assert.deepEqual(config.win.target, ['nsis']);
@@ -164,10 +184,27 @@ test('electron-builder packs exactly the built output and package.json: no sourc
   const repository = walk(root, '');
   const built = walk(out, '').map((f) => `dist/${f}`);
   const taken = [...repository, ...built].filter(packed);
-  assert.deepEqual(taken.filter((f) => f !== 'package.json' && !f.startsWith('dist/')), [], 'only dist/ and package.json');
-  assert.deepEqual(built.filter((f) => !packed(f)), [], 'every built file is packed');
+  assert.deepEqual(
+    taken.filter((f) => f !== 'package.json' && !f.startsWith('dist/')),
+    [],
+    'only dist/ and package.json',
+  );
+  assert.deepEqual(
+    built.filter((f) => !packed(f)),
+    [],
+    'every built file is packed',
+  );
   assert.ok(taken.includes('package.json'));
-  for (const source of ['main/electron/main.ts', 'keyring/client.ts', 'app/ipc/contract.ts', 'renderer/index.html', 'build/bundle.ts', 'test/build/bundle.test.ts', 'electron-builder.yml', 'tsconfig.json']) {
+  for (const source of [
+    'main/electron/main.ts',
+    'keyring/client.ts',
+    'app/ipc/contract.ts',
+    'renderer/index.html',
+    'build/bundle.ts',
+    'test/build/bundle.test.ts',
+    'electron-builder.yml',
+    'tsconfig.json',
+  ]) {
     assert.equal(packed(source), false, source);
   }
   assert.equal(packed('dist/main/electron.mjs.map'), false, 'no source maps');

@@ -89,7 +89,7 @@ const ALLOWED: Allowance[] = [
       'The check flags every window that has a preload, asking for a review of what it exposes. Reviewed: ' +
       'main/preload/preload.ts exposes `call` and `on` and nothing else through contextBridge, into a sandboxed, ' +
       'context-isolated renderer; main checks the sender, the procedure and the input of every call. ' +
-      'test/electron/shell.test.ts loads the built-from-source preload with a mocked electron and asserts exactly ' +
+      'test/main/electron/shell.test.ts loads the built-from-source preload with a mocked electron and asserts exactly ' +
       'that. (Its presence also proves the window checks saw the BrowserWindow options: SANDBOX_JS_CHECK, ' +
       'CONTEXT_ISOLATION_JS_CHECK and AUXCLICK_JS_CHECK read the same object literal.)',
   },
@@ -101,7 +101,7 @@ const ALLOWED: Allowance[] = [
       'The check flags every shell.openExternal whose argument is not a string literal. This one is guards.ts ' +
       'confirmAndOpen: `link` is externalLink(url), which returns only http: or https: URLs without user name or ' +
       'password (file:, smb:, javascript:, custom schemes are refused), and it is opened only after the user ' +
-      'confirmed a dialog that shows the whole link. test/electron/shell.test.ts covers the refusals and the dialog.',
+      'confirmed a dialog that shows the whole link. test/main/electron/shell.test.ts covers the refusals and the dialog.',
   },
   {
     id: 'PROTOCOL_HANDLER_JS_CHECK',
@@ -112,7 +112,7 @@ const ALLOWED: Allowance[] = [
       'registerMailtoClient: the standard mailto scheme, packaged app only, once. On Windows the link follows ' +
       '"--" on the registered command line, so a crafted link cannot be read as a Chromium switch (the ' +
       'CVE-2018-1000006 pattern). What a link can do is decided by mailto.ts: recipients, a one-line subject ' +
-      'and a body for the composer, never attachments or other fields; test/electron/mailto.test.ts covers ' +
+      'and a body for the composer, never attachments or other fields; test/main/electron/mailto.test.ts covers ' +
       'hostile links.',
   },
   {
@@ -132,7 +132,7 @@ const ALLOWED: Allowance[] = [
     why:
       'The check finds a CSP only in <meta> tags and in webRequest.onHeadersReceived code. The app sends its CSP ' +
       'as a response header with every app:// response, from the protocol handler (main/electron/app-protocol.ts, ' +
-      'main/electron/csp.ts), which covers the document before any of it is parsed. test/electron/shell.test.ts ' +
+      'main/electron/csp.ts), which covers the document before any of it is parsed. test/main/electron/shell.test.ts ' +
       'asserts the header on served pages; the test below runs the policy through the same evaluator the check ' +
       'uses (@doyensec/csp-evaluator) and requires it to find nothing HIGH or MEDIUM.',
   },
@@ -179,7 +179,11 @@ let result: ScanResult;
 let scanned: string[] = [];
 
 before(async () => {
-  const build = spawnSync(process.execPath, [join(root, 'build/bundle.ts'), '--outdir', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const build = spawnSync(process.execPath, [join(root, 'build/bundle.ts'), '--outdir', out], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(build.status, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
 
   for (const file of filesUnder(out)) {
@@ -212,22 +216,41 @@ before(async () => {
     // Its release-list check keeps a cache in the temporary directory: a private one, removed afterwards.
     env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp },
   });
-  assert.equal(child.status, 0, `electronegativity failed (status ${child.status}, signal ${child.signal}):\n${child.stdout}\n${child.stderr}`);
+  assert.equal(
+    child.status,
+    0,
+    `electronegativity failed (status ${child.status}, signal ${child.signal}):\n${child.stdout}\n${child.stderr}`,
+  );
   result = JSON.parse(readFileSync(json, 'utf8')) as ScanResult;
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const shown = (i: Issue) => `${i.id} [${i.severity}/${i.confidence}] ${i.file}:${i.line}:${i.column} ${i.sample ? `«${i.sample.slice(0, 160)}»` : ''}\n    ${i.description.split('\n')[0]}`;
-const sampleMatches = (a: Allowance, i: Issue) => (a.sample === null ? !i.sample : typeof a.sample === 'string' ? i.sample === a.sample : a.sample.test(i.sample));
+const shown = (i: Issue) =>
+  `${i.id} [${i.severity}/${i.confidence}] ${i.file}:${i.line}:${i.column} ${i.sample ? `«${i.sample.slice(0, 160)}»` : ''}\n    ${i.description.split('\n')[0]}`;
+const sampleMatches = (a: Allowance, i: Issue) =>
+  a.sample === null ? !i.sample : typeof a.sample === 'string' ? i.sample === a.sample : a.sample.test(i.sample);
 const allowanceFor = (i: Issue) => ALLOWED.find((a) => a.id === i.id && a.files.includes(i.file) && sampleMatches(a, i));
 
 test('every built file was scanned: the main process, the preload, the keyring, the renderer, the command line', () => {
-  for (const expected of ['main/electron.js', 'preload/preload.js', 'keyring/utility.js', 'cli/sealpost.js', 'cli/keyring-worker.js', 'renderer/index.html']) {
+  for (const expected of [
+    'main/electron.js',
+    'preload/preload.js',
+    'keyring/utility.js',
+    'cli/sealpost.js',
+    'cli/keyring-worker.js',
+    'renderer/index.html',
+  ]) {
     assert.ok(scanned.includes(expected), `${expected} in ${scanned.join(', ')}`);
   }
-  assert.ok(scanned.some((f) => /^renderer\/assets\/.+\.js$/.test(f)), 'the renderer bundle');
-  assert.ok(result.atomicChecks > 20 && result.globalChecks > 3, `checks loaded: ${result.atomicChecks} atomic, ${result.globalChecks} global`);
+  assert.ok(
+    scanned.some((f) => /^renderer\/assets\/.+\.js$/.test(f)),
+    'the renderer bundle',
+  );
+  assert.ok(
+    result.atomicChecks > 20 && result.globalChecks > 3,
+    `checks loaded: ${result.atomicChecks} atomic, ${result.globalChecks} global`,
+  );
   const unparsed = result.errors.filter((e) => !e.tolerable);
   assert.deepEqual(
     unparsed.map((e) => `${relative(scan, e.file)}: ${e.message}`),
@@ -257,7 +280,15 @@ test('each allowance is still needed (a fixed finding must leave the list)', () 
 });
 
 test('the window checks saw the options: sandbox, context isolation, no Node, Auxclick off', () => {
-  for (const id of ['SANDBOX_JS_CHECK', 'CONTEXT_ISOLATION_JS_CHECK', 'NODE_INTEGRATION_JS_CHECK', 'AUXCLICK_JS_CHECK', 'WEB_SECURITY_JS_CHECK', 'INSECURE_CONTENT_JS_CHECK', 'EXPERIMENTAL_FEATURES_JS_CHECK']) {
+  for (const id of [
+    'SANDBOX_JS_CHECK',
+    'CONTEXT_ISOLATION_JS_CHECK',
+    'NODE_INTEGRATION_JS_CHECK',
+    'AUXCLICK_JS_CHECK',
+    'WEB_SECURITY_JS_CHECK',
+    'INSECURE_CONTENT_JS_CHECK',
+    'EXPERIMENTAL_FEATURES_JS_CHECK',
+  ]) {
     assert.deepEqual(result.issues.filter((i) => i.id === id).map(shown), [], id);
   }
   // And they did look at the main window: its preload was found in the same object literal.
@@ -275,7 +306,10 @@ test("the app's CSP (sent as a header) passes the evaluator Electronegativity's 
   const findings = new csp.CspEvaluator(new csp.CspParser(CONTENT_SECURITY_POLICY).csp, csp.Version.CSP3).evaluate();
   const { HIGH, SYNTAX, MEDIUM, HIGH_MAYBE } = csp.severities;
   const serious = findings.filter((f) => [HIGH, SYNTAX, MEDIUM, HIGH_MAYBE].includes(f.severity));
-  assert.deepEqual(serious.map((f) => `${f.directive}: ${f.description}`), []);
+  assert.deepEqual(
+    serious.map((f) => `${f.directive}: ${f.description}`),
+    [],
+  );
   // The evaluator does catch a weak policy (so the assertion above means something).
   const weak = new csp.CspEvaluator(new csp.CspParser("script-src 'unsafe-inline' *").csp, csp.Version.CSP3).evaluate();
   assert.ok(weak.some((f) => f.severity === HIGH));

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { buildCsp, CSP_DIRECTIVES } from '../../main/electron/csp.ts';
-import { fromWire, toWire, type Base64 } from '../host/codec.ts';
-import { injectBridge, startTestHost, type TestHost } from '../host/host.ts';
+import { fromWire, toWire, type Base64 } from '../support/host/codec.ts';
+import { injectBridge, startTestHost, type TestHost } from '../support/host/host.ts';
 
 const b64: Base64 = {
   encode: (bytes) => Buffer.from(bytes).toString('base64'),
@@ -84,7 +84,10 @@ describe('the test host', { timeout: 60_000 }, () => {
   before(async () => {
     renderer = mkdtempSync(join(tmpdir(), 'sealpost-renderer-'));
     mkdirSync(join(renderer, 'assets'));
-    writeFileSync(join(renderer, 'index.html'), '<!doctype html><html><head><title>Sealpost</title><script type="module" src="./assets/app.js"></script></head><body></body></html>');
+    writeFileSync(
+      join(renderer, 'index.html'),
+      '<!doctype html><html><head><title>Sealpost</title><script type="module" src="./assets/app.js"></script></head><body></body></html>',
+    );
     writeFileSync(join(renderer, 'assets/app.js'), 'export {};\n');
     host = await startTestHost({ rendererDir: renderer, checkServers: false, backgroundIntervalMs: null });
   });
@@ -96,11 +99,21 @@ describe('the test host', { timeout: 60_000 }, () => {
 
   const get = (path: string, opts: { method?: string; host?: string } = {}) =>
     new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: host.port, path, method: opts.method ?? 'GET', headers: { host: opts.host ?? `127.0.0.1:${host.port}` }, timeout: STEP_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: host.port,
+          path,
+          method: opts.method ?? 'GET',
+          headers: { host: opts.host ?? `127.0.0.1:${host.port}` },
+          timeout: STEP_MS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', reject);
       req.end();
@@ -225,13 +238,23 @@ describe('the test host', { timeout: 60_000 }, () => {
     try {
       const fromA = messages(a, 2); // the result and the event, in either order
       const fromB = messages(b, 1);
-      a.send(JSON.stringify({ t: 'call', id: 1, procedure: 'keys.generate', input: { name: 'Events', email: 'events@example.test', expiresInSeconds: null, passphrase: null } }));
+      a.send(
+        JSON.stringify({
+          t: 'call',
+          id: 1,
+          procedure: 'keys.generate',
+          input: { name: 'Events', email: 'events@example.test', expiresInSeconds: null, passphrase: null },
+        }),
+      );
       const seenByA = await fromA;
       const [seenByB] = await fromB;
       const result = seenByA.find((m) => m.t === 'result') as { result: { ok: boolean; value: { fingerprint: string } } };
       assert.equal(result.result.ok, true);
       const expected = { t: 'event', event: 'keyring.changed', payload: { fingerprints: [result.result.value.fingerprint] } };
-      assert.deepEqual(seenByA.find((m) => m.t === 'event'), expected);
+      assert.deepEqual(
+        seenByA.find((m) => m.t === 'event'),
+        expected,
+      );
       assert.deepEqual(seenByB, expected);
       assert.deepEqual(host.badEvents, []);
     } finally {
@@ -258,7 +281,10 @@ describe('the test host', { timeout: 60_000 }, () => {
   test('close() stops the server, the sockets and the keyring, and removes the profile it made', async () => {
     const other = await startTestHost({ rendererDir: renderer, checkServers: false, backgroundIntervalMs: 60_000 });
     const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const s = new WebSocket(`ws://127.0.0.1:${other.port}/__bridge?token=${other.token}`, { origin: other.origin, handshakeTimeout: STEP_MS });
+      const s = new WebSocket(`ws://127.0.0.1:${other.port}/__bridge?token=${other.token}`, {
+        origin: other.origin,
+        handshakeTimeout: STEP_MS,
+      });
       s.once('open', () => resolve(s));
       s.once('error', reject);
     });

@@ -26,12 +26,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumUnavailable, launchChromium, openPage, screenshot } from '../helpers/browser.ts';
-import { mailFilesWith } from '../helpers/imap-peer.ts';
-import { armoredIn, headerBlock, packetSummary, pgpMimeMessage, screenshotBothThemes, submit, textPart } from '../helpers/e2e-mail.ts';
-import { accountSettings, DEFAULT_RENDERER_DIR, startTestHost, type TestHost } from '../host/host.ts';
-import { peer, type PeerKey } from '../peers/peers.ts';
-import { mailServersAvailable, startMailServers, type MailServers } from '../servers/mailservers.ts';
+import { chromiumUnavailable, launchChromium, openPage, screenshot } from '../support/browser.ts';
+import { mailFilesWith } from '../support/imap-peer.ts';
+import { armoredIn, headerBlock, packetSummary, pgpMimeMessage, screenshotBothThemes, submit, textPart } from '../support/e2e-mail.ts';
+import { accountSettings, DEFAULT_RENDERER_DIR, startTestHost, type TestHost } from '../support/host/host.ts';
+import { peer, type PeerKey } from '../support/peers/peers.ts';
+import { mailServersAvailable, startMailServers, type MailServers } from '../support/servers/mailservers.ts';
 
 const gpg = peer('gpg');
 const skip = chromiumUnavailable() ?? mailServersAvailable() ?? (gpg.available() ? false : 'gpg is not on PATH');
@@ -72,7 +72,10 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
     try {
       await page.getByTestId('message-list').waitFor({ timeout: 15_000 });
     } catch (e) {
-      const shown = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
+      const shown = await page
+        .locator('body')
+        .innerText({ timeout: 2_000 })
+        .catch(() => '(no body)');
       throw new Error(`the mail screen did not open; the page shows:\n${shown.slice(0, 2_000)}`, { cause: e });
     }
     return page;
@@ -104,7 +107,13 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
   async function sendFromGus(subject: string, text: string, signer: PeerKey): Promise<string> {
     const messageId = `<${randomBytes(8).toString('hex')}@example.test>`;
     const armored = Buffer.from(await gpg.encrypt(textPart(text), [alice.cert], { signer })).toString('latin1');
-    await submit(servers, GUS, GUS_PASSWORD, [ALICE], pgpMimeMessage({ from: `Gus GnuPG <${GUS}>`, to: `Alice Liddell <${ALICE}>`, subject, messageId, armored }));
+    await submit(
+      servers,
+      GUS,
+      GUS_PASSWORD,
+      [ALICE],
+      pgpMimeMessage({ from: `Gus GnuPG <${GUS}>`, to: `Alice Liddell <${ALICE}>`, subject, messageId, armored }),
+    );
     assert.equal((await mailFilesWith(servers, ALICE, messageId)).length, 1, 'delivered to the app user');
     return messageId;
   }
@@ -127,7 +136,18 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
     [alice, gus, mallory] = started.slice(2).map((s) => (s as PromiseFulfilledResult<PeerKey>).value) as [PeerKey, PeerKey, PeerKey];
 
     await Promise.all([servers.addUser(ALICE, ALICE_PASSWORD), servers.addUser(GUS, GUS_PASSWORD), servers.addUser(DORA, DORA_PASSWORD)]);
-    const welcome = [`From: Postmaster <postmaster@example.test>`, `To: ${ALICE}`, `Subject: ${WELCOME_SUBJECT}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <welcome-${randomBytes(4).toString('hex')}@example.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Your mailbox is ready.', ''].join('\r\n');
+    const welcome = [
+      `From: Postmaster <postmaster@example.test>`,
+      `To: ${ALICE}`,
+      `Subject: ${WELCOME_SUBJECT}`,
+      `Date: ${new Date().toUTCString()}`,
+      `Message-ID: <welcome-${randomBytes(4).toString('hex')}@example.test>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Your mailbox is ready.',
+      '',
+    ].join('\r\n');
     await servers.deliver(ALICE, Buffer.from(welcome, 'utf8'));
     // The GnuPG user publishes his key in his domain's Web Key Directory (the host's stand-in).
     host = await startTestHost({ servers, rendererDir, wkd: { [GUS]: gus.cert }, backgroundIntervalMs: null });
@@ -149,272 +169,337 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
     }
   });
 
-  test('first run: the account on the loopback servers, then the GnuPG-made key imported and its passphrase checked; the inbox syncs', { timeout: 90_000 }, async (t) => {
-    const { page } = await openPage(browser, t);
-    await page.goto(host.url);
-    const firstRun = page.getByTestId('first-run');
-    await firstRun.and(page.locator('[data-step="account"]')).waitFor();
-    await screenshotBothThemes(page, 'first-run');
+  test(
+    'first run: the account on the loopback servers, then the GnuPG-made key imported and its passphrase checked; the inbox syncs',
+    { timeout: 90_000 },
+    async (t) => {
+      const { page } = await openPage(browser, t);
+      await page.goto(host.url);
+      const firstRun = page.getByTestId('first-run');
+      await firstRun.and(page.locator('[data-step="account"]')).waitFor();
+      await screenshotBothThemes(page, 'first-run');
 
-    const settings = accountSettings(servers, ALICE, ALICE_PASSWORD);
-    await page.getByLabel('E-mail address').fill(ALICE);
-    await page.getByLabel('Password', { exact: true }).fill(ALICE_PASSWORD); // leaving the address fills in the servers
-    await page.getByLabel('Your name (shown to recipients)').fill('Alice Liddell');
-    // An unknown provider: the guessed servers are shown, and they are editable.
-    await page.getByText('Server settings (guessed: please check)').waitFor();
-    const imap = page.getByLabel('Incoming mail server (IMAP)');
-    assert.equal(await imap.inputValue(), 'imaps://imap.example.test:993');
-    await imap.fill(settings.imap);
-    await page.getByLabel('Outgoing mail server (SMTP)').fill(settings.smtp);
-    await page.getByLabel('User name').fill(settings.user);
+      const settings = accountSettings(servers, ALICE, ALICE_PASSWORD);
+      await page.getByLabel('E-mail address').fill(ALICE);
+      await page.getByLabel('Password', { exact: true }).fill(ALICE_PASSWORD); // leaving the address fills in the servers
+      await page.getByLabel('Your name (shown to recipients)').fill('Alice Liddell');
+      // An unknown provider: the guessed servers are shown, and they are editable.
+      await page.getByText('Server settings (guessed: please check)').waitFor();
+      const imap = page.getByLabel('Incoming mail server (IMAP)');
+      assert.equal(await imap.inputValue(), 'imaps://imap.example.test:993');
+      await imap.fill(settings.imap);
+      await page.getByLabel('Outgoing mail server (SMTP)').fill(settings.smtp);
+      await page.getByLabel('User name').fill(settings.user);
 
-    // Without the run's CA the server's certificate is refused, said clearly, and nothing is saved.
-    await page.getByRole('button', { name: 'Connect', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: "The server's certificate was refused" }).waitFor({ timeout: 20_000 });
-    assert.deepEqual(await value('accounts.list', {}), []);
-    await page.getByLabel(/^Certificate authority/).fill(settings.caPem);
-    await page.getByRole('button', { name: 'Connect', exact: true }).click();
-    await firstRun.and(page.locator('[data-step="key"]')).waitFor({ timeout: 20_000 });
-    const accounts = await value<Array<{ email: string; imap: string; smtp: string; customCa: boolean }>>('accounts.list', {});
-    assert.deepEqual(accounts.map((a) => [a.email, a.imap, a.smtp, a.customCa]), [[ALICE, settings.imap, settings.smtp, true]]);
+      // Without the run's CA the server's certificate is refused, said clearly, and nothing is saved.
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: "The server's certificate was refused" }).waitFor({ timeout: 20_000 });
+      assert.deepEqual(await value('accounts.list', {}), []);
+      await page.getByLabel(/^Certificate authority/).fill(settings.caPem);
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await firstRun.and(page.locator('[data-step="key"]')).waitFor({ timeout: 20_000 });
+      const accounts = await value<Array<{ email: string; imap: string; smtp: string; customCa: boolean }>>('accounts.list', {});
+      assert.deepEqual(
+        accounts.map((a) => [a.email, a.imap, a.smtp, a.customCa]),
+        [[ALICE, settings.imap, settings.smtp, true]],
+      );
 
-    // The secret key as `gpg --export-secret-keys --armor` wrote it, picked as a file.
-    assert.match(alice.secret, /^-----BEGIN PGP PRIVATE KEY BLOCK-----/);
-    await page.getByLabel('Your secret key file').setInputFiles({ name: 'alice-secret.asc', mimeType: 'application/pgp-keys', buffer: Buffer.from(alice.secret, 'utf8') });
-    await firstRun.and(page.locator('[data-step="unlock"]')).waitFor();
-    await firstRun.getByText(grouped(alice.fingerprint)).waitFor();
-    await screenshot(page, 'e2e-first-run-passphrase');
+      // The secret key as `gpg --export-secret-keys --armor` wrote it, picked as a file.
+      assert.match(alice.secret, /^-----BEGIN PGP PRIVATE KEY BLOCK-----/);
+      await page
+        .getByLabel('Your secret key file')
+        .setInputFiles({ name: 'alice-secret.asc', mimeType: 'application/pgp-keys', buffer: Buffer.from(alice.secret, 'utf8') });
+      await firstRun.and(page.locator('[data-step="unlock"]')).waitFor();
+      await firstRun.getByText(grouped(alice.fingerprint)).waitFor();
+      await screenshot(page, 'e2e-first-run-passphrase');
 
-    await page.getByLabel('Passphrase of this key').fill('not the passphrase');
-    await page.getByRole('button', { name: 'Check passphrase' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Wrong passphrase. Try again.' }).waitFor();
-    assert.equal(await firstRun.getAttribute('data-step'), 'unlock', 'still asking');
-    await page.getByLabel('Passphrase of this key').fill(ALICE_KEY_PASSPHRASE);
-    await page.getByRole('button', { name: 'Check passphrase' }).click();
+      await page.getByLabel('Passphrase of this key').fill('not the passphrase');
+      await page.getByRole('button', { name: 'Check passphrase' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Wrong passphrase. Try again.' }).waitFor();
+      assert.equal(await firstRun.getAttribute('data-step'), 'unlock', 'still asking');
+      await page.getByLabel('Passphrase of this key').fill(ALICE_KEY_PASSPHRASE);
+      await page.getByRole('button', { name: 'Check passphrase' }).click();
 
-    // The mail screen, and a first sync that brings the inbox.
-    await page.getByTestId('message-list').waitFor({ timeout: 20_000 });
-    assert.equal(await firstRun.count(), 0);
-    await page.getByTestId('folders').getByText('Inbox').first().waitFor();
-    const welcome = page.getByTestId('message-row').filter({ hasText: WELCOME_SUBJECT });
-    await welcome.waitFor({ timeout: 20_000 });
-    assert.equal(await welcome.getAttribute('data-unread'), 'true');
-    await page.locator('footer').getByText('Up to date').waitFor({ timeout: 20_000 });
-    const own = await value<Array<{ fingerprint: string; hasSecret: boolean }>>('keys.list', { secret: true });
-    assert.deepEqual(own.map((k) => k.fingerprint), [alice.fingerprint]);
-    await screenshotBothThemes(page, 'mail-list');
-  });
+      // The mail screen, and a first sync that brings the inbox.
+      await page.getByTestId('message-list').waitFor({ timeout: 20_000 });
+      assert.equal(await firstRun.count(), 0);
+      await page.getByTestId('folders').getByText('Inbox').first().waitFor();
+      const welcome = page.getByTestId('message-row').filter({ hasText: WELCOME_SUBJECT });
+      await welcome.waitFor({ timeout: 20_000 });
+      assert.equal(await welcome.getAttribute('data-unread'), 'true');
+      await page.locator('footer').getByText('Up to date').waitFor({ timeout: 20_000 });
+      const own = await value<Array<{ fingerprint: string; hasSecret: boolean }>>('keys.list', { secret: true });
+      assert.deepEqual(
+        own.map((k) => k.fingerprint),
+        [alice.fingerprint],
+      );
+      await screenshotBothThemes(page, 'mail-list');
+    },
+  );
 
-  test('keys screen: a certificate imported from a file; a key generated, its backup and revocation certificate saved', { timeout: 60_000 }, async (t) => {
-    const page = await openMail(t);
-    await show(page, 'Keys');
-    const keysScreen = page.getByTestId('keys-screen');
-    await keysScreen.waitFor();
+  test(
+    'keys screen: a certificate imported from a file; a key generated, its backup and revocation certificate saved',
+    { timeout: 60_000 },
+    async (t) => {
+      const page = await openMail(t);
+      await show(page, 'Keys');
+      const keysScreen = page.getByTestId('keys-screen');
+      await keysScreen.waitFor();
 
-    await keysScreen.getByRole('button', { name: 'Import keys', exact: true }).click();
-    await page.getByLabel('Key file', { exact: true }).setInputFiles({ name: 'mallory.asc', mimeType: 'application/pgp-keys', buffer: Buffer.from(mallory.cert, 'utf8') });
-    await keysScreen.getByText(`Imported or updated 1 key: ${MALLORY_UID}.`).waitFor();
-    const others = keysScreen.getByRole('list', { name: "Other people's keys" });
-    await others.getByRole('button').filter({ hasText: MALLORY_UID }).filter({ hasText: grouped(mallory.fingerprint) }).waitFor();
+      await keysScreen.getByRole('button', { name: 'Import keys', exact: true }).click();
+      await page
+        .getByLabel('Key file', { exact: true })
+        .setInputFiles({ name: 'mallory.asc', mimeType: 'application/pgp-keys', buffer: Buffer.from(mallory.cert, 'utf8') });
+      await keysScreen.getByText(`Imported or updated 1 key: ${MALLORY_UID}.`).waitFor();
+      const others = keysScreen.getByRole('list', { name: "Other people's keys" });
+      await others
+        .getByRole('button')
+        .filter({ hasText: MALLORY_UID })
+        .filter({ hasText: grouped(mallory.fingerprint) })
+        .waitFor();
 
-    await keysScreen.getByRole('button', { name: 'Generate a key', exact: true }).click();
-    const passphrase = 'a new key passphrase';
-    await page.getByLabel('Your name', { exact: true }).fill('Alice Liddell (work)');
-    await page.getByLabel('Your e-mail address').fill('alice@work.example');
-    await page.getByLabel(/^Passphrase \(at least/).fill(passphrase);
-    await page.getByLabel('Passphrase again', { exact: true }).fill(passphrase);
-    await page.getByRole('button', { name: 'Generate key', exact: true }).click();
-    await keysScreen.getByText('Generated a key for Alice Liddell (work) <alice@work.example>.').waitFor({ timeout: 30_000 });
+      await keysScreen.getByRole('button', { name: 'Generate a key', exact: true }).click();
+      const passphrase = 'a new key passphrase';
+      await page.getByLabel('Your name', { exact: true }).fill('Alice Liddell (work)');
+      await page.getByLabel('Your e-mail address').fill('alice@work.example');
+      await page.getByLabel(/^Passphrase \(at least/).fill(passphrase);
+      await page.getByLabel('Passphrase again', { exact: true }).fill(passphrase);
+      await page.getByRole('button', { name: 'Generate key', exact: true }).click();
+      await keysScreen.getByText('Generated a key for Alice Liddell (work) <alice@work.example>.').waitFor({ timeout: 30_000 });
 
-    const listed = await value<Array<{ fingerprint: string; keyId: string; emails: string[]; hasSecret: boolean }>>('keys.list', {});
-    const made = listed.find((k) => k.emails.includes('alice@work.example'));
-    assert.ok(made?.hasSecret, 'the new key has its secret part');
-    const yours = keysScreen.getByRole('list', { name: 'Your keys' });
-    await yours.getByRole('button').filter({ hasText: 'alice@work.example' }).filter({ hasText: grouped(made.fingerprint) }).waitFor();
-    await yours.getByRole('button').filter({ hasText: grouped(alice.fingerprint) }).waitFor();
+      const listed = await value<Array<{ fingerprint: string; keyId: string; emails: string[]; hasSecret: boolean }>>('keys.list', {});
+      const made = listed.find((k) => k.emails.includes('alice@work.example'));
+      assert.ok(made?.hasSecret, 'the new key has its secret part');
+      const yours = keysScreen.getByRole('list', { name: 'Your keys' });
+      await yours
+        .getByRole('button')
+        .filter({ hasText: 'alice@work.example' })
+        .filter({ hasText: grouped(made.fingerprint) })
+        .waitFor();
+      await yours
+        .getByRole('button')
+        .filter({ hasText: grouped(alice.fingerprint) })
+        .waitFor();
 
-    // The new key's backup and its revocation certificate, apart, through the save dialog.
-    await keysScreen.getByRole('button', { name: 'Save a backup…' }).click();
-    await keysScreen.getByRole('button', { name: 'Backup saved ✓' }).waitFor();
-    await keysScreen.getByRole('button', { name: 'Save the revocation certificate…' }).click();
-    await keysScreen.getByRole('button', { name: 'Revocation certificate saved ✓' }).waitFor();
-    const saved = host.services.dialogs.saved.filter((s) => s.name.includes(made.keyId));
-    const backup = saved.find((s) => s.name.endsWith('-secret-key.asc'));
-    const revocation = saved.find((s) => s.name.endsWith('-revocation-certificate.asc'));
-    assert.ok(backup && revocation, `saved: ${saved.map((s) => s.name).join(', ')}`);
-    assert.ok(existsSync(backup.path) && existsSync(revocation.path));
+      // The new key's backup and its revocation certificate, apart, through the save dialog.
+      await keysScreen.getByRole('button', { name: 'Save a backup…' }).click();
+      await keysScreen.getByRole('button', { name: 'Backup saved ✓' }).waitFor();
+      await keysScreen.getByRole('button', { name: 'Save the revocation certificate…' }).click();
+      await keysScreen.getByRole('button', { name: 'Revocation certificate saved ✓' }).waitFor();
+      const saved = host.services.dialogs.saved.filter((s) => s.name.includes(made.keyId));
+      const backup = saved.find((s) => s.name.endsWith('-secret-key.asc'));
+      const revocation = saved.find((s) => s.name.endsWith('-revocation-certificate.asc'));
+      assert.ok(backup && revocation, `saved: ${saved.map((s) => s.name).join(', ')}`);
+      assert.ok(existsSync(backup.path) && existsSync(revocation.path));
 
-    // The backup is the secret key, still protected by its passphrase, without the revocation.
-    const backupText = readFileSync(backup.path, 'utf8');
-    const key = await openpgp.readPrivateKey({ armoredKey: backupText });
-    assert.equal(key.getFingerprint().toUpperCase(), made.fingerprint);
-    assert.equal(key.isDecrypted(), false, 'the backup is passphrase-protected');
-    await assert.rejects(openpgp.decryptKey({ privateKey: key, passphrase: 'not the passphrase' }));
-    assert.equal((await openpgp.decryptKey({ privateKey: key, passphrase })).isDecrypted(), true);
-    const packets = packetSummary(backupText);
-    const secretPackets = packets.filter((p) => p.tag === 5 || p.tag === 7);
-    assert.ok(secretPackets.length >= 2 && secretPackets.every((p) => p.s2kUsage === 253 || p.s2kUsage === 254 || p.s2kUsage === 255), JSON.stringify(packets));
-    assert.ok(!packets.some((p) => p.signatureType === 0x20), 'no revocation inside the backup');
-    // The revocation certificate: one key revocation signature, and nothing secret.
-    assert.deepEqual(packetSummary(readFileSync(revocation.path, 'utf8')), [{ tag: 2, signatureType: 0x20 }]);
+      // The backup is the secret key, still protected by its passphrase, without the revocation.
+      const backupText = readFileSync(backup.path, 'utf8');
+      const key = await openpgp.readPrivateKey({ armoredKey: backupText });
+      assert.equal(key.getFingerprint().toUpperCase(), made.fingerprint);
+      assert.equal(key.isDecrypted(), false, 'the backup is passphrase-protected');
+      await assert.rejects(openpgp.decryptKey({ privateKey: key, passphrase: 'not the passphrase' }));
+      assert.equal((await openpgp.decryptKey({ privateKey: key, passphrase })).isDecrypted(), true);
+      const packets = packetSummary(backupText);
+      const secretPackets = packets.filter((p) => p.tag === 5 || p.tag === 7);
+      assert.ok(
+        secretPackets.length >= 2 && secretPackets.every((p) => p.s2kUsage === 253 || p.s2kUsage === 254 || p.s2kUsage === 255),
+        JSON.stringify(packets),
+      );
+      assert.ok(!packets.some((p) => p.signatureType === 0x20), 'no revocation inside the backup');
+      // The revocation certificate: one key revocation signature, and nothing secret.
+      assert.deepEqual(packetSummary(readFileSync(revocation.path, 'utf8')), [{ tag: 2, signatureType: 0x20 }]);
 
-    await keysScreen.getByRole('button', { name: 'Done', exact: true }).click();
-    await keysScreen.getByRole('button', { name: 'Generate a key', exact: true }).click(); // fold the form away
-    await page.getByLabel('Passphrase again', { exact: true }).waitFor({ state: 'detached' });
-    await others.getByRole('button').filter({ hasText: MALLORY_UID }).click();
-    const details = page.getByTestId('key-details');
-    await details.getByLabel(`Fingerprint ${grouped(mallory.fingerprint)}`).waitFor();
-    await screenshotBothThemes(page, 'keys');
-  });
+      await keysScreen.getByRole('button', { name: 'Done', exact: true }).click();
+      await keysScreen.getByRole('button', { name: 'Generate a key', exact: true }).click(); // fold the form away
+      await page.getByLabel('Passphrase again', { exact: true }).waitFor({ state: 'detached' });
+      await others.getByRole('button').filter({ hasText: MALLORY_UID }).click();
+      const details = page.getByTestId('key-details');
+      await details.getByLabel(`Fingerprint ${grouped(mallory.fingerprint)}`).waitFor();
+      await screenshotBothThemes(page, 'keys');
+    },
+  );
 
-  test("the GnuPG user's key from the Web Key Directory; a message to him encrypted and signed; GnuPG decrypts and verifies it", { timeout: 60_000 }, async (t) => {
-    const page = await openMail(t);
-    await show(page, 'Keys');
-    const keysScreen = page.getByTestId('keys-screen');
-    await keysScreen.getByRole('button', { name: 'Import keys', exact: true }).click();
-    await page.getByLabel('Find a key by e-mail address').fill(GUS);
-    await keysScreen.getByRole('button', { name: 'Look up', exact: true }).click();
-    await keysScreen.getByText(`Imported 1 key for ${GUS}: Gus GnuPG <${GUS}>.`).waitFor({ timeout: 20_000 });
-    await keysScreen.getByRole('list', { name: "Other people's keys" }).getByRole('button').filter({ hasText: grouped(gus.fingerprint) }).waitFor();
+  test(
+    "the GnuPG user's key from the Web Key Directory; a message to him encrypted and signed; GnuPG decrypts and verifies it",
+    { timeout: 60_000 },
+    async (t) => {
+      const page = await openMail(t);
+      await show(page, 'Keys');
+      const keysScreen = page.getByTestId('keys-screen');
+      await keysScreen.getByRole('button', { name: 'Import keys', exact: true }).click();
+      await page.getByLabel('Find a key by e-mail address').fill(GUS);
+      await keysScreen.getByRole('button', { name: 'Look up', exact: true }).click();
+      await keysScreen.getByText(`Imported 1 key for ${GUS}: Gus GnuPG <${GUS}>.`).waitFor({ timeout: 20_000 });
+      await keysScreen
+        .getByRole('list', { name: "Other people's keys" })
+        .getByRole('button')
+        .filter({ hasText: grouped(gus.fingerprint) })
+        .waitFor();
 
-    await show(page, 'Mail');
-    await page.getByRole('button', { name: 'Write', exact: true }).click();
-    const composer = page.getByTestId('composer');
-    await composer.waitFor();
-    const subject = `Quarterly figures ${randomBytes(4).toString('hex')}`;
-    const secret = `secret number ${randomBytes(6).toString('hex')}`;
-    await composer.getByLabel('To', { exact: true }).fill(GUS);
-    await composer.getByLabel('To', { exact: true }).press('Enter');
-    await composer.locator(`[data-testid="recipient"][data-address="${GUS}"][data-key-state="unverified"]`).waitFor();
-    await composer.getByLabel('Subject').fill(subject);
-    await composer.getByLabel('Message text').fill(`Hello Gus,\n\nthe ${secret} stays between us.\n\nAlice`);
-    assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true, 'encrypted by default: the recipient has a key');
-    assert.equal(await composer.getByRole('switch', { name: 'Sign' }).isChecked(), true);
-    await composer.getByText('Encrypted to every recipient (and to you).').waitFor();
-    await screenshotBothThemes(page, 'composer');
+      await show(page, 'Mail');
+      await page.getByRole('button', { name: 'Write', exact: true }).click();
+      const composer = page.getByTestId('composer');
+      await composer.waitFor();
+      const subject = `Quarterly figures ${randomBytes(4).toString('hex')}`;
+      const secret = `secret number ${randomBytes(6).toString('hex')}`;
+      await composer.getByLabel('To', { exact: true }).fill(GUS);
+      await composer.getByLabel('To', { exact: true }).press('Enter');
+      await composer.locator(`[data-testid="recipient"][data-address="${GUS}"][data-key-state="unverified"]`).waitFor();
+      await composer.getByLabel('Subject').fill(subject);
+      await composer.getByLabel('Message text').fill(`Hello Gus,\n\nthe ${secret} stays between us.\n\nAlice`);
+      assert.equal(
+        await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(),
+        true,
+        'encrypted by default: the recipient has a key',
+      );
+      assert.equal(await composer.getByRole('switch', { name: 'Sign' }).isChecked(), true);
+      await composer.getByText('Encrypted to every recipient (and to you).').waitFor();
+      await screenshotBothThemes(page, 'composer');
 
-    const known = new Set(await servers.mailFiles(GUS));
-    await composer.getByRole('button', { name: 'Send', exact: true }).click();
-    await composer.waitFor({ state: 'detached' });
-    const delivered = await newMailFiles(GUS, known);
-    assert.equal(delivered.length, 1, 'delivered once');
-    const raw = readFileSync(delivered[0]!);
-    const text = raw.toString('latin1');
-    assert.ok(!text.includes(subject), 'no real subject on the server');
-    assert.ok(!text.includes(secret), 'no plaintext on the server');
-    assert.match(headerBlock(raw), /^Subject: \.\.\.$/m, 'the outer subject is obscured');
-    assert.match(headerBlock(raw), /multipart\/encrypted/);
+      const known = new Set(await servers.mailFiles(GUS));
+      await composer.getByRole('button', { name: 'Send', exact: true }).click();
+      await composer.waitFor({ state: 'detached' });
+      const delivered = await newMailFiles(GUS, known);
+      assert.equal(delivered.length, 1, 'delivered once');
+      const raw = readFileSync(delivered[0]!);
+      const text = raw.toString('latin1');
+      assert.ok(!text.includes(subject), 'no real subject on the server');
+      assert.ok(!text.includes(secret), 'no plaintext on the server');
+      assert.match(headerBlock(raw), /^Subject: \.\.\.$/m, 'the outer subject is obscured');
+      assert.match(headerBlock(raw), /multipart\/encrypted/);
 
-    const { plaintext, goodSignature } = await gpg.decrypt(Buffer.from(armoredIn(raw)), gus, { verifyWith: [alice.cert] });
-    assert.equal(goodSignature, true, "GnuPG verifies the app user's signature");
-    const inner = Buffer.from(plaintext).toString('utf8').replace(/=\r?\n/g, '');
-    assert.ok(inner.includes(`Subject: ${subject}`), 'the real subject is protected inside');
-    assert.ok(inner.includes(secret), 'the text is inside');
+      const { plaintext, goodSignature } = await gpg.decrypt(Buffer.from(armoredIn(raw)), gus, { verifyWith: [alice.cert] });
+      assert.equal(goodSignature, true, "GnuPG verifies the app user's signature");
+      const inner = Buffer.from(plaintext)
+        .toString('utf8')
+        .replace(/=\r?\n/g, '');
+      assert.ok(inner.includes(`Subject: ${subject}`), 'the real subject is protected inside');
+      assert.ok(inner.includes(secret), 'the text is inside');
 
-    // The Sent copy on the server holds the same ciphertext; the outbox empties.
-    const messageId = /^Message-ID: (<[^>]+>)/im.exec(headerBlock(raw))?.[1];
-    assert.ok(messageId);
-    const sentCopies = await mailFilesWith(servers, ALICE, messageId);
-    assert.equal(sentCopies.length, 1, 'one Sent copy');
-    assert.equal(armoredIn(readFileSync(sentCopies[0]!)), armoredIn(raw));
-    const deadline = Date.now() + 10_000;
-    while ((await value<unknown[]>('outbox.list', {})).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(await value('outbox.list', {}), []);
-  });
+      // The Sent copy on the server holds the same ciphertext; the outbox empties.
+      const messageId = /^Message-ID: (<[^>]+>)/im.exec(headerBlock(raw))?.[1];
+      assert.ok(messageId);
+      const sentCopies = await mailFilesWith(servers, ALICE, messageId);
+      assert.equal(sentCopies.length, 1, 'one Sent copy');
+      assert.equal(armoredIn(readFileSync(sentCopies[0]!)), armoredIn(raw));
+      const deadline = Date.now() + 10_000;
+      while ((await value<unknown[]>('outbox.list', {})).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await value('outbox.list', {}), []);
+    },
+  );
 
-  test('PGP/MIME from the GnuPG user: the lock in the list, the banner says encrypted and signed by him, outside the message', { timeout: 60_000 }, async (t) => {
-    const subject = `From the GnuPG side ${randomBytes(3).toString('hex')}`;
-    const token = randomBytes(6).toString('hex');
-    await sendFromGus(subject, `Hallo Alice,\n\ndas Codewort ist ${token}.\n\nGus`, gus);
+  test(
+    'PGP/MIME from the GnuPG user: the lock in the list, the banner says encrypted and signed by him, outside the message',
+    { timeout: 60_000 },
+    async (t) => {
+      const subject = `From the GnuPG side ${randomBytes(3).toString('hex')}`;
+      const token = randomBytes(6).toString('hex');
+      await sendFromGus(subject, `Hallo Alice,\n\ndas Codewort ist ${token}.\n\nGus`, gus);
 
-    const page = await openMail(t);
-    const row = await rowWith(page, subject);
-    await row.getByTitle('Encrypted', { exact: true }).waitFor();
-    await row.click();
-    const reader = page.getByTestId('reader');
-    const banner = reader.getByTestId('security-banner');
-    await banner.waitFor({ timeout: 20_000 });
-    assert.equal(await banner.getAttribute('data-tone'), 'secure');
-    await banner.getByRole('heading', { name: 'Encrypted and signed' }).waitFor();
-    await banner.getByText(`Signed by Gus GnuPG <${GUS}>`).waitFor();
-    await banner.getByLabel(`Fingerprint ${grouped(gus.fingerprint)}`).waitFor();
-    const body = reader.getByRole('article', { name: 'Message text' });
-    await body.getByText(`das Codewort ist ${token}.`).waitFor();
+      const page = await openMail(t);
+      const row = await rowWith(page, subject);
+      await row.getByTitle('Encrypted', { exact: true }).waitFor();
+      await row.click();
+      const reader = page.getByTestId('reader');
+      const banner = reader.getByTestId('security-banner');
+      await banner.waitFor({ timeout: 20_000 });
+      assert.equal(await banner.getAttribute('data-tone'), 'secure');
+      await banner.getByRole('heading', { name: 'Encrypted and signed' }).waitFor();
+      await banner.getByText(`Signed by Gus GnuPG <${GUS}>`).waitFor();
+      await banner.getByLabel(`Fingerprint ${grouped(gus.fingerprint)}`).waitFor();
+      const body = reader.getByRole('article', { name: 'Message text' });
+      await body.getByText(`das Codewort ist ${token}.`).waitFor();
 
-    // Drawn by the app, outside the message content: not inside the text, no frame, before the content.
-    const place = await page.evaluate(() => {
-      const b = document.querySelector('[data-testid="security-banner"]');
-      const content = document.querySelector('[aria-label="Message text"]');
-      return {
-        found: b !== null && content !== null,
-        inContent: content?.contains(b) ?? true,
-        inTopDocument: b?.ownerDocument === document,
-        before: b && content ? (b.compareDocumentPosition(content) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0 : false,
-        frames: document.querySelectorAll('iframe').length,
-      };
-    });
-    assert.deepEqual(place, { found: true, inContent: false, inTopDocument: true, before: true, frames: 0 });
-    assert.ok(!(await body.innerText()).includes('Encrypted and signed'));
-    assert.equal(page.frames().length, 1);
-    await screenshotBothThemes(page, 'reader');
-  });
+      // Drawn by the app, outside the message content: not inside the text, no frame, before the content.
+      const place = await page.evaluate(() => {
+        const b = document.querySelector('[data-testid="security-banner"]');
+        const content = document.querySelector('[aria-label="Message text"]');
+        return {
+          found: b !== null && content !== null,
+          inContent: content?.contains(b) ?? true,
+          inTopDocument: b?.ownerDocument === document,
+          before: b && content ? (b.compareDocumentPosition(content) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0 : false,
+          frames: document.querySelectorAll('iframe').length,
+        };
+      });
+      assert.deepEqual(place, { found: true, inContent: false, inTopDocument: true, before: true, frames: 0 });
+      assert.ok(!(await body.innerText()).includes('Encrypted and signed'));
+      assert.equal(page.frames().length, 1);
+      await screenshotBothThemes(page, 'reader');
+    },
+  );
 
-  test('HTML mail from the GnuPG user: shown in the sandboxed frame with its own styles; a remote image only after consent', { timeout: 60_000 }, async (t) => {
-    const subject = `HTML from the GnuPG side ${randomBytes(3).toString('hex')}`;
-    const boundary = `alt-${randomBytes(6).toString('hex')}`;
-    const html = '<p style="color: rgb(0, 128, 0)" class="greeting">Hallo <b>Alice</b></p><img src="https://tracker.example/pixel.png" alt="pixel"><script>parent.document.title = "owned"</script>';
-    const inner = Buffer.from(
-      [
-        `Content-Type: multipart/alternative; boundary="${boundary}"`,
-        '',
-        `--${boundary}`,
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        'Hallo Alice',
-        `--${boundary}`,
-        'Content-Type: text/html; charset=utf-8',
-        '',
-        html,
-        `--${boundary}--`,
-        '',
-      ].join('\r\n'),
-      'utf8',
-    );
-    const messageId = `<${randomBytes(8).toString('hex')}@example.test>`;
-    const armored = Buffer.from(await gpg.encrypt(inner, [alice.cert], { signer: gus })).toString('latin1');
-    await submit(servers, GUS, GUS_PASSWORD, [ALICE], pgpMimeMessage({ from: `Gus GnuPG <${GUS}>`, to: `Alice Liddell <${ALICE}>`, subject, messageId, armored }));
-    assert.equal((await mailFilesWith(servers, ALICE, messageId)).length, 1);
+  test(
+    'HTML mail from the GnuPG user: shown in the sandboxed frame with its own styles; a remote image only after consent',
+    { timeout: 60_000 },
+    async (t) => {
+      const subject = `HTML from the GnuPG side ${randomBytes(3).toString('hex')}`;
+      const boundary = `alt-${randomBytes(6).toString('hex')}`;
+      const html =
+        '<p style="color: rgb(0, 128, 0)" class="greeting">Hallo <b>Alice</b></p><img src="https://tracker.example/pixel.png" alt="pixel"><script>parent.document.title = "owned"</script>';
+      const inner = Buffer.from(
+        [
+          `Content-Type: multipart/alternative; boundary="${boundary}"`,
+          '',
+          `--${boundary}`,
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'Hallo Alice',
+          `--${boundary}`,
+          'Content-Type: text/html; charset=utf-8',
+          '',
+          html,
+          `--${boundary}--`,
+          '',
+        ].join('\r\n'),
+        'utf8',
+      );
+      const messageId = `<${randomBytes(8).toString('hex')}@example.test>`;
+      const armored = Buffer.from(await gpg.encrypt(inner, [alice.cert], { signer: gus })).toString('latin1');
+      await submit(
+        servers,
+        GUS,
+        GUS_PASSWORD,
+        [ALICE],
+        pgpMimeMessage({ from: `Gus GnuPG <${GUS}>`, to: `Alice Liddell <${ALICE}>`, subject, messageId, armored }),
+      );
+      assert.equal((await mailFilesWith(servers, ALICE, messageId)).length, 1);
 
-    const page = await openMail(t);
-    // The remote image must never be fetched before consent; after it, it is asked for.
-    const remote: string[] = [];
-    await page.route('https://tracker.example/**', (route) => {
-      remote.push(route.request().url());
-      // Answered here (a 1x1 GIF): the test never goes online.
-      return route.fulfill({ status: 200, contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') });
-    });
-    const row = await rowWith(page, subject);
-    await row.click();
-    const reader = page.getByTestId('reader');
-    await reader.getByTestId('security-banner').getByRole('heading', { name: 'Encrypted and signed' }).waitFor({ timeout: 20_000 });
-    await reader.getByRole('button', { name: 'Show HTML' }).click();
-    const frame = reader.locator('iframe');
-    await frame.waitFor();
-    assert.equal(await frame.getAttribute('sandbox'), '');
-    assert.match((await frame.getAttribute('src'))!, /\/message\/[A-Za-z0-9_-]{24}$/);
-    const content = (await (await frame.elementHandle())!.contentFrame())!;
-    await content.locator('b', { hasText: 'Alice' }).waitFor();
-    assert.equal(await content.locator('p.greeting').evaluate((p) => getComputedStyle(p).color), 'rgb(0, 128, 0)', "the mail's own style applies");
-    assert.equal(await content.locator('script').count(), 0);
-    assert.notEqual(await page.title(), 'owned');
-    await page.waitForTimeout(300);
-    assert.deepEqual(remote, [], 'no remote request before consent');
-    await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
-    for (let i = 0; i < 50 && remote.length === 0; i++) await page.waitForTimeout(100);
-    assert.equal(remote.length, 1, 'the image is asked for once the user allowed it');
-    await content.locator('img[alt="pixel"]').waitFor();
-    await screenshot(page, 'e2e-reader-html');
-  });
+      const page = await openMail(t);
+      // The remote image must never be fetched before consent; after it, it is asked for.
+      const remote: string[] = [];
+      await page.route('https://tracker.example/**', (route) => {
+        remote.push(route.request().url());
+        // Answered here (a 1x1 GIF): the test never goes online.
+        return route.fulfill({ status: 200, contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') });
+      });
+      const row = await rowWith(page, subject);
+      await row.click();
+      const reader = page.getByTestId('reader');
+      await reader.getByTestId('security-banner').getByRole('heading', { name: 'Encrypted and signed' }).waitFor({ timeout: 20_000 });
+      await reader.getByRole('button', { name: 'Show HTML' }).click();
+      const frame = reader.locator('iframe');
+      await frame.waitFor();
+      assert.equal(await frame.getAttribute('sandbox'), '');
+      assert.match((await frame.getAttribute('src'))!, /\/message\/[A-Za-z0-9_-]{24}$/);
+      const content = (await (await frame.elementHandle())!.contentFrame())!;
+      await content.locator('b', { hasText: 'Alice' }).waitFor();
+      assert.equal(
+        await content.locator('p.greeting').evaluate((p) => getComputedStyle(p).color),
+        'rgb(0, 128, 0)',
+        "the mail's own style applies",
+      );
+      assert.equal(await content.locator('script').count(), 0);
+      assert.notEqual(await page.title(), 'owned');
+      await page.waitForTimeout(300);
+      assert.deepEqual(remote, [], 'no remote request before consent');
+      await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
+      for (let i = 0; i < 50 && remote.length === 0; i++) await page.waitForTimeout(100);
+      assert.equal(remote.length, 1, 'the image is asked for once the user allowed it');
+      await content.locator('img[alt="pixel"]').waitFor();
+      await screenshot(page, 'e2e-reader-html');
+    },
+  );
 
   test('a message signed by someone other than its sender: the banner warns', { timeout: 60_000 }, async (t) => {
     const subject = `Signed by a stranger ${randomBytes(3).toString('hex')}`;

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { SealpostBridge } from '../../app/ipc/contract.ts';
-import { chromiumUnavailable, launchChromium, openPage, screenshot } from '../helpers/browser.ts';
-import { DEFAULT_RENDERER_DIR, startTestHost, type TestHost } from '../host/host.ts';
+import { chromiumUnavailable, launchChromium, openPage, screenshot } from '../support/browser.ts';
+import { DEFAULT_RENDERER_DIR, startTestHost, type TestHost } from '../support/host/host.ts';
 
 declare global {
   interface Window {
@@ -87,7 +87,12 @@ describe('the app in Chromium over the test bridge', { skip: skip ?? false, time
           resolve(payload);
         });
       });
-      const generated = await bridge.call('keys.generate', { name: 'Smoke Test', email: 'smoke@example.test', expiresInSeconds: null, passphrase: null });
+      const generated = await bridge.call('keys.generate', {
+        name: 'Smoke Test',
+        email: 'smoke@example.test',
+        expiresInSeconds: null,
+        passphrase: null,
+      });
       const event = await changed;
       const listed = await bridge.call('keys.list', {});
       const secret = await bridge.call('keys.list', { secret: true });
@@ -167,7 +172,12 @@ describe('the app in Chromium over the test bridge', { skip: skip ?? false, time
     await page.goto(`${host!.origin}/`);
     await page.evaluate(() => sessionStorage.clear());
     await page.reload();
-    const none = await page.evaluate(() => window.sealpost!.call('keys.list', {}).then(() => 'answered', (e: unknown) => String(e)));
+    const none = await page.evaluate(() =>
+      window.sealpost!.call('keys.list', {}).then(
+        () => 'answered',
+        (e: unknown) => String(e),
+      ),
+    );
     assert.match(none, /no bridge token/);
 
     // The policy is the app's: no network besides the bridge, no inline script. Each attempt is a reported violation.
@@ -184,12 +194,21 @@ describe('the app in Chromium over the test bridge', { skip: skip ?? false, time
     assert.deepEqual(blocked, { fetched: 'blocked', inline: false });
     await page.waitForFunction(() => true);
     const deadline = Date.now() + 5_000;
-    while (guarded.cspViolations.filter((v) => v.startsWith('[csp-violation]')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (guarded.cspViolations.filter((v) => v.startsWith('[csp-violation]')).length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const reported = guarded.cspViolations.filter((v) => v.startsWith('[csp-violation]'));
-    assert.ok(reported.some((v) => v.includes('connect-src')), reported.join('\n'));
-    assert.ok(reported.some((v) => v.includes('script-src')), reported.join('\n'));
+    assert.ok(
+      reported.some((v) => v.includes('connect-src')),
+      reported.join('\n'),
+    );
+    assert.ok(
+      reported.some((v) => v.includes('script-src')),
+      reported.join('\n'),
+    );
     // Only what this test provoked went wrong.
-    const unexpected = guarded.problems.filter((p) => !/WebSocket|bridge|connect-src|script-src|Content Security Policy|Failed to fetch/i.test(p.text));
+    const unexpected = guarded.problems.filter(
+      (p) => !/WebSocket|bridge|connect-src|script-src|Content Security Policy|Failed to fetch/i.test(p.text),
+    );
     assert.deepEqual(unexpected, []);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
-import { startTestHost, type TestHost } from '../host/host.ts';
+import { startTestHost, type TestHost } from '../support/host/host.ts';
 
 let host: TestHost;
 let peer: RunningKeyring;
@@ -17,7 +17,13 @@ let peerHome: string;
 before(async () => {
   peerHome = mkdtempSync(join(tmpdir(), 'sealpost-wkd-peer-'));
   peer = startKeyringWorker(peerHome);
-  const key = await peer.client.call('keys.generate', { name: 'Wanda', email: 'wanda@wkd.example', algo: 'curve25519', expiresInSeconds: null, passphrase: null });
+  const key = await peer.client.call('keys.generate', {
+    name: 'Wanda',
+    email: 'wanda@wkd.example',
+    algo: 'curve25519',
+    expiresInSeconds: null,
+    passphrase: null,
+  });
   fingerprint = key.fingerprint;
   const { armored } = await peer.client.call('keys.export', { query: fingerprint });
   host = await startTestHost({ wkd: { 'wanda@wkd.example': armored }, backgroundIntervalMs: null });
@@ -40,7 +46,10 @@ test('keys.lookup finds the served certificate and imports it only when asked', 
 
   const imported = await host.dispatch('keys.lookup', { email: 'wanda@wkd.example', import: true });
   assert.ok(imported.ok);
-  assert.deepEqual((imported.value as { imported: Array<{ fingerprint: string }> }).imported.map((k) => k.fingerprint), [fingerprint]);
+  assert.deepEqual(
+    (imported.value as { imported: Array<{ fingerprint: string }> }).imported.map((k) => k.fingerprint),
+    [fingerprint],
+  );
 
   const none = await host.dispatch('keys.lookup', { email: 'nobody@wkd.example' });
   assert.ok(none.ok);

@@ -12,8 +12,17 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeySummary } from '../../app/keys.ts';
-import { runSealpost, tempDir, type TempDir } from '../helpers/cli.ts';
-import { certFingerprints, dearmor, parsePackets, peer, primaryFingerprint, run, type PeerKey, type RunResult } from '../peers/peers.ts';
+import { runSealpost, tempDir, type TempDir } from '../support/cli.ts';
+import {
+  certFingerprints,
+  dearmor,
+  parsePackets,
+  peer,
+  primaryFingerprint,
+  run,
+  type PeerKey,
+  type RunResult,
+} from '../support/peers/peers.ts';
 
 const gpgPeer = peer('gpg');
 const skip = gpgPeer.available() ? false : 'gpg is not on PATH';
@@ -75,7 +84,11 @@ async function gpgHome(tag: string): Promise<GpgHome> {
   const env: NodeJS.ProcessEnv = { ...process.env, GNUPGHOME: dir, LC_ALL: 'C', LANGUAGE: 'C' };
   delete env.GPG_AGENT_INFO;
   const gpg = (args: string[], stdin?: Uint8Array | string) =>
-    run('gpg', ['--homedir', dir, '--batch', '--no-tty', '--yes', '--pinentry-mode', 'loopback', ...args], { cwd: tmp.path, env, stdin: stdin ?? '' });
+    run('gpg', ['--homedir', dir, '--batch', '--no-tty', '--yes', '--pinentry-mode', 'loopback', ...args], {
+      cwd: tmp.path,
+      env,
+      stdin: stdin ?? '',
+    });
   return {
     gpg,
     async ok(args, stdin) {
@@ -131,31 +144,34 @@ async function assertProtected(secret: string): Promise<void> {
   }
 }
 
-before(async () => {
-  tmp = await tempDir('sealpost-gpg-keyring-');
-  home = join(tmp.path, 'profile');
-  pwFile = await file('alice.pw', PASSPHRASE);
-  if (skip) return;
-  const a = await gpgPeer.generateKey(ALICE_UID, { passphrase: PASSPHRASE });
-  bob = await gpgPeer.generateKey(BOB_UID);
-  // Alice's keyring: a second user id, and Bob's key certified by her.
-  const g = await gpgHome('alice');
-  try {
-    await g.ok(['--passphrase-file', pwFile, '--import'], a.secret);
-    await g.ok(['--passphrase-file', pwFile, '--quick-add-uid', a.fingerprint, ALICE_UID2]);
-    await g.ok(['--import'], bob.cert);
-    await g.ok(['--passphrase-file', pwFile, '--default-key', a.fingerprint, '--quick-sign-key', bob.fingerprint]);
-    const secret = await g.ok(['--passphrase-file', pwFile, '--armor', '--export-secret-keys', a.fingerprint]);
-    const cert = await g.ok(['--armor', '--export', a.fingerprint]);
-    bobFromAlice = await g.ok(['--armor', '--export', bob.fingerprint]);
-    alice = { secret, cert, fingerprint: a.fingerprint, passphrase: PASSPHRASE };
-  } finally {
-    await g.close();
-  }
-  const sigsOnBob = parsePackets(dearmor(bobFromAlice)).filter((p) => p.tag === 2).length;
-  const sigsOnBobOrig = parsePackets(dearmor(bob.cert)).filter((p) => p.tag === 2).length;
-  assert.equal(sigsOnBob, sigsOnBobOrig + 1, "Bob's cert from Alice's keyring carries her certification");
-}, { timeout: 120_000 });
+before(
+  async () => {
+    tmp = await tempDir('sealpost-gpg-keyring-');
+    home = join(tmp.path, 'profile');
+    pwFile = await file('alice.pw', PASSPHRASE);
+    if (skip) return;
+    const a = await gpgPeer.generateKey(ALICE_UID, { passphrase: PASSPHRASE });
+    bob = await gpgPeer.generateKey(BOB_UID);
+    // Alice's keyring: a second user id, and Bob's key certified by her.
+    const g = await gpgHome('alice');
+    try {
+      await g.ok(['--passphrase-file', pwFile, '--import'], a.secret);
+      await g.ok(['--passphrase-file', pwFile, '--quick-add-uid', a.fingerprint, ALICE_UID2]);
+      await g.ok(['--import'], bob.cert);
+      await g.ok(['--passphrase-file', pwFile, '--default-key', a.fingerprint, '--quick-sign-key', bob.fingerprint]);
+      const secret = await g.ok(['--passphrase-file', pwFile, '--armor', '--export-secret-keys', a.fingerprint]);
+      const cert = await g.ok(['--armor', '--export', a.fingerprint]);
+      bobFromAlice = await g.ok(['--armor', '--export', bob.fingerprint]);
+      alice = { secret, cert, fingerprint: a.fingerprint, passphrase: PASSPHRASE };
+    } finally {
+      await g.close();
+    }
+    const sigsOnBob = parsePackets(dearmor(bobFromAlice)).filter((p) => p.tag === 2).length;
+    const sigsOnBobOrig = parsePackets(dearmor(bob.cert)).filter((p) => p.tag === 2).length;
+    assert.equal(sigsOnBob, sigsOnBobOrig + 1, "Bob's cert from Alice's keyring carries her certification");
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   await tmp?.cleanup();
@@ -164,7 +180,12 @@ after(async () => {
 const aliceKeyId = (): string => alice.fingerprint.slice(-16);
 
 test("import Alice's gpg secret key and Bob's public key into the profile", { skip, ...TIMEOUT }, async () => {
-  const imported = await sealpostJson<KeySummary[]>(['keys', 'import', await file('alice-secret.asc', alice.secret), await file('bob-from-alice.asc', bobFromAlice)]);
+  const imported = await sealpostJson<KeySummary[]>([
+    'keys',
+    'import',
+    await file('alice-secret.asc', alice.secret),
+    await file('bob-from-alice.asc', bobFromAlice),
+  ]);
   const byFpr = new Map(imported.map((k) => [k.fingerprint, k]));
   assert.deepEqual([...byFpr.keys()].sort(), [alice.fingerprint, bob.fingerprint].sort());
   const a = byFpr.get(alice.fingerprint);
@@ -187,11 +208,19 @@ test("import Alice's gpg secret key and Bob's public key into the profile", { sk
   );
   const shown = await sealpostJson<KeySummary>(['keys', 'show', 'alice@work.example']);
   assert.equal(shown.fingerprint, alice.fingerprint);
-  assert.deepEqual((shown.subkeys ?? []).map((s) => s.fingerprint), certFingerprints(alice.cert).slice(1));
+  assert.deepEqual(
+    (shown.subkeys ?? []).map((s) => s.fingerprint),
+    certFingerprints(alice.cert).slice(1),
+  );
   assert.equal(shown.subkeys?.[0]?.hasSecret, true);
 
   // The same files again (and Alice's public key): nothing new.
-  const again = await sealpostJson<KeySummary[]>(['keys', 'import', await file('alice-public.asc', alice.cert), await file('bob-again.asc', bobFromAlice)]);
+  const again = await sealpostJson<KeySummary[]>([
+    'keys',
+    'import',
+    await file('alice-public.asc', alice.cert),
+    await file('bob-again.asc', bobFromAlice),
+  ]);
   assert.deepEqual(again, [], `re-import reported ${JSON.stringify(again.map((k) => k.fingerprint))}`);
   const list = await sealpostJson<KeySummary[]>(['keys', 'list']);
   assert.equal(list.length, 2);
@@ -288,7 +317,10 @@ test('keys from the profile with sealpost sop, gpg on the other side', { skip, .
   const locked = await sop(['decrypt', aliceSecret], ct);
   assert.equal(locked.code, 67, `decrypt without --with-key-password: exit ${locked.code}: ${locked.stderr.trim()}`);
   const vo = join(tmp.path, `${++counter}-verifications.txt`);
-  const d = await sop(['decrypt', `--with-key-password=${pwFile}`, `--verify-with=${bobCert}`, `--verifications-out=${vo}`, aliceSecret], ct);
+  const d = await sop(
+    ['decrypt', `--with-key-password=${pwFile}`, `--verify-with=${bobCert}`, `--verifications-out=${vo}`, aliceSecret],
+    ct,
+  );
   ok(d, 'sop decrypt');
   assert.equal(dec.decode(d.stdout), dec.decode(MESSAGE));
   const lines = (await readFile(vo, 'utf8')).split('\n').filter((l) => l.trim());
@@ -313,29 +345,36 @@ test('keys from the profile with sealpost sop, gpg on the other side', { skip, .
   assert.equal(dec.decode(v.text).replace(/\r\n/g, '\n').replace(/\n+$/, ''), dec.decode(MESSAGE).replace(/\n+$/, ''));
 });
 
-test('gpg --export-secret-subkeys (a gnu-dummy primary): imports with its secret subkeys, decrypts, stays a stub', { skip, ...TIMEOUT }, async () => {
-  const g = await gpgHome('subkeys');
-  const subHome = join(tmp.path, `profile-subkeys-${++counter}`);
-  try {
-    await g.ok(['--passphrase-file', pwFile, '--import'], alice.secret);
-    const stub = await g.ok(['--passphrase-file', pwFile, '--armor', '--export-secret-subkeys', alice.fingerprint]);
-    assert.match(await g.ok(['--list-packets'], stub), /gnu-dummy/, 'gpg wrote a stub primary');
-    const r = await runSealpost(['keys', 'import', await file('alice-subkeys.asc', stub), '--json'], { home: subHome });
-    ok(r, 'keys import of a gnu-dummy export');
-    const [summary] = JSON.parse(r.stdout.toString('utf8')) as KeySummary[];
-    assert.equal(summary?.fingerprint, alice.fingerprint);
-    assert.equal(summary?.hasSecret, true);
-    assert.equal(summary?.canEncrypt, true);
+test(
+  'gpg --export-secret-subkeys (a gnu-dummy primary): imports with its secret subkeys, decrypts, stays a stub',
+  { skip, ...TIMEOUT },
+  async () => {
+    const g = await gpgHome('subkeys');
+    const subHome = join(tmp.path, `profile-subkeys-${++counter}`);
+    try {
+      await g.ok(['--passphrase-file', pwFile, '--import'], alice.secret);
+      const stub = await g.ok(['--passphrase-file', pwFile, '--armor', '--export-secret-subkeys', alice.fingerprint]);
+      assert.match(await g.ok(['--list-packets'], stub), /gnu-dummy/, 'gpg wrote a stub primary');
+      const r = await runSealpost(['keys', 'import', await file('alice-subkeys.asc', stub), '--json'], { home: subHome });
+      ok(r, 'keys import of a gnu-dummy export');
+      const [summary] = JSON.parse(r.stdout.toString('utf8')) as KeySummary[];
+      assert.equal(summary?.fingerprint, alice.fingerprint);
+      assert.equal(summary?.hasSecret, true);
+      assert.equal(summary?.canEncrypt, true);
 
-    // gpg encrypts to Alice; the subkeys-only secret key from the profile decrypts it.
-    const ciphertext = await g.ok(['--trust-model', 'always', '--armor', '--encrypt', '--recipient', alice.fingerprint], MESSAGE);
-    const exported = await runSealpost(['keys', 'export', alice.fingerprint, '--secret'], { home: subHome });
-    ok(exported, 'keys export --secret');
-    assert.match(await g.ok(['--list-packets'], exported.stdout), /gnu-dummy/, 'the primary stays a stub on export');
-    const decrypted = await runSealpost(['sop', 'decrypt', '--with-key-password', pwFile, await file('alice-stub.asc', exported.stdout)], { input: ciphertext });
-    ok(decrypted, 'sop decrypt with the stub key');
-    assert.deepEqual(new Uint8Array(decrypted.stdout), MESSAGE);
-  } finally {
-    await g.close();
-  }
-});
+      // gpg encrypts to Alice; the subkeys-only secret key from the profile decrypts it.
+      const ciphertext = await g.ok(['--trust-model', 'always', '--armor', '--encrypt', '--recipient', alice.fingerprint], MESSAGE);
+      const exported = await runSealpost(['keys', 'export', alice.fingerprint, '--secret'], { home: subHome });
+      ok(exported, 'keys export --secret');
+      assert.match(await g.ok(['--list-packets'], exported.stdout), /gnu-dummy/, 'the primary stays a stub on export');
+      const decrypted = await runSealpost(
+        ['sop', 'decrypt', '--with-key-password', pwFile, await file('alice-stub.asc', exported.stdout)],
+        { input: ciphertext },
+      );
+      ok(decrypted, 'sop decrypt with the stub key');
+      assert.deepEqual(new Uint8Array(decrypted.stdout), MESSAGE);
+    } finally {
+      await g.close();
+    }
+  },
+);

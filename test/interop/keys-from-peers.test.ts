@@ -1,4 +1,4 @@
-// Keys made by the six OpenPGP peers (test/peers/peers.ts), imported into a
+// Keys made by the six OpenPGP peers (test/support/peers/peers.ts), imported into a
 // Sealpost profile with `sealpost keys import`: what we report about them,
 // that a passphrase-protected secret key stays protected through
 // `keys export --secret`, and that importing twice changes nothing.
@@ -8,8 +8,18 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeySummary } from '../../app/keys.ts';
-import { runSealpost, tempDir, type TempDir } from '../helpers/cli.ts';
-import { certFingerprints, dearmor, parsePackets, peer, peers, primaryFingerprint, type Peer, type PeerKey, type PeerName } from '../peers/peers.ts';
+import { runSealpost, tempDir, type TempDir } from '../support/cli.ts';
+import {
+  certFingerprints,
+  dearmor,
+  parsePackets,
+  peer,
+  peers,
+  primaryFingerprint,
+  type Peer,
+  type PeerKey,
+  type PeerName,
+} from '../support/peers/peers.ts';
 
 const all = peers();
 const avail = all.filter((p) => p.available());
@@ -70,19 +80,22 @@ function madeFor(p: Peer): Made {
   return m;
 }
 
-before(async () => {
-  tmp = await tempDir('sealpost-keys-peers-');
-  // Sequential: pgpainless starts a JVM, gpg an agent; two cores.
-  for (const p of avail) {
-    const { uid, email } = userIdFor(p);
-    const key = await p.generateKey(uid, p.supports.keyPassphrase ? { passphrase: PASSPHRASE } : {});
-    const inCert = certUserIds(key.cert);
-    assert.equal(inCert.length, 1, `${p.name}: user ids ${JSON.stringify(inCert)}`);
-    // Every peer stores the UTF-8 user id as given (gpg runs under a UTF-8 locale).
-    assert.equal(inCert[0], uid);
-    made.set(p.name, { key, uid: inCert[0] ?? uid, email });
-  }
-}, { timeout: 180_000 });
+before(
+  async () => {
+    tmp = await tempDir('sealpost-keys-peers-');
+    // Sequential: pgpainless starts a JVM, gpg an agent; two cores.
+    for (const p of avail) {
+      const { uid, email } = userIdFor(p);
+      const key = await p.generateKey(uid, p.supports.keyPassphrase ? { passphrase: PASSPHRASE } : {});
+      const inCert = certUserIds(key.cert);
+      assert.equal(inCert.length, 1, `${p.name}: user ids ${JSON.stringify(inCert)}`);
+      // Every peer stores the UTF-8 user id as given (gpg runs under a UTF-8 locale).
+      assert.equal(inCert[0], uid);
+      made.set(p.name, { key, uid: inCert[0] ?? uid, email });
+    }
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   await tmp?.cleanup();
@@ -136,10 +149,7 @@ for (const p of all) {
       const shown = await sealpostJson<KeySummary>(['keys', 'show', m.key.fingerprint], home, 'keys show');
       assertSummary(shown, m, true);
       const subFprs = certFingerprints(m.key.cert).slice(1);
-      assert.deepEqual(
-        (shown.subkeys ?? []).map((s) => s.fingerprint).sort(),
-        [...subFprs].sort(),
-      );
+      assert.deepEqual((shown.subkeys ?? []).map((s) => s.fingerprint).sort(), [...subFprs].sort());
       const byEmail = await sealpostJson<KeySummary>(['keys', 'show', m.email], home, 'keys show ADDR');
       assert.equal(byEmail.fingerprint, m.key.fingerprint);
     });
@@ -208,16 +218,17 @@ for (const p of all) {
     });
 
     // A peer without passphrase-protected keys: its unprotected key round-trips instead.
-    if (!p.supports.keyPassphrase) await t.test('keys export --secret of an unprotected key works with the peer', async () => {
-      const r = await runSealpost(['keys', 'export', m.key.fingerprint, '--secret'], { home });
-      ok(r, 'keys export --secret');
-      const exported = r.stdout.toString('utf8');
-      assert.equal(await exportedFingerprint(exported), m.key.fingerprint);
-      const exportedKey: PeerKey = { secret: exported, cert: m.key.cert, fingerprint: m.key.fingerprint };
-      const ct = await p.encrypt(MESSAGE, [m.key.cert]);
-      const out = await p.decrypt(ct, exportedKey);
-      assert.equal(dec.decode(out.plaintext), dec.decode(MESSAGE));
-    });
+    if (!p.supports.keyPassphrase)
+      await t.test('keys export --secret of an unprotected key works with the peer', async () => {
+        const r = await runSealpost(['keys', 'export', m.key.fingerprint, '--secret'], { home });
+        ok(r, 'keys export --secret');
+        const exported = r.stdout.toString('utf8');
+        assert.equal(await exportedFingerprint(exported), m.key.fingerprint);
+        const exportedKey: PeerKey = { secret: exported, cert: m.key.cert, fingerprint: m.key.fingerprint };
+        const ct = await p.encrypt(MESSAGE, [m.key.cert]);
+        const out = await p.decrypt(ct, exportedKey);
+        assert.equal(dec.decode(out.plaintext), dec.decode(MESSAGE));
+      });
   });
 }
 

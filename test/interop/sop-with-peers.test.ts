@@ -1,5 +1,5 @@
 // `sealpost sop` (Stateless OpenPGP CLI) against the six OpenPGP peers of
-// test/peers/peers.ts, in both directions: encryption (with signatures),
+// test/support/peers/peers.ts, in both directions: encryption (with signatures),
 // detached, cleartext and inline signatures, password encryption, and
 // passphrase-protected keys (ours and the peers').
 //
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runSealpost, tempDir, type TempDir } from '../helpers/cli.ts';
-import { certFingerprints, peers, primaryFingerprint, type Peer, type PeerKey, type PeerName } from '../peers/peers.ts';
+import { runSealpost, tempDir, type TempDir } from '../support/cli.ts';
+import { certFingerprints, peers, primaryFingerprint, type Peer, type PeerKey, type PeerName } from '../support/peers/peers.ts';
 
 const all = peers();
 const avail = all.filter((p) => p.available());
@@ -26,7 +26,9 @@ const KEY_IS_PROTECTED = 67;
 const PASSPHRASE = 'sealpost sop pässphrase 42';
 const MESSAGE_PASSWORD = 'correct horse battery staple';
 /** Non-ASCII UTF-8 text, a dash-escaped line and a "From " line; no trailing whitespace (pgpainless 1.3 quirk in CSF). */
-const TEXT = enc.encode('Grüße aus Köln, ünïcödé ✓ 日本語 Ελληνικά\n- a line that needs dash-escaping\nFrom the desk of Sealpost\nlast line\n');
+const TEXT = enc.encode(
+  'Grüße aus Köln, ünïcödé ✓ 日本語 Ελληνικά\n- a line that needs dash-escaping\nFrom the desk of Sealpost\nlast line\n',
+);
 /** 1 MiB of binary data: every byte value, CR and LF included. */
 const BIG = new Uint8Array(randomBytes(1 << 20));
 
@@ -120,27 +122,37 @@ async function generateOurs(uid: string, passwordFile?: string): Promise<Ours> {
   ok(c, 'extract-cert');
   const cert = c.stdout.toString('utf8');
   assert.match(cert, /^-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n/);
-  return { key, cert, fingerprint: primaryFingerprint(cert), keyFile: await file('our-key.asc', key), certFile: await file('our-cert.asc', cert) };
+  return {
+    key,
+    cert,
+    fingerprint: primaryFingerprint(cert),
+    keyFile: await file('our-key.asc', key),
+    certFile: await file('our-cert.asc', cert),
+  };
 }
 
 for (const p of all) {
   if (!p.available()) test(`peer ${p.name} is installed`, { skip: `${p.name} binaries are not on PATH` }, () => {});
 }
 
-before(async () => {
-  tmp = await tempDir('sealpost-sop-peers-');
-  keyPwFile = await file('key.pw', PASSPHRASE);
-  msgPwFile = await file('msg.pw', MESSAGE_PASSWORD);
-  ours = await generateOurs('Sealpost Üser <us@sealpost.example>');
-  oursLocked = await generateOurs('Sealpost Locked <locked@sealpost.example>', keyPwFile);
-  // Sequential: two cores, and pgpainless starts a JVM per call.
-  for (const p of avail) {
-    const plain = await p.generateKey(`${p.name} peer <${p.name}@peers.example>`);
-    const k: PeerKeys = { plain, plainCertFile: await file(`${p.name}-cert.asc`, plain.cert) };
-    if (p.supports.keyPassphrase) k.locked = await p.generateKey(`${p.name} locked <${p.name}-locked@peers.example>`, { passphrase: PASSPHRASE });
-    peerKeys.set(p.name, k);
-  }
-}, { timeout: 180_000 });
+before(
+  async () => {
+    tmp = await tempDir('sealpost-sop-peers-');
+    keyPwFile = await file('key.pw', PASSPHRASE);
+    msgPwFile = await file('msg.pw', MESSAGE_PASSWORD);
+    ours = await generateOurs('Sealpost Üser <us@sealpost.example>');
+    oursLocked = await generateOurs('Sealpost Locked <locked@sealpost.example>', keyPwFile);
+    // Sequential: two cores, and pgpainless starts a JVM per call.
+    for (const p of avail) {
+      const plain = await p.generateKey(`${p.name} peer <${p.name}@peers.example>`);
+      const k: PeerKeys = { plain, plainCertFile: await file(`${p.name}-cert.asc`, plain.cert) };
+      if (p.supports.keyPassphrase)
+        k.locked = await p.generateKey(`${p.name} locked <${p.name}-locked@peers.example>`, { passphrase: PASSPHRASE });
+      peerKeys.set(p.name, k);
+    }
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   await tmp?.cleanup();
@@ -158,7 +170,10 @@ async function eachPeer(t: TestContext, fn: (p: Peer, t: TestContext) => Promise
 test('peer encrypts and signs to our key; we decrypt and verify', { timeout: TEST_TIMEOUT }, async (t) => {
   await eachPeer(t, async (p, t2) => {
     const k = keysOf(p);
-    for (const [label, data] of [['UTF-8 text', TEXT], ['1 MiB binary', BIG]] as const) {
+    for (const [label, data] of [
+      ['UTF-8 text', TEXT],
+      ['1 MiB binary', BIG],
+    ] as const) {
       await t2.test(label, SUB, async () => {
         const ct = await p.encrypt(data, [ours.cert], { signer: k.plain });
         const vo = outPath('verifications.txt');
@@ -183,11 +198,17 @@ test('peer encrypts and signs to our key; we decrypt and verify', { timeout: TES
 test('we encrypt and sign to the peer; the peer decrypts and verifies', { timeout: TEST_TIMEOUT }, async (t) => {
   await eachPeer(t, async (p, t2) => {
     const k = keysOf(p);
-    for (const [label, data] of [['UTF-8 text', TEXT], ['1 MiB binary', BIG]] as const) {
+    for (const [label, data] of [
+      ['UTF-8 text', TEXT],
+      ['1 MiB binary', BIG],
+    ] as const) {
       // Peer quirk: gosop (2022 snapshot) writes decrypted data as a string,
       // replacing bytes that are not UTF-8 with U+FFFD; its own
       // `gosop encrypt | gosop decrypt` round trip of binary data fails too.
-      const skip = p.name === 'gosop' && data === BIG ? 'gosop cannot decrypt binary (non-UTF-8) plaintext: it replaces such bytes with U+FFFD' : false;
+      const skip =
+        p.name === 'gosop' && data === BIG
+          ? 'gosop cannot decrypt binary (non-UTF-8) plaintext: it replaces such bytes with U+FFFD'
+          : false;
       await t2.test(label, { ...SUB, skip }, async () => {
         const r = await sop(['encrypt', `--sign-with=${ours.keyFile}`, k.plainCertFile], data);
         ok(r, 'encrypt --sign-with');
@@ -219,7 +240,11 @@ test('detached signatures both ways', { timeout: TEST_TIMEOUT }, async (t) => {
       ok(r, 'sign');
       assert.match(r.stdout.toString('utf8'), /^-----BEGIN PGP SIGNATURE-----/);
       assert.equal(await p.verifyDetached(TEXT, r.stdout, [ours.cert]), true, `${p.name} rejected our signature`);
-      assert.equal(await p.verifyDetached(modified, r.stdout, [ours.cert]), false, `${p.name} accepted our signature over a modified message`);
+      assert.equal(
+        await p.verifyDetached(modified, r.stdout, [ours.cert]),
+        false,
+        `${p.name} accepted our signature over a modified message`,
+      );
     });
   });
 });
@@ -262,7 +287,11 @@ test('cleartext signatures both ways', { timeout: TEST_TIMEOUT }, async (t) => {
         const v = await sop(['verify', sigOut, k.plainCertFile], r.stdout);
         ok(v, 'verify of the detached signature');
         assertOneVerificationBy(v.stdout.toString('utf8'), k.plain.cert, 'verify output');
-        assert.equal(await p.verifyDetached(r.stdout, sig, [k.plain.cert]), true, `${p.name} rejected the signature detached from its cleartext`);
+        assert.equal(
+          await p.verifyDetached(r.stdout, sig, [k.plain.cert]),
+          true,
+          `${p.name} rejected the signature detached from its cleartext`,
+        );
       });
     },
     (p) => (p.supports.signCleartext && p.supports.verifyCleartext ? false : `${p.name} cannot make or verify cleartext signatures`),
@@ -306,7 +335,11 @@ test('inline binary signed messages both ways', { timeout: TEST_TIMEOUT }, async
         const v = await sop(['verify', sigOut, k.plainCertFile], r.stdout);
         ok(v, 'verify of the detached signature');
         assertOneVerificationBy(v.stdout.toString('utf8'), k.plain.cert, 'verify output');
-        assert.equal(await p.verifyDetached(r.stdout, sig, [k.plain.cert]), true, `${p.name} rejected the signature detached from its message`);
+        assert.equal(
+          await p.verifyDetached(r.stdout, sig, [k.plain.cert]),
+          true,
+          `${p.name} rejected the signature detached from its message`,
+        );
       });
     },
     (p) => (p.supports.signInline && p.supports.verifyInline ? false : `${p.name} cannot make or verify inline signed messages`),
@@ -367,7 +400,10 @@ test('our passphrase-protected key: decrypt and sign only with --with-key-passwo
     const s = await sop(['sign', `--with-key-password=${keyPwFile}`, oursLocked.keyFile], TEXT);
     ok(s, 'sign --with-key-password');
     assert.equal(await p.verifyDetached(TEXT, s.stdout, [oursLocked.cert]), true, `${p.name} rejected the signature by our protected key`);
-    const e = await sop(['encrypt', `--sign-with=${oursLocked.keyFile}`, `--with-key-password=${keyPwFile}`, keysOf(p).plainCertFile], TEXT);
+    const e = await sop(
+      ['encrypt', `--sign-with=${oursLocked.keyFile}`, `--with-key-password=${keyPwFile}`, keysOf(p).plainCertFile],
+      TEXT,
+    );
     ok(e, 'encrypt --sign-with --with-key-password');
     const out = await p.decrypt(e.stdout, keysOf(p).plain, { verifyWith: [oursLocked.cert] });
     sameBytes(out.plaintext, TEXT, `${p.name} plaintext`);
@@ -388,7 +424,10 @@ test("a peer's passphrase-protected secret key used by us with --with-key-passwo
       const without = await sop(['decrypt', keyFile], ct);
       assert.equal(without.code, KEY_IS_PROTECTED, `decrypt without --with-key-password: exit ${without.code}: ${without.stderr.trim()}`);
       const vo = outPath('verifications.txt');
-      const d = await sop(['decrypt', `--with-key-password=${keyPwFile}`, `--verify-with=${keysOf(p).plainCertFile}`, `--verifications-out=${vo}`, keyFile], ct);
+      const d = await sop(
+        ['decrypt', `--with-key-password=${keyPwFile}`, `--verify-with=${keysOf(p).plainCertFile}`, `--verifications-out=${vo}`, keyFile],
+        ct,
+      );
       ok(d, 'decrypt --with-key-password');
       sameBytes(d.stdout, TEXT, 'plaintext');
       assertOneVerificationBy(await readFile(vo, 'utf8'), keysOf(p).plain.cert, 'verifications-out');
@@ -400,7 +439,11 @@ test("a peer's passphrase-protected secret key used by us with --with-key-passwo
       ok(v, 'verify');
       assertOneVerificationBy(v.stdout.toString('utf8'), locked.cert, 'verify output');
       const withoutSign = await sop(['sign', keyFile], TEXT);
-      assert.equal(withoutSign.code, KEY_IS_PROTECTED, `sign without --with-key-password: exit ${withoutSign.code}: ${withoutSign.stderr.trim()}`);
+      assert.equal(
+        withoutSign.code,
+        KEY_IS_PROTECTED,
+        `sign without --with-key-password: exit ${withoutSign.code}: ${withoutSign.stderr.trim()}`,
+      );
     },
     (p) => (p.supports.keyPassphrase ? false : `${p.name} cannot make passphrase-protected keys`),
   );

@@ -5,8 +5,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { SealpostError } from '../../app/errors.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host/worker-keyring.ts';
-import { tempHome, bytes, collectStream, streamOf } from '../helpers/keyring.ts';
-import { ALICE_SECRET, ALICE_FPR, ALICE_PASSPHRASE, BOB_PUBLIC, BOB_SECRET, BOB_FPR, tbKey, armoredMessageIn } from '../helpers/fixtures.ts';
+import { tempHome, bytes, collectStream, streamOf } from '../support/keyring.ts';
+import {
+  ALICE_SECRET,
+  ALICE_FPR,
+  ALICE_PASSPHRASE,
+  BOB_PUBLIC,
+  BOB_SECRET,
+  BOB_FPR,
+  tbKey,
+  armoredMessageIn,
+} from '../support/fixtures.ts';
 
 let kr: RunningKeyring;
 let home: ReturnType<typeof tempHome>;
@@ -17,7 +26,8 @@ before(async () => {
   kr = startKeyringWorker(home.home);
   await kr.client.call('keys.import', { data: readFileSync(ALICE_SECRET), source: 'file' });
   await kr.client.call('keys.import', { data: readFileSync(BOB_PUBLIC), source: 'file' });
-  own = (await kr.client.call('keys.generate', { name: 'Own', email: 'own@example.org', expiresInSeconds: null, passphrase: 'own-pass' })).fingerprint;
+  own = (await kr.client.call('keys.generate', { name: 'Own', email: 'own@example.org', expiresInSeconds: null, passphrase: 'own-pass' }))
+    .fingerprint;
 });
 after(async () => {
   await kr.close();
@@ -30,7 +40,11 @@ describe('encrypt and decrypt through the keyring worker', () => {
   test('to several recipients plus the sender, signed; decrypts and verifies as typed values', async () => {
     await kr.client.call('session.unlock', { fingerprint: own, passphrase: 'own-pass' });
     const plaintext = bytes('Grüße, Ωμέγα — 你好\n');
-    const enc = await kr.client.collect('crypto.encrypt', { recipients: { refs: ['alice@openpgp.example', 'bob@openpgp.example', own] }, signers: { refs: [own] } }, plaintext);
+    const enc = await kr.client.collect(
+      'crypto.encrypt',
+      { recipients: { refs: ['alice@openpgp.example', 'bob@openpgp.example', own] }, signers: { refs: [own] } },
+      plaintext,
+    );
     assert.match(enc.output.toString(), /^-----BEGIN PGP MESSAGE-----/);
     assert.equal(enc.result.recipients.length, 3);
     const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true, useStoredCerts: true }, enc.output);
@@ -63,7 +77,11 @@ describe('encrypt and decrypt through the keyring worker', () => {
     assert.ok(expiresAt > Date.now());
     assert.equal((await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc.output)).result.status, 'decrypted');
     await new Promise((r) => setTimeout(r, 1200));
-    assert.equal((await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc.output)).result.status, 'needs-passphrase', 'the time limit locked it');
+    assert.equal(
+      (await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc.output)).result.status,
+      'needs-passphrase',
+      'the time limit locked it',
+    );
     await kr.client.call('session.unlock', { fingerprint: ALICE_FPR, passphrase: ALICE_PASSPHRASE });
     assert.equal((await kr.client.call('session.list', {})).length, 1);
     await kr.client.call('session.lock', {});
@@ -82,13 +100,22 @@ describe('encrypt and decrypt through the keyring worker', () => {
     const expired = readFileSync(tbKey('eddie@openpgp.example-0x15e9357d2c2395c0-pub.asc'));
     await assert.rejects(kr.client.collect('crypto.encrypt', { recipients: { material: [expired] } }, bytes('x')), (e: unknown) => {
       assert.ok(isCode('key-unusable-recipient')(e));
-      assert.match((e as Error).message, /4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0 \(Eddie Expired <eddie@openpgp.example>\) expired on 2016-12-31/);
+      assert.match(
+        (e as Error).message,
+        /4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0 \(Eddie Expired <eddie@openpgp.example>\) expired on 2016-12-31/,
+      );
       return true;
     });
     const revoked = readFileSync(tbKey('carol@pgp.icu-0xEF2FD01608AFD744-revoked-secret.asc'));
-    await assert.rejects(kr.client.collect('crypto.encrypt', { recipients: { material: [revoked] } }, bytes('x')), (e: unknown) => isCode('key-unusable-recipient')(e) && /revoked/.test((e as Error).message));
+    await assert.rejects(
+      kr.client.collect('crypto.encrypt', { recipients: { material: [revoked] } }, bytes('x')),
+      (e: unknown) => isCode('key-unusable-recipient')(e) && /revoked/.test((e as Error).message),
+    );
     const signOnly = readFileSync(tbKey('sign-subkey-only-pub.asc'));
-    await assert.rejects(kr.client.collect('crypto.encrypt', { recipients: { material: [signOnly] } }, bytes('x')), (e: unknown) => isCode('key-unusable-recipient')(e) && /no valid encryption subkey/.test((e as Error).message));
+    await assert.rejects(
+      kr.client.collect('crypto.encrypt', { recipients: { material: [signOnly] } }, bytes('x')),
+      (e: unknown) => isCode('key-unusable-recipient')(e) && /no valid encryption subkey/.test((e as Error).message),
+    );
   });
 
   test('password-encrypted messages', async () => {
@@ -139,7 +166,11 @@ describe('integrity: no plaintext from data that lacks or fails integrity protec
     const bob = startKeyringWorker(h);
     try {
       await bob.client.call('keys.import', { data: readFileSync(BOB_SECRET), source: 'file' });
-      const dec = await bob.client.collect('crypto.decrypt', { useStoredKeys: true }, bytes(armoredMessageIn('rc-openpgp-mdc-tampered.eml')));
+      const dec = await bob.client.collect(
+        'crypto.decrypt',
+        { useStoredKeys: true },
+        bytes(armoredMessageIn('rc-openpgp-mdc-tampered.eml')),
+      );
       assert.notEqual(dec.result.status, 'decrypted');
       assert.equal(dec.output.length, 0);
     } finally {
@@ -159,7 +190,11 @@ describe('integrity: no plaintext from data that lacks or fails integrity protec
   });
 
   test('an AEAD (SEIPDv2) message decrypts and reports aead integrity', async () => {
-    const message = await openpgp.encrypt({ message: await openpgp.createMessage({ text: 'aead' }), passwords: ['pw'], config: { aeadProtect: true } });
+    const message = await openpgp.encrypt({
+      message: await openpgp.createMessage({ text: 'aead' }),
+      passwords: ['pw'],
+      config: { aeadProtect: true },
+    });
     const dec = await kr.client.collect('crypto.decrypt', { passwords: ['pw'] }, bytes(message));
     assert.equal(dec.result.status, 'decrypted');
     assert.equal(dec.result.status === 'decrypted' && dec.result.integrity, 'aead');
@@ -202,9 +237,17 @@ describe('signatures', () => {
     assert.match(detached.result.micalg, /^pgp-sha(256|512)$/);
     const good = await kr.client.collect('crypto.verify', { signature: detached.output, useStoredCerts: true }, data);
     assert.equal(good.result.verifications[0]?.status, 'valid');
-    const bad = await kr.client.collect('crypto.verify', { signature: detached.output, useStoredCerts: true }, bytes('signed text\nwith two lineS\n'));
+    const bad = await kr.client.collect(
+      'crypto.verify',
+      { signature: detached.output, useStoredCerts: true },
+      bytes('signed text\nwith two lineS\n'),
+    );
     assert.equal(bad.result.verifications[0]?.status, 'invalid');
-    const unknown = await kr.client.collect('crypto.verify', { signature: detached.output, verifyWith: { material: [readFileSync(BOB_PUBLIC)] } }, data);
+    const unknown = await kr.client.collect(
+      'crypto.verify',
+      { signature: detached.output, verifyWith: { material: [readFileSync(BOB_PUBLIC)] } },
+      data,
+    );
     assert.equal(unknown.result.verifications[0]?.status, 'unknown-key');
 
     for (const mode of ['inline', 'cleartext'] as const) {
@@ -218,7 +261,10 @@ describe('signatures', () => {
 
   test('a revoked key cannot sign and an expired one is refused by name', async () => {
     const carol = readFileSync(tbKey('carol@pgp.icu-0xEF2FD01608AFD744-revoked-secret.asc'));
-    await assert.rejects(kr.client.collect('crypto.sign', { mode: 'detached', signers: { material: [carol] } }, bytes('x')), isCode('key-cannot-sign'));
+    await assert.rejects(
+      kr.client.collect('crypto.sign', { mode: 'detached', signers: { material: [carol] } }, bytes('x')),
+      isCode('key-cannot-sign'),
+    );
   });
 });
 
@@ -234,9 +280,17 @@ describe('the port protocol', () => {
 describe('sender copies', () => {
   test('encryptToSigners adds the signer as a recipient, once', async () => {
     await kr.client.call('session.unlock', { fingerprint: own, passphrase: 'own-pass' });
-    const enc = await kr.client.collect('crypto.encrypt', { recipients: { refs: [BOB_FPR, own] }, signers: { refs: [own] }, encryptToSigners: true }, bytes('x'));
+    const enc = await kr.client.collect(
+      'crypto.encrypt',
+      { recipients: { refs: [BOB_FPR, own] }, signers: { refs: [own] }, encryptToSigners: true },
+      bytes('x'),
+    );
     assert.deepEqual(enc.result.recipients.sort(), [BOB_FPR, own].sort());
-    const enc2 = await kr.client.collect('crypto.encrypt', { recipients: { refs: [BOB_FPR] }, signers: { refs: [own] }, encryptToSigners: true }, bytes('x'));
+    const enc2 = await kr.client.collect(
+      'crypto.encrypt',
+      { recipients: { refs: [BOB_FPR] }, signers: { refs: [own] }, encryptToSigners: true },
+      bytes('x'),
+    );
     assert.deepEqual(enc2.result.recipients.sort(), [BOB_FPR, own].sort());
     const dec = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc2.output);
     assert.equal(dec.result.status, 'decrypted', 'the sender reads its own copy');
@@ -245,7 +299,10 @@ describe('sender copies', () => {
 
   test('keys.inspect summarizes key material without storing it', async () => {
     const before = (await kr.client.call('keys.list', {})).length;
-    const { keys } = await kr.client.call('keys.inspect', { data: readFileSync(tbKey('carol@example.com-0x3099ff1238852b9f-pub.asc')), source: 'wkd' });
+    const { keys } = await kr.client.call('keys.inspect', {
+      data: readFileSync(tbKey('carol@example.com-0x3099ff1238852b9f-pub.asc')),
+      source: 'wkd',
+    });
     assert.equal(keys[0]?.fingerprint, 'B8F2F6F4BD3AD3F82DC446833099FF1238852B9F');
     assert.deepEqual(keys[0]?.sources, ['wkd']);
     assert.equal((await kr.client.call('keys.list', {})).length, before);

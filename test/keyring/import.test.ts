@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { SealpostError } from '../../app/errors.ts';
-import { tempHome, keyringAt, keyringSnapshot } from '../helpers/keyring.ts';
-import { ALICE_SECRET, ALICE_FPR, BOB_PUBLIC, BOB_FPR, BOB_REVOCATION, tbKey } from '../helpers/fixtures.ts';
+import { tempHome, keyringAt, keyringSnapshot } from '../support/keyring.ts';
+import { ALICE_SECRET, ALICE_FPR, BOB_PUBLIC, BOB_FPR, BOB_REVOCATION, tbKey } from '../support/fixtures.ts';
 
 async function rejects(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {
@@ -21,13 +21,27 @@ describe('import', () => {
     const { home, cleanup } = tempHome();
     try {
       const { keyring } = keyringAt(home);
-      const cases: Array<[string, string, Partial<{ hasSecret: boolean; canEncrypt: boolean; canSign: boolean; revoked: boolean; algorithm: string }>]> = [
-        ['alice@openpgp.example-0xf231550c4f47e38e-secret-with-pp.asc', ALICE_FPR, { hasSecret: true, canEncrypt: true, canSign: true, algorithm: 'ed25519' }],
+      const cases: Array<
+        [string, string, Partial<{ hasSecret: boolean; canEncrypt: boolean; canSign: boolean; revoked: boolean; algorithm: string }>]
+      > = [
+        [
+          'alice@openpgp.example-0xf231550c4f47e38e-secret-with-pp.asc',
+          ALICE_FPR,
+          { hasSecret: true, canEncrypt: true, canSign: true, algorithm: 'ed25519' },
+        ],
         ['bob@openpgp.example-0xfbfcc82a015e7330-pub.asc', BOB_FPR, { hasSecret: false, canEncrypt: true, algorithm: 'rsa3072' }],
         ['ofelia-secret-subkeys.asc', '5775D7801AF6AE29FB28F75097DCDA5E56EBB822', { hasSecret: true, canEncrypt: true, canSign: true }],
         ['kylie-0x1AABD9FAD1E411DD-secret-subkeys.asc', 'F490898E979061DB327A71871AABD9FAD1E411DD', { hasSecret: true }],
-        ['carol@pgp.icu-0xEF2FD01608AFD744-revoked-secret.asc', 'AD2FA42B12943598D9EFBE2FEF2FD01608AFD744', { revoked: true, canEncrypt: false }],
-        ['eddie@openpgp.example-0x15e9357d2c2395c0-pub.asc', '4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0', { canEncrypt: false, canSign: false }],
+        [
+          'carol@pgp.icu-0xEF2FD01608AFD744-revoked-secret.asc',
+          'AD2FA42B12943598D9EFBE2FEF2FD01608AFD744',
+          { revoked: true, canEncrypt: false },
+        ],
+        [
+          'eddie@openpgp.example-0x15e9357d2c2395c0-pub.asc',
+          '4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0',
+          { canEncrypt: false, canSign: false },
+        ],
         ['expired-enc-subkey.pub.asc', '8085AAE2A34DBF7FEF21F7E2B92261CE78F6208E', { canEncrypt: false, canSign: true }],
         ['key-with-utf8-comment.asc', '72514F43D0060FC588E80238852C55E6D2AFD7EF', { canEncrypt: true }],
       ];

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { SealpostError } from '../../app/errors.ts';
-import { tempHome, keyringAt, keyringSnapshot } from '../helpers/keyring.ts';
-import { ALICE_SECRET, ALICE_FPR, ALICE_PASSPHRASE, BOB_PUBLIC, BOB_FPR } from '../helpers/fixtures.ts';
+import { tempHome, keyringAt, keyringSnapshot } from '../support/keyring.ts';
+import { ALICE_SECRET, ALICE_FPR, ALICE_PASSPHRASE, BOB_PUBLIC, BOB_FPR } from '../support/fixtures.ts';
 
 const YEAR = 365 * 86_400;
 
@@ -12,7 +12,13 @@ test('generate: v4 Ed25519 + X25519 subkey, protected, 3-year default expiry, re
   const { home, cleanup } = tempHome();
   try {
     const { keyring } = keyringAt(home);
-    const summary = await keyring.generate({ name: 'Dana', email: 'dana@example.org', algo: 'curve25519', expiresInSeconds: 3 * YEAR, passphrase: 'correct horse' });
+    const summary = await keyring.generate({
+      name: 'Dana',
+      email: 'dana@example.org',
+      algo: 'curve25519',
+      expiresInSeconds: 3 * YEAR,
+      passphrase: 'correct horse',
+    });
     assert.equal(summary.version, 4);
     assert.equal(summary.algorithm, 'ed25519');
     assert.deepEqual(summary.userIds, ['Dana <dana@example.org>']);
@@ -24,7 +30,9 @@ test('generate: v4 Ed25519 + X25519 subkey, protected, 3-year default expiry, re
     assert.equal(shown.subkeys?.length, 1);
     assert.equal(shown.subkeys![0]!.algorithm, 'cv25519');
     assert.ok(shown.subkeys![0]!.canEncrypt);
-    const secret = await openpgp.readPrivateKey({ armoredKey: await keyring.export(summary.fingerprint, { secret: true, minimal: false }) });
+    const secret = await openpgp.readPrivateKey({
+      armoredKey: await keyring.export(summary.fingerprint, { secret: true, minimal: false }),
+    });
     assert.equal(secret.isDecrypted(), false, 'stored protected');
     await openpgp.decryptKey({ privateKey: secret, passphrase: 'correct horse' });
     const meta = JSON.parse(readFileSync(`${home}/keyring/${readFileSync(`${home}/keyring/CURRENT`, 'utf8').trim()}/meta.json`, 'utf8'));
@@ -41,7 +49,13 @@ test('generate RSA 4096 with no expiry', { timeout: 120_000 }, async () => {
   const { home, cleanup } = tempHome();
   try {
     const { keyring } = keyringAt(home);
-    const summary = await keyring.generate({ name: 'Rita', email: 'rita@example.org', algo: 'rsa4096', expiresInSeconds: null, passphrase: 'pw' });
+    const summary = await keyring.generate({
+      name: 'Rita',
+      email: 'rita@example.org',
+      algo: 'rsa4096',
+      expiresInSeconds: null,
+      passphrase: 'pw',
+    });
     assert.equal(summary.algorithm, 'rsa4096');
     assert.equal(summary.expires, null);
   } finally {
@@ -56,15 +70,27 @@ test('revoke with a reason, change expiry, change passphrase, add a user id; wro
     await keyring.import(readFileSync(ALICE_SECRET), 'file');
 
     const before = keyringSnapshot(home);
-    await assert.rejects(keyring.setExpiry(ALICE_FPR, YEAR, 'wrong'), (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase');
-    await assert.rejects(keyring.changePassphrase(ALICE_FPR, 'wrong', 'new'), (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase');
-    await assert.rejects(keyring.revoke(ALICE_FPR, { reason: 'x', passphrase: 'wrong' }), (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase');
+    await assert.rejects(
+      keyring.setExpiry(ALICE_FPR, YEAR, 'wrong'),
+      (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase',
+    );
+    await assert.rejects(
+      keyring.changePassphrase(ALICE_FPR, 'wrong', 'new'),
+      (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase',
+    );
+    await assert.rejects(
+      keyring.revoke(ALICE_FPR, { reason: 'x', passphrase: 'wrong' }),
+      (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase',
+    );
     assert.equal(keyringSnapshot(home), before, 'a wrong passphrase changes nothing');
 
     const expiring = await keyring.setExpiry(ALICE_FPR, YEAR, ALICE_PASSPHRASE);
     assert.ok(Math.abs(Date.parse(expiring.expires!) - (Date.now() + YEAR * 1000)) < 120_000, expiring.expires!);
     const shown = await keyring.show(ALICE_FPR);
-    assert.ok(shown.subkeys!.every((s) => s.expires !== null), 'subkeys follow the new expiry');
+    assert.ok(
+      shown.subkeys!.every((s) => s.expires !== null),
+      'subkeys follow the new expiry',
+    );
     assert.ok(shown.canEncrypt && shown.canSign, 'capabilities are kept');
     const never = await keyring.setExpiry(ALICE_FPR, null, ALICE_PASSPHRASE);
     assert.equal(never.expires, null);
@@ -112,10 +138,15 @@ test('minimal export keeps only what encryption and verification need', async ()
   const { home, cleanup } = tempHome();
   try {
     const { keyring } = keyringAt(home);
-    const [heisenberg] = (await keyring.import(readFileSync(new URL('../fixtures/thunderbird/keys/heisenberg-signed-by-pinkman.asc', import.meta.url)), 'file')).changed;
+    const [heisenberg] = (
+      await keyring.import(readFileSync(new URL('../fixtures/thunderbird/keys/heisenberg-signed-by-pinkman.asc', import.meta.url)), 'file')
+    ).changed;
     const full = await openpgp.readKey({ armoredKey: await keyring.export(heisenberg!.fingerprint, { secret: false, minimal: false }) });
     const minimal = await openpgp.readKey({ armoredKey: await keyring.export(heisenberg!.fingerprint, { secret: false, minimal: true }) });
-    assert.ok(full.users.some((u) => u.otherCertifications.length > 0), 'the fixture carries a third-party certification');
+    assert.ok(
+      full.users.some((u) => u.otherCertifications.length > 0),
+      'the fixture carries a third-party certification',
+    );
     assert.ok(minimal.users.every((u) => u.otherCertifications.length === 0));
     assert.equal(minimal.users.length, 1);
     assert.equal(minimal.users[0]!.selfCertifications.length, 1);

@@ -5,8 +5,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempHome, keyringAt } from '../helpers/keyring.ts';
-import { TB, BOB_FPR, BOB_PUBLIC } from '../helpers/fixtures.ts';
+import { tempHome, keyringAt } from '../support/keyring.ts';
+import { TB, BOB_FPR, BOB_PUBLIC } from '../support/fixtures.ts';
 import { SealpostError } from '../../app/errors.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,7 +30,10 @@ test('killing the process during writes leaves the old or the new keyring, both 
     const count = await fillKeyring(home);
     assert.ok(count >= 15, `${count} keys`);
     for (let round = 0; round < 12; round++) {
-      const child = spawn(process.execPath, ['test/helpers/keyring-writer.ts', home, BOB_FPR], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['test/support/keyring-writer.ts', home, BOB_FPR], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       // Wait until it writes, then kill it at a moment that falls anywhere in a write.
@@ -61,14 +64,27 @@ test('killing the process during writes leaves the old or the new keyring, both 
 test('two processes importing at once: both imports land, nothing is lost', { timeout: 120_000 }, async () => {
   const { home, cleanup } = tempHome();
   try {
-    const files = ['alice@openpgp.example-0xf231550c4f47e38e-secret-with-pp.asc', 'bob@openpgp.example-0xfbfcc82a015e7330-pub.asc', 'carol@example.com-0x3099ff1238852b9f-pub.asc', 'ofelia-public.asc', 'key-with-utf8-comment.asc', 'untweaked-secret.asc'];
+    const files = [
+      'alice@openpgp.example-0xf231550c4f47e38e-secret-with-pp.asc',
+      'bob@openpgp.example-0xfbfcc82a015e7330-pub.asc',
+      'carol@example.com-0x3099ff1238852b9f-pub.asc',
+      'ofelia-public.asc',
+      'key-with-utf8-comment.asc',
+      'untweaked-secret.asc',
+    ];
     const run = (file: string) =>
       new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, ['main/cli/sealpost.ts', '--home', home, 'keys', 'import', join(TB, 'keys', file)], { cwd: ROOT, stdio: 'ignore' });
+        const child = spawn(process.execPath, ['main/cli/sealpost.ts', '--home', home, 'keys', 'import', join(TB, 'keys', file)], {
+          cwd: ROOT,
+          stdio: 'ignore',
+        });
         child.on('close', (code) => resolve(code ?? -1));
       });
     const codes = await Promise.all(files.map(run));
-    assert.deepEqual(codes, files.map(() => 0));
+    assert.deepEqual(
+      codes,
+      files.map(() => 0),
+    );
     const { keyring } = keyringAt(home);
     assert.equal((await keyring.list()).length, files.length);
   } finally {

@@ -6,14 +6,22 @@
 import { test, before, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Settings } from '../../app/mail.ts';
-import { fakeBridge, loadLib, sampleReport, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, sampleReport, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
   lib = await loadLib();
 });
 
-const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice Example', imap: 'imaps://imap.example.org:993', smtp: 'smtps://smtp.example.org:465', user: 'alice', customCa: false };
+const ACCOUNT = {
+  id: 'a1',
+  email: 'alice@example.org',
+  displayName: 'Alice Example',
+  imap: 'imaps://imap.example.org:993',
+  smtp: 'smtps://smtp.example.org:465',
+  user: 'alice',
+  customCa: false,
+};
 
 function settings(over: Partial<Settings> = {}): Settings {
   return { ...lib.DEFAULT_SETTINGS, ...over };
@@ -25,15 +33,37 @@ function composerBridge(keys: Record<string, string>, extra: Record<string, (inp
   return fakeBridge({
     'compose.recipients': ({ addresses }: { addresses: string[] }) =>
       addresses.map((address) => ({ address, state: keys[address.toLowerCase()] ?? 'missing', fingerprint: null, userId: null })),
-    'drafts.save': (input: { id?: number }) => ({ id: input.id ?? ++draftId, accountId: 'a1', encrypted: false, revision: 1, updatedAt: 1000, unsaved: false }),
+    'drafts.save': (input: { id?: number }) => ({
+      id: input.id ?? ++draftId,
+      accountId: 'a1',
+      encrypted: false,
+      revision: 1,
+      updatedAt: 1000,
+      unsaved: false,
+    }),
     'drafts.delete': () => ({}),
-    'mail.send': () => ({ id: 9, accountId: 'a1', messageId: '<x@example.org>', to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null }),
+    'mail.send': () => ({
+      id: 9,
+      accountId: 'a1',
+      messageId: '<x@example.org>',
+      to: [],
+      state: 'queued',
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: 0,
+      createdAt: 0,
+      sentAt: null,
+    }),
     ...extra,
   });
 }
 
-function newComposer(fake: ReturnType<typeof fakeBridge>, s: Settings = settings(), seed?: ReturnType<Lib["replySeed"]>) {
-  return new lib.ComposerState(fake.bridge, { accounts: () => [ACCOUNT], settings: () => s }, { accountId: 'a1', ...(seed ? { seed } : {}) });
+function newComposer(fake: ReturnType<typeof fakeBridge>, s: Settings = settings(), seed?: ReturnType<Lib['replySeed']>) {
+  return new lib.ComposerState(
+    fake.bridge,
+    { accounts: () => [ACCOUNT], settings: () => s },
+    { accountId: 'a1', ...(seed ? { seed } : {}) },
+  );
 }
 
 test('encryption default: when possible (every recipient has a usable key), always, never; a reply to encrypted mail is encrypted', () => {
@@ -56,7 +86,10 @@ test('send plan: encryption on with a recipient without a usable key asks; off s
   assert.deepEqual(sendPlan(true, [{ address: 'b@x.org', state: 'verified' }]), { kind: 'send', encrypt: true });
   assert.deepEqual(sendPlan(false, [{ address: 'b@x.org', state: 'missing' }]), { kind: 'send', encrypt: false });
   for (const state of ['missing', 'rejected', 'expired', 'revoked', 'unusable', 'checking'] as const) {
-    const plan = sendPlan(true, [{ address: 'b@x.org', state: 'unverified' }, { address: 'c@x.org', state }]);
+    const plan = sendPlan(true, [
+      { address: 'b@x.org', state: 'unverified' },
+      { address: 'c@x.org', state },
+    ]);
     assert.deepEqual(plan, { kind: 'no-key', missing: [{ address: 'c@x.org', state }] }, state);
   }
 });
@@ -72,14 +105,20 @@ test('the toggle follows the recipients until the user switches it; chips carry 
   c.to.add('carol@example.org, "Smith, Dan" <dan@example.org>; not an address');
   assert.equal(c.chipState(c.to.chips[1]!), 'checking', 'until main answered');
   await c.refreshKeys();
-  assert.deepEqual(c.to.chips.map((ch) => [ch.name, ch.address, c.chipState(ch)]), [
-    ['Bob', 'bob@example.org', 'verified'],
-    ['', 'carol@example.org', 'missing'],
-    ['Smith, Dan', 'dan@example.org', 'missing'],
-    ['', 'not an address', 'invalid'],
-  ]);
+  assert.deepEqual(
+    c.to.chips.map((ch) => [ch.name, ch.address, c.chipState(ch)]),
+    [
+      ['Bob', 'bob@example.org', 'verified'],
+      ['', 'carol@example.org', 'missing'],
+      ['Smith, Dan', 'dan@example.org', 'missing'],
+      ['', 'not an address', 'invalid'],
+    ],
+  );
   assert.equal(c.encrypt, false, 'when possible: not every recipient has a key');
-  assert.deepEqual(c.withoutKey.map((r) => r.address), ['carol@example.org', 'dan@example.org']);
+  assert.deepEqual(
+    c.withoutKey.map((r) => r.address),
+    ['carol@example.org', 'dan@example.org'],
+  );
   c.to.remove(3);
   c.to.remove(2);
   c.to.remove(1);
@@ -123,7 +162,10 @@ test('encryption on and a recipient without a key: the prompt, never a silent se
   assert.equal(sent.length, 1);
   assert.equal(sent[0].encrypt, true);
   assert.equal(sent[0].sign, true);
-  assert.deepEqual(sent[0].draft.to, [{ name: '', address: 'bob@example.org' }, { name: '', address: 'carol@example.org' }]);
+  assert.deepEqual(sent[0].draft.to, [
+    { name: '', address: 'bob@example.org' },
+    { name: '', address: 'carol@example.org' },
+  ]);
   assert.deepEqual(sent[0].draft.from, { name: 'Alice Example', address: 'alice@example.org' });
 });
 
@@ -134,11 +176,27 @@ test('"Send unencrypted" is an explicit choice in the prompt; a failed send keep
     {
       'mail.send': (input: { encrypt: boolean }) => {
         if (fail) throw { code: 'store-busy', message: 'The mail store is in use by another process' };
-        return { id: 1, accountId: 'a1', messageId: null, to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null, _e: input.encrypt };
+        return {
+          id: 1,
+          accountId: 'a1',
+          messageId: null,
+          to: [],
+          state: 'queued',
+          attempts: 0,
+          lastError: null,
+          nextAttemptAt: 0,
+          createdAt: 0,
+          sentAt: null,
+          _e: input.encrypt,
+        };
       },
     },
   );
-  const c = newComposer(fake, settings({ encrypt: 'when-possible' }), { ...lib.emptySeed(), to: [{ name: '', address: 'carol@example.org' }], encrypt: true });
+  const c = newComposer(fake, settings({ encrypt: 'when-possible' }), {
+    ...lib.emptySeed(),
+    to: [{ name: '', address: 'carol@example.org' }],
+    encrypt: true,
+  });
   assert.equal(c.replyToEncrypted, true);
   assert.equal(await c.sendUnencrypted(), 'failed', 'only from the prompt');
   assert.equal(await c.send(), 'prompt');
@@ -157,8 +215,21 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
     { 'bob@example.org': 'verified' },
     {
       'mail.send': (input: { encrypt: boolean }) => {
-        if (!unlocked) throw { code: 'key-passphrase-required', message: `A passphrase is needed to unlock the secret key: for key ${FPR}` };
-        return { id: 3, accountId: 'a1', messageId: null, to: [], state: 'queued', attempts: 0, lastError: null, nextAttemptAt: 0, createdAt: 0, sentAt: null, encrypt: input.encrypt };
+        if (!unlocked)
+          throw { code: 'key-passphrase-required', message: `A passphrase is needed to unlock the secret key: for key ${FPR}` };
+        return {
+          id: 3,
+          accountId: 'a1',
+          messageId: null,
+          to: [],
+          state: 'queued',
+          attempts: 0,
+          lastError: null,
+          nextAttemptAt: 0,
+          createdAt: 0,
+          sentAt: null,
+          encrypt: input.encrypt,
+        };
       },
       'session.unlock': ({ passphrase }: { passphrase: string }) => {
         if (passphrase !== 'right') throw { code: 'key-wrong-passphrase', message: 'Wrong passphrase' };
@@ -167,8 +238,20 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
       },
     },
   );
-  const own = [{ fingerprint: FPR, keyId: FPR.slice(-16), userIds: ['Alice Example <alice@example.org>'], emails: ['alice@example.org'], hasSecret: true }] as never[];
-  const c = new lib.ComposerState(fake.bridge, { accounts: () => [ACCOUNT], settings: () => settings(), ownKeys: () => own }, { accountId: 'a1' });
+  const own = [
+    {
+      fingerprint: FPR,
+      keyId: FPR.slice(-16),
+      userIds: ['Alice Example <alice@example.org>'],
+      emails: ['alice@example.org'],
+      hasSecret: true,
+    },
+  ] as never[];
+  const c = new lib.ComposerState(
+    fake.bridge,
+    { accounts: () => [ACCOUNT], settings: () => settings(), ownKeys: () => own },
+    { accountId: 'a1' },
+  );
   c.to.add('bob@example.org');
   assert.equal(await c.send(), 'unlock');
   assert.equal(c.unlock!.fingerprint, FPR);
@@ -242,8 +325,14 @@ test('reply quotes only the protected text shown, with the protected subject; en
     outerSubject: '...',
     text: 'Line one\n> earlier quote\n\nLine three\n',
     encryption: { status: 'decrypted', integrity: 'aead', recipients: ['ABCD'], protectedHeaders: true },
-    to: [{ name: 'Alice', address: 'alice@example.org' }, { name: 'Carol', address: 'carol@example.org' }],
-    cc: [{ name: 'Dan', address: 'dan@example.org' }, { name: 'Me again', address: 'ALICE@example.org' }],
+    to: [
+      { name: 'Alice', address: 'alice@example.org' },
+      { name: 'Carol', address: 'carol@example.org' },
+    ],
+    cc: [
+      { name: 'Dan', address: 'dan@example.org' },
+      { name: 'Me again', address: 'ALICE@example.org' },
+    ],
   });
   const r = lib.replySeed(report, 'reply', 'alice@example.org');
   assert.equal(r.subject, 'Re: The real subject');
@@ -256,8 +345,15 @@ test('reply quotes only the protected text shown, with the protected subject; en
   assert.doesNotMatch(r.body, /\.\.\./);
 
   const all = lib.replySeed(report, 'reply-all', 'alice@example.org');
-  assert.deepEqual(all.to.map((a) => a.address), ['bob@example.org', 'carol@example.org'], 'not to myself');
-  assert.deepEqual(all.cc.map((a) => a.address), ['dan@example.org']);
+  assert.deepEqual(
+    all.to.map((a) => a.address),
+    ['bob@example.org', 'carol@example.org'],
+    'not to myself',
+  );
+  assert.deepEqual(
+    all.cc.map((a) => a.address),
+    ['dan@example.org'],
+  );
 
   const fwd = lib.replySeed(report, 'forward', 'alice@example.org');
   assert.equal(fwd.subject, 'Fwd: The real subject');
@@ -321,7 +417,13 @@ test('the app opens the composer for compose.open, with bad entries as invalid c
   assert.equal(app.screen, 'mail');
   fake.emit('compose.open', { to: ['bob@example.org', 'bad'], cc: [], bcc: [], subject: 'From a link', body: '' });
   assert.ok(app.composer);
-  assert.deepEqual(app.composer.to.chips.map((c) => [c.address, c.invalid]), [['bob@example.org', false], ['bad', true]]);
+  assert.deepEqual(
+    app.composer.to.chips.map((c) => [c.address, c.invalid]),
+    [
+      ['bob@example.org', false],
+      ['bad', true],
+    ],
+  );
   assert.equal(app.composer.subject, 'From a link');
   assert.equal(await app.composer.send(), 'invalid');
   assert.match(app.composer.error!.summary, /"bad"/);
@@ -336,18 +438,44 @@ test('a forward carries the attachments of the message, their bytes from main', 
     { filename: 'notes.txt', contentType: 'text/plain', size: 2, sha256: 'y', protected: true },
   ];
   fake.handlers['mail.read'] = () => ({ report: sampleReport({ attachments }), html: null });
-  fake.handlers['mail.attachment'] = ({ index }: { index: number }) => ({ filename: attachments[index]!.filename, contentType: attachments[index]!.contentType, content: new Uint8Array([index, 1, 2].slice(0, attachments[index]!.size)) });
+  fake.handlers['mail.attachment'] = ({ index }: { index: number }) => ({
+    filename: attachments[index]!.filename,
+    contentType: attachments[index]!.contentType,
+    content: new Uint8Array([index, 1, 2].slice(0, attachments[index]!.size)),
+  });
   const app = new lib.AppState(fake.bridge);
   await app.start();
-  await app.mail.reader.open({ folderId: 3, uid: '9', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'encrypted', size: null });
+  await app.mail.reader.open({
+    folderId: 3,
+    uid: '9',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '',
+    date: null,
+    flags: [],
+    security: 'encrypted',
+    size: null,
+  });
   const composer = app.reply('forward')!;
   assert.ok(composer);
   await app.forwarding;
-  assert.deepEqual(fake.callsOf('mail.attachment'), [{ folderId: 3, uid: '9', index: 0 }, { folderId: 3, uid: '9', index: 1 }]);
-  assert.deepEqual(composer.attachments.map((a: { filename: string; contentType: string; content: Uint8Array }) => [a.filename, a.contentType, [...a.content]]), [
-    ['plan.pdf', 'application/pdf', [0, 1, 2]],
-    ['notes.txt', 'text/plain', [1, 1]],
+  assert.deepEqual(fake.callsOf('mail.attachment'), [
+    { folderId: 3, uid: '9', index: 0 },
+    { folderId: 3, uid: '9', index: 1 },
   ]);
+  assert.deepEqual(
+    composer.attachments.map((a: { filename: string; contentType: string; content: Uint8Array }) => [
+      a.filename,
+      a.contentType,
+      [...a.content],
+    ]),
+    [
+      ['plan.pdf', 'application/pdf', [0, 1, 2]],
+      ['notes.txt', 'text/plain', [1, 1]],
+    ],
+  );
   await app.closeComposer(true);
   // A reply carries none.
   const reply = app.reply('reply')!;
@@ -386,7 +514,11 @@ test('a mailto: link that arrives during first run opens the composer once the a
 });
 
 test('address entry: pasted lists, quoted names with commas, mailto:, duplicates', () => {
-  assert.deepEqual(lib.splitEntries('"Smith, Dan" <dan@x.org>, bob@x.org;\ncarol@x.org'), ['"Smith, Dan" <dan@x.org>', 'bob@x.org', 'carol@x.org']);
+  assert.deepEqual(lib.splitEntries('"Smith, Dan" <dan@x.org>, bob@x.org;\ncarol@x.org'), [
+    '"Smith, Dan" <dan@x.org>',
+    'bob@x.org',
+    'carol@x.org',
+  ]);
   assert.deepEqual(lib.parseEntry('mailto:bob@x.org'), { name: '', address: 'bob@x.org' });
   assert.equal(lib.parseEntry('Bob <bob at x.org>'), null);
   const field = new lib.RecipientField();

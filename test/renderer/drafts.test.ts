@@ -7,14 +7,22 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakeBridge, loadLib, until, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, until, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
   lib = await loadLib();
 });
 
-const ALICE = { id: 'a1', email: 'alice@example.org', displayName: 'Alice Example', imap: 'imaps://imap.example.org:993', smtp: 'smtps://smtp.example.org:465', user: 'alice', customCa: false };
+const ALICE = {
+  id: 'a1',
+  email: 'alice@example.org',
+  displayName: 'Alice Example',
+  imap: 'imaps://imap.example.org:993',
+  smtp: 'smtps://smtp.example.org:465',
+  user: 'alice',
+  customCa: false,
+};
 const WORK = { ...ALICE, id: 'a2', email: 'alice@work.example', user: 'alice.work' };
 const OLD_FPR = '1111222233334444555566667777888899990000';
 const NEW_FPR = 'AAAABBBBCCCCDDDDEEEEFFFF0000111122223333';
@@ -63,7 +71,8 @@ function draftsBridge() {
     'mail.folders': () => [],
     'outbox.list': () => [],
     'drafts.list': ({ accountId }: { accountId: string }) => (accountId === 'a1' ? [summary(7, 'a1')] : [summary(8, 'a2')]),
-    'compose.recipients': ({ addresses }: { addresses: string[] }) => addresses.map((address) => ({ address, state: 'verified', fingerprint: null, userId: null })),
+    'compose.recipients': ({ addresses }: { addresses: string[] }) =>
+      addresses.map((address) => ({ address, state: 'verified', fingerprint: null, userId: null })),
     'drafts.save': (input: { id: number; accountId: string }) => summary(input.id, input.accountId),
     'session.unlock': ({ fingerprint, passphrase }: { fingerprint: string; passphrase: string }) => {
       if (passphrase !== 'right') throw { code: 'key-wrong-passphrase', message: 'Wrong passphrase' };
@@ -71,7 +80,8 @@ function draftsBridge() {
       return { expiresAt: 1 };
     },
     'drafts.load': ({ id }: { id: number }) => {
-      if (id !== 7 || !unlocked.has(NEW_FPR)) throw { code: 'key-passphrase-required', message: 'the draft is encrypted to a locked key; give its passphrase' };
+      if (id !== 7 || !unlocked.has(NEW_FPR))
+        throw { code: 'key-passphrase-required', message: 'the draft is encrypted to a locked key; give its passphrase' };
       return {
         summary: summary(7, 'a1'),
         draft: {
@@ -135,7 +145,10 @@ test('a locked encrypted draft asks for the passphrase of a key for its address;
   assert.equal(composer.subject, 'The plan');
   assert.equal(composer.body, 'Secret plan.');
   assert.equal(composer.encrypt, true, 'an encrypted draft stays encrypted');
-  assert.deepEqual(composer.attachments.map((a) => a.filename), ['plan.txt']);
+  assert.deepEqual(
+    composer.attachments.map((a) => a.filename),
+    ['plan.txt'],
+  );
   assert.equal(fake.callsOf('drafts.load').length, 2, 'loaded again only once the key was unlocked');
   composer.stopAutosave();
   app.stop();
@@ -188,7 +201,10 @@ test("the keys offered are the draft account's; with no secret key for its addre
   const { app } = await started();
   // Draft 8 is the other account's: that account's key is offered.
   await app.resumeDraft(8);
-  assert.deepEqual(app.draftUnlock!.prompt.candidates.map((c) => c.fingerprint), [WORK_FPR]);
+  assert.deepEqual(
+    app.draftUnlock!.prompt.candidates.map((c) => c.fingerprint),
+    [WORK_FPR],
+  );
   app.cancelDraftUnlock();
   // No secret key at all for the address: nothing to unlock, the error is shown.
   app.accounts.accounts = [ALICE, { ...WORK, email: 'nobody@work.example' }];

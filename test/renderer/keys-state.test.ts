@@ -18,7 +18,7 @@ import { startKeyringWorker, type RunningKeyring } from '../../main/keyring-host
 import { createDispatcher } from '../../main/ipc/dispatcher.ts';
 import { capabilityText, expiryText, groupFingerprint, isUsable, primaryUserId } from '../../renderer/src/lib/format.ts';
 import type * as KeysModule from '../../renderer/src/lib/keys.svelte.ts';
-import { bundleRenderer, loadRenderer } from './helpers/bundle.ts';
+import { bundleRenderer, loadRenderer } from '../support/renderer/bundle.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sealpost-renderer-'));
 let mod: typeof KeysModule;
@@ -94,7 +94,13 @@ test('the generate form says what is wrong, in order, and builds the contract in
   form.repeat = 'correct horse';
   assert.equal(form.problem, null);
   form.expiry = 'never';
-  assert.deepEqual(form.input(), { name: 'Alice Example', email: 'alice@example.org', algo: 'curve25519', expiresInSeconds: null, passphrase: 'correct horse' });
+  assert.deepEqual(form.input(), {
+    name: 'Alice Example',
+    email: 'alice@example.org',
+    algo: 'curve25519',
+    expiresInSeconds: null,
+    passphrase: 'correct horse',
+  });
   form.clearSecrets();
   assert.equal(form.passphrase + form.repeat, '');
 });
@@ -110,7 +116,12 @@ test('list, generate, import and lock through the contract', async () => {
   assert.equal(await state.generate(), false);
   assert.equal(state.form.attempted, true);
   assert.equal(calls.filter((c) => c.procedure === 'keys.generate').length, 0);
-  Object.assign(state.form, { name: 'Alice Example', email: 'alice@example.org', passphrase: 'a long passphrase', repeat: 'a long passphrase' });
+  Object.assign(state.form, {
+    name: 'Alice Example',
+    email: 'alice@example.org',
+    passphrase: 'a long passphrase',
+    repeat: 'a long passphrase',
+  });
   assert.equal(await state.generate(), true, state.notice?.text);
   const sent = calls.find((c) => c.procedure === 'keys.generate')!.input as { expiresInSeconds: number; passphrase: string };
   assert.equal(sent.expiresInSeconds, 2 * 365 * 86_400);
@@ -145,7 +156,13 @@ test('list, generate, import and lock through the contract', async () => {
   assert.equal(state.notice?.kind, 'ok');
 
   // a change made elsewhere (another window, the command line) arrives as an event
-  await keyring.client.call('keys.generate', { name: 'Carol', email: 'carol@example.org', algo: 'curve25519', expiresInSeconds: null, passphrase: null });
+  await keyring.client.call('keys.generate', {
+    name: 'Carol',
+    email: 'carol@example.org',
+    algo: 'curve25519',
+    expiresInSeconds: null,
+    passphrase: null,
+  });
   listeners.forEach((l) => l('keyring.changed', { fingerprints: [] }));
   await until(() => state.ownKeys.length === 2, 'the refresh after keyring.changed');
   stop();
@@ -220,6 +237,13 @@ test('the screen, rendered: app name, keys with grouped fingerprints, a label fo
     assert.ok(labelled, `unlabelled control: ${tag}`);
   }
   for (const [button, text] of body.matchAll(/<button\b[^>]*>([\s\S]*?)<\/button>/g)) {
-    assert.ok(/aria-label="[^"]+"/.test(button) || text!.replace(/<!--.*?-->/g, '').replace(/<svg[\s\S]*?<\/svg>/g, '').trim().length > 0, `unnamed button: ${button}`);
+    assert.ok(
+      /aria-label="[^"]+"/.test(button) ||
+        text!
+          .replace(/<!--.*?-->/g, '')
+          .replace(/<svg[\s\S]*?<\/svg>/g, '')
+          .trim().length > 0,
+      `unnamed button: ${button}`,
+    );
   }
 });

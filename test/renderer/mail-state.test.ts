@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FolderView, MessageItem } from '../../app/mail.ts';
-import { fakeBridge, loadLib, sampleReport, until, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, sampleReport, until, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
@@ -14,7 +14,15 @@ before(async () => {
 });
 
 const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice', imap: 'i', smtp: 's', user: 'u', customCa: false };
-const folder = (id: number, path: string, role: FolderView['role'], unread = 0): FolderView => ({ id, accountId: 'a1', path, role, unread, total: 0, lastSyncAt: null });
+const folder = (id: number, path: string, role: FolderView['role'], unread = 0): FolderView => ({
+  id,
+  accountId: 'a1',
+  path,
+  role,
+  unread,
+  total: 0,
+  lastSyncAt: null,
+});
 
 function mailBridge() {
   let messages: MessageItem[] = Array.from({ length: 5 }, (_, i) => ({
@@ -30,14 +38,22 @@ function mailBridge() {
     security: 'none' as const,
     size: null,
   }));
-  let folders = [folder(9, 'Zeta', null), folder(2, 'Trash', 'trash'), folder(1, 'INBOX', 'inbox', 1), folder(3, 'Projects/Sealpost', null)];
+  let folders = [
+    folder(9, 'Zeta', null),
+    folder(2, 'Trash', 'trash'),
+    folder(1, 'INBOX', 'inbox', 1),
+    folder(3, 'Projects/Sealpost', null),
+  ];
   const fake = fakeBridge({
     'mail.folders': () => folders,
     'mail.messages': ({ folderId, offset, limit }: { folderId: number; offset: number; limit: number }) =>
       folderId === 1 ? { total: messages.length, items: messages.slice(offset, offset + limit) } : { total: 0, items: [] },
     'mail.watch': () => ({}),
     'mail.read': ({ uid }: { uid: string }) => ({
-      report: sampleReport({ subject: `read ${uid}`, ...(uid === '100' ? { encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true } } : {}) }),
+      report: sampleReport({
+        subject: `read ${uid}`,
+        ...(uid === '100' ? { encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true } } : {}),
+      }),
       html: null,
     }),
     'mail.action': ({ kind, uids }: { kind: string; uids: string[] }) => {
@@ -45,7 +61,20 @@ function mailBridge() {
       return { changed: uids.length };
     },
     'mail.sync': () => ({ sent: 0, unsent: 0, actionsApplied: 0, folders: [], problems: [] }),
-    'outbox.list': () => [{ id: 1, accountId: 'a1', messageId: null, to: ['bob@example.org'], state: 'failed', attempts: 3, lastError: 'The server refused the message', nextAttemptAt: 0, createdAt: 0, sentAt: null }],
+    'outbox.list': () => [
+      {
+        id: 1,
+        accountId: 'a1',
+        messageId: null,
+        to: ['bob@example.org'],
+        state: 'failed',
+        attempts: 3,
+        lastError: 'The server refused the message',
+        nextAttemptAt: 0,
+        createdAt: 0,
+        sentAt: null,
+      },
+    ],
     'drafts.list': () => [],
   });
   return { fake, setFolders: (f: FolderView[]) => (folders = f) };
@@ -62,7 +91,10 @@ async function started() {
 
 test('folders: roles first with their labels, then by path; the inbox opens and is watched', async () => {
   const { mail, fake } = await started();
-  assert.deepEqual(mail.folders.a1!.map((f) => lib.folderLabel(f)), ['Inbox', 'Trash', 'Sealpost', 'Zeta']);
+  assert.deepEqual(
+    mail.folders.a1!.map((f) => lib.folderLabel(f)),
+    ['Inbox', 'Trash', 'Sealpost', 'Zeta'],
+  );
   assert.equal(lib.folderDepth(mail.folders.a1![2]!), 1);
   assert.equal(mail.folderId, 1);
   assert.deepEqual(fake.callsOf('mail.watch'), [{ folderId: 1 }]);
@@ -93,9 +125,18 @@ test('opening an unread message marks it read; trash moves the selection to the 
   assert.equal(mail.reader.view!.report.subject, 'read 98');
   await mail.toggleFlag();
   assert.equal(lib.isFlagged(mail.list.selected!), true);
-  assert.deepEqual(mail.moveTargets.map((f) => f.path), ['Trash', 'Projects/Sealpost', 'Zeta']);
+  assert.deepEqual(
+    mail.moveTargets.map((f) => f.path),
+    ['Trash', 'Projects/Sealpost', 'Zeta'],
+  );
   assert.equal(await mail.moveTo('Projects/Sealpost'), true);
-  assert.deepEqual(fake.callsOf('mail.action').at(-1), { accountId: 'a1', kind: 'move', folder: 'INBOX', uids: ['98'], to: 'Projects/Sealpost' });
+  assert.deepEqual(fake.callsOf('mail.action').at(-1), {
+    accountId: 'a1',
+    kind: 'move',
+    folder: 'INBOX',
+    uids: ['98'],
+    to: 'Projects/Sealpost',
+  });
   assert.equal(await mail.moveTo('INBOX'), false, 'not to its own folder');
   await mail.toggleRead();
   assert.equal(fake.callsOf('mail.action').at(-1).kind, 'unread');

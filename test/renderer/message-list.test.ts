@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageItem } from '../../app/mail.ts';
-import { fakeBridge, loadLib, until, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, until, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
@@ -56,7 +56,12 @@ test('window math: only the rows in view and a few around them, whatever the siz
   const end = lib.visibleWindow({ scrollTop: 1e9, viewportHeight: 520, rowHeight: 52, total: 20_000, overscan: 6 });
   assert.equal(end.end, 20_000);
   assert.ok(end.end - end.start <= 10 + 1 + 6 + 6);
-  assert.deepEqual(lib.visibleWindow({ scrollTop: 0, viewportHeight: 500, rowHeight: 52, total: 0 }), { start: 0, end: 0, offset: 0, height: 0 });
+  assert.deepEqual(lib.visibleWindow({ scrollTop: 0, viewportHeight: 500, rowHeight: 52, total: 0 }), {
+    start: 0,
+    end: 0,
+    offset: 0,
+    height: 0,
+  });
 
   assert.deepEqual(lib.pagesFor(0, 17, 200), [0]);
   assert.deepEqual(lib.pagesFor(190, 210, 200), [0, 1]);

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SealpostBridge } from '../../app/ipc/contract.ts';
-import { bundleRenderer, fakeBridge, sampleReport } from './helpers/bundle.ts';
+import { bundleRenderer, fakeBridge, sampleReport } from '../support/renderer/bundle.ts';
 
 type AnyState = any;
 let ssr: {
@@ -30,7 +30,15 @@ before(async () => {
   ssr = await import((await bundleRenderer({ contents: entry }, 'server')).url);
 });
 
-const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice', imap: 'imaps://imap.example.org:993', smtp: 'smtps://smtp.example.org:465', user: 'alice', customCa: false };
+const ACCOUNT = {
+  id: 'a1',
+  email: 'alice@example.org',
+  displayName: 'Alice',
+  imap: 'imaps://imap.example.org:993',
+  smtp: 'smtps://smtp.example.org:465',
+  user: 'alice',
+  customCa: false,
+};
 const FOLDERS = [
   { id: 1, accountId: 'a1', path: 'INBOX', role: 'inbox', unread: 2, total: 3, lastSyncAt: null },
   { id: 2, accountId: 'a1', path: 'Trash', role: 'trash', unread: 0, total: 0, lastSyncAt: null },
@@ -48,7 +56,11 @@ function checkAccessible(body: string, where: string): void {
     assert.ok(labelled || wrapped, `${where}: unlabelled ${tag}${attrs}`);
   }
   for (const [button, text] of body.matchAll(/<button\b[^>]*>([\s\S]*?)<\/button>/g)) {
-    const visible = text!.replace(/<!--.*?-->/g, '').replace(/<svg[\s\S]*?<\/svg>/g, '').replace(/<[^>]+>/g, '').trim();
+    const visible = text!
+      .replace(/<!--.*?-->/g, '')
+      .replace(/<svg[\s\S]*?<\/svg>/g, '')
+      .replace(/<[^>]+>/g, '')
+      .trim();
     assert.ok(/aria-label="[^"]+"/.test(button) || visible.length > 0, `${where}: unnamed button ${button.slice(0, 200)}`);
   }
 }
@@ -88,12 +100,29 @@ test('first run: the form and each step, with its test id and step', () => {
 
 test('mail: folders in a nav, list and reader in main, banner and actions', () => {
   const { app } = mailApp();
-  const item = { folderId: 1, uid: '7', messageId: null, from: { name: 'Bob', address: 'bob@example.org' }, to: [], cc: [], subject: '...', date: 0, flags: [], security: 'encrypted', size: 10 };
+  const item = {
+    folderId: 1,
+    uid: '7',
+    messageId: null,
+    from: { name: 'Bob', address: 'bob@example.org' },
+    to: [],
+    cc: [],
+    subject: '...',
+    date: 0,
+    flags: [],
+    security: 'encrypted',
+    size: 10,
+  };
   app.mail.reader.message = item;
   app.mail.reader.view = {
     report: sampleReport({
       encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true },
-      signature: { status: 'valid', signer: { fingerprint: '0123456789ABCDEF0123456789ABCDEF01234567', userIds: ['Bob Example <bob@example.org>'] }, signerMatchesFrom: true, created: null },
+      signature: {
+        status: 'valid',
+        signer: { fingerprint: '0123456789ABCDEF0123456789ABCDEF01234567', userIds: ['Bob Example <bob@example.org>'] },
+        signerMatchesFrom: true,
+        created: null,
+      },
       attachments: [{ filename: 'a.pdf', contentType: 'application/pdf', size: 2048, sha256: '', protected: true }],
       keys: [{ fingerprint: 'AAAABBBBCCCCDDDDEEEEFFFF0000111122223333', source: 'attachment' }],
     }),
@@ -111,14 +140,19 @@ test('mail: folders in a nav, list and reader in main, banner and actions', () =
   assert.match(body, /0123<\/span><span class="group[^"]*">4567/);
   assert.match(body, /Inbox/);
   assert.match(body, /aria-label="2 unread"/);
-  for (const name of ['Reply', 'Reply all', 'Forward', 'Archive', 'Delete', 'Show HTML', 'Save…', 'Import the key']) assert.ok(body.includes(`>${name}<`) || body.includes(name), name);
+  for (const name of ['Reply', 'Reply all', 'Forward', 'Archive', 'Delete', 'Show HTML', 'Save…', 'Import the key'])
+    assert.ok(body.includes(`>${name}<`) || body.includes(name), name);
   assert.match(body, /aria-label="Save a.pdf"/);
   checkAccessible(body, 'mail');
 });
 
 test('composer and no-key prompt: test ids, recipients with their key state', () => {
   const { app, fake } = mailApp();
-  const composer = new ssr.ComposerState(fake.bridge, { accounts: () => [ACCOUNT], settings: () => app.settings.settings }, { accountId: 'a1' });
+  const composer = new ssr.ComposerState(
+    fake.bridge,
+    { accounts: () => [ACCOUNT], settings: () => app.settings.settings },
+    { accountId: 'a1' },
+  );
   composer.to.add('bob@example.org, carol@example.org');
   composer.keyStates = { 'bob@example.org': { address: 'bob@example.org', state: 'verified', fingerprint: null, userId: 'Bob' } };
   composer.prompt = { missing: [{ address: 'carol@example.org', state: 'missing' }], lookup: 'idle', results: [] };
@@ -159,13 +193,23 @@ test('keys screen with details, settings, help', () => {
   assert.match(body, /data-testid="keys-screen"/);
   assert.match(body, /data-testid="key-details"/);
   assert.match(body, /<code>0123<\/code><code>4567<\/code>/);
-  for (const name of ['Export public key', 'Back up secret key…', 'Change passphrase', 'Change expiry', 'Revoke', 'Delete…']) assert.ok(body.includes(name), name);
+  for (const name of ['Export public key', 'Back up secret key…', 'Change passphrase', 'Change expiry', 'Revoke', 'Delete…'])
+    assert.ok(body.includes(name), name);
   checkAccessible(body, 'keys');
 
   app.screen = 'settings';
   app.helpOpen = true;
   ({ body } = ssr.render(ssr.App, { props: { app } }));
-  for (const text of ['Accounts', 'Encrypt new messages', 'Keep unlocked keys unlocked for', 'Remote content', 'Theme', 'Desktop notifications', 'Add an account']) assert.ok(body.includes(text), text);
+  for (const text of [
+    'Accounts',
+    'Encrypt new messages',
+    'Keep unlocked keys unlocked for',
+    'Remote content',
+    'Theme',
+    'Desktop notifications',
+    'Add an account',
+  ])
+    assert.ok(body.includes(text), text);
   assert.match(body, /data-testid="help"/);
   assert.match(body, /<kbd[^>]*>Ctrl\+Enter<\/kbd>/);
   checkAccessible(body, 'settings');

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeySummary } from '../../app/keys.ts';
-import { fakeBridge, loadLib, sampleReport, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, sampleReport, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
@@ -37,7 +37,12 @@ function key(over: Partial<KeySummary>): KeySummary {
 }
 
 const ENCRYPTED = { status: 'decrypted', integrity: 'aead', recipients: ['1111222233334444'], protectedHeaders: true };
-const SIGNED_BY_BOB = { status: 'valid', signer: { fingerprint: BOB_FPR, userIds: ['Bob Example <bob@example.org>'] }, signerMatchesFrom: true, created: '2026-03-04T10:20:00Z' };
+const SIGNED_BY_BOB = {
+  status: 'valid',
+  signer: { fingerprint: BOB_FPR, userIds: ['Bob Example <bob@example.org>'] },
+  signerMatchesFrom: true,
+  created: '2026-03-04T10:20:00Z',
+};
 
 test('fingerprints are shown in groups of four', () => {
   assert.deepEqual(lib.fingerprintGroups(BOB_FPR), ['0123', '4567', '89AB', 'CDEF', '0123', '4567', '89AB', 'CDEF', '0123', '4567']);
@@ -53,7 +58,13 @@ test('encrypted and validly signed by the sender: secure, with name, address and
   assert.equal(b.encryption.icon, 'lock');
   assert.equal(b.signature.title, 'Signed by Bob Example <bob@example.org>');
   assert.match(b.signature.text, /You verified this key/);
-  assert.deepEqual(b.signer, { name: 'Bob Example', address: 'bob@example.org', fingerprint: BOB_FPR, groups: lib.fingerprintGroups(BOB_FPR), trust: 'verified' });
+  assert.deepEqual(b.signer, {
+    name: 'Bob Example',
+    address: 'bob@example.org',
+    fingerprint: BOB_FPR,
+    groups: lib.fingerprintGroups(BOB_FPR),
+    trust: 'verified',
+  });
   assert.deepEqual(b.notes, []);
   assert.equal(b.unlock, null);
 
@@ -68,7 +79,12 @@ test('signed, but the signer is not the sender: a warning that names both', () =
   const report = sampleReport({
     from: { name: 'Bank', address: 'security@bank.example' },
     signature: { ...SIGNED_BY_BOB, signerMatchesFrom: false },
-    warnings: [{ code: 'signer-mismatch', message: 'the message is signed by Bob Example <bob@example.org>, who is not the sender security@bank.example' }],
+    warnings: [
+      {
+        code: 'signer-mismatch',
+        message: 'the message is signed by Bob Example <bob@example.org>, who is not the sender security@bank.example',
+      },
+    ],
   });
   const b = lib.securityBanner(report);
   assert.equal(b.tone, 'warning');
@@ -82,17 +98,23 @@ test('partially signed or encrypted: warnings from the report codes', () => {
     signature: SIGNED_BY_BOB,
     warnings: [
       { code: 'partially-signed', message: 'only a part of this message is signed; the signature does not cover the whole message' },
-      { code: 'partially-encrypted', message: 'only a part of this message is encrypted; it was not decrypted, and the rest is not protected' },
+      {
+        code: 'partially-encrypted',
+        message: 'only a part of this message is encrypted; it was not decrypted, and the rest is not protected',
+      },
       { code: 'something-new', message: 'a finding this version does not know' },
     ],
   });
   const b = lib.securityBanner(report);
   assert.equal(b.tone, 'warning');
-  assert.deepEqual(b.notes.map((n) => [n.code, n.title, n.tone]), [
-    ['partially-signed', 'Only partly signed', 'warning'],
-    ['partially-encrypted', 'Only partly encrypted', 'warning'],
-    ['something-new', 'Warning', 'warning'],
-  ]);
+  assert.deepEqual(
+    b.notes.map((n) => [n.code, n.title, n.tone]),
+    [
+      ['partially-signed', 'Only partly signed', 'warning'],
+      ['partially-encrypted', 'Only partly encrypted', 'warning'],
+      ['something-new', 'Warning', 'warning'],
+    ],
+  );
   assert.equal(b.notes[0]!.text, 'Only a part of this message is signed; the signature does not cover the whole message.');
 });
 
@@ -116,14 +138,22 @@ test('failed integrity and bad signatures: error style', () => {
   const revoked = lib.securityBanner(sampleReport({ signature: { ...SIGNED_BY_BOB, status: 'revoked-key' } }));
   assert.equal(revoked.tone, 'error');
 
-  const fromMismatch = lib.securityBanner(sampleReport({ encryption: ENCRYPTED, warnings: [{ code: 'from-mismatch', message: 'the protected From (a@x) differs from the From sent in the clear (b@x)' }] }));
+  const fromMismatch = lib.securityBanner(
+    sampleReport({
+      encryption: ENCRYPTED,
+      warnings: [{ code: 'from-mismatch', message: 'the protected From (a@x) differs from the From sent in the clear (b@x)' }],
+    }),
+  );
   assert.equal(fromMismatch.tone, 'error');
   assert.equal(fromMismatch.headline, 'Encrypted, with a security problem');
 });
 
 test('encrypted to a key the user does not have: the key ids, no passphrase prompt; unknown signer: lookup offered', () => {
   const b = lib.securityBanner(
-    sampleReport({ encryption: { status: 'no-key', integrity: null, recipients: ['1111222233334444'], protectedHeaders: false }, signature: { status: 'unknown-key', signer: null, signerMatchesFrom: false, created: null } }),
+    sampleReport({
+      encryption: { status: 'no-key', integrity: null, recipients: ['1111222233334444'], protectedHeaders: false },
+      signature: { status: 'unknown-key', signer: null, signerMatchesFrom: false, created: null },
+    }),
     [key({ fingerprint: MY_FPR, keyId: MY_FPR.slice(-16), hasSecret: true })],
   );
   assert.equal(b.tone, 'warning');
@@ -135,7 +165,25 @@ test('encrypted to a key the user does not have: the key ids, no passphrase prom
 });
 
 test('a locked key: the passphrase prompt names the right key (from the report, or by key id)', () => {
-  const mine = key({ fingerprint: MY_FPR, keyId: MY_FPR.slice(-16), userIds: ['Alice <alice@example.org>'], hasSecret: true, subkeys: [{ fingerprint: 'B'.repeat(40), keyId: '5555666677778888', algorithm: 'x25519', created: '', expires: null, revoked: false, canEncrypt: true, canSign: false, hasSecret: true }] });
+  const mine = key({
+    fingerprint: MY_FPR,
+    keyId: MY_FPR.slice(-16),
+    userIds: ['Alice <alice@example.org>'],
+    hasSecret: true,
+    subkeys: [
+      {
+        fingerprint: 'B'.repeat(40),
+        keyId: '5555666677778888',
+        algorithm: 'x25519',
+        created: '',
+        expires: null,
+        revoked: false,
+        canEncrypt: true,
+        canSign: false,
+        hasSecret: true,
+      },
+    ],
+  });
   const locked = lib.securityBanner(
     sampleReport({
       encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false },
@@ -148,7 +196,10 @@ test('a locked key: the passphrase prompt names the right key (from the report, 
   assert.deepEqual(locked.notes, []);
   assert.deepEqual(locked.missingKeyIds, []);
 
-  const byKeyId = lib.securityBanner(sampleReport({ encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false } }), [mine]);
+  const byKeyId = lib.securityBanner(
+    sampleReport({ encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false } }),
+    [mine],
+  );
   assert.equal(byKeyId.unlock!.candidates[0]!.fingerprint, MY_FPR);
 });
 
@@ -167,7 +218,19 @@ test('the reader unlocks the named key with the typed passphrase and reads the m
     },
   });
   const reader = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => lib.DEFAULT_SETTINGS });
-  const item = { folderId: 1, uid: '42', messageId: null, from: null, to: [], cc: [], subject: '...', date: null, flags: [], security: 'encrypted' as const, size: null };
+  const item = {
+    folderId: 1,
+    uid: '42',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '...',
+    date: null,
+    flags: [],
+    security: 'encrypted' as const,
+    size: null,
+  };
   await reader.open(item);
   assert.equal(reader.unlockFingerprint, MY_FPR);
   reader.passphrase = 'wrong';
@@ -194,10 +257,30 @@ test('the reader: HTML only on request, remote content only with consent and nev
   const seen: boolean[] = [];
   const sanitize = (html: string, allowRemote: boolean) => {
     seen.push(allowRemote);
-    return { html: allowRemote ? html : html.replace(/ src="[^"]*"/, ''), blockedRemote: allowRemote ? 0 : 1, allowedRemote: allowRemote ? 1 : 0 };
+    return {
+      html: allowRemote ? html : html.replace(/ src="[^"]*"/, ''),
+      blockedRemote: allowRemote ? 0 : 1,
+      allowedRemote: allowRemote ? 1 : 0,
+    };
   };
-  const reader = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: policy }) }, sanitize);
-  await reader.open({ folderId: 1, uid: '1', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
+  const reader = new lib.ReaderState(
+    fake.bridge,
+    { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: policy }) },
+    sanitize,
+  );
+  await reader.open({
+    folderId: 1,
+    uid: '1',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '',
+    date: null,
+    flags: [],
+    security: 'none',
+    size: null,
+  });
   assert.equal(reader.frame, null, 'text by default');
   assert.equal(fake.callsOf('mail.frame').length, 0, 'no frame made for the text view');
   await reader.setShowHtml(true);
@@ -215,14 +298,42 @@ test('the reader: HTML only on request, remote content only with consent and nev
   assert.deepEqual(seen, [false, true]);
 
   // Another message: blocked again.
-  await reader.open({ folderId: 1, uid: '2', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
+  await reader.open({
+    folderId: 1,
+    uid: '2',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '',
+    date: null,
+    flags: [],
+    security: 'none',
+    size: null,
+  });
   await reader.setShowHtml(true);
   assert.equal(reader.frame!.blockedRemote, 1);
   assert.equal(lastFrame().allowRemote, false);
 
   policy = 'never';
-  const strict = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: 'never' }) }, sanitize);
-  await strict.open({ folderId: 1, uid: '3', messageId: null, from: null, to: [], cc: [], subject: '', date: null, flags: [], security: 'none', size: null });
+  const strict = new lib.ReaderState(
+    fake.bridge,
+    { keys: () => [], settings: () => ({ ...lib.DEFAULT_SETTINGS, remoteContent: 'never' }) },
+    sanitize,
+  );
+  await strict.open({
+    folderId: 1,
+    uid: '3',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '',
+    date: null,
+    flags: [],
+    security: 'none',
+    size: null,
+  });
   await strict.setShowHtml(true);
   assert.equal(strict.allowRemote(), false);
   await settle();

@@ -5,14 +5,22 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS } from '../../app/mail.ts';
-import { fakeBridge, loadLib, type Lib } from './helpers/bundle.ts';
+import { fakeBridge, loadLib, type Lib } from '../support/renderer/bundle.ts';
 
 let lib: Lib;
 before(async () => {
   lib = await loadLib();
 });
 
-const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice', imap: 'imaps://imap.example.org:993', smtp: 'smtps://smtp.example.org:465', user: 'alice', customCa: false };
+const ACCOUNT = {
+  id: 'a1',
+  email: 'alice@example.org',
+  displayName: 'Alice',
+  imap: 'imaps://imap.example.org:993',
+  smtp: 'smtps://smtp.example.org:465',
+  user: 'alice',
+  customCa: false,
+};
 
 test('settings defaults are main\u2019s defaults; shown before main answers, replaced by its answer', async () => {
   assert.deepEqual({ ...lib.DEFAULT_SETTINGS }, DEFAULT_SETTINGS);
@@ -63,7 +71,12 @@ test('theme: the choice, or the system\u2019s for "system"', () => {
 
 test('account form: servers guessed from the address, never over what the user typed; errors explained', async () => {
   const fake = fakeBridge({
-    'accounts.guess': ({ email }: { email: string }) => ({ imap: `imaps://imap.${email.split('@')[1]}:993`, smtp: `smtps://smtp.${email.split('@')[1]}:465`, user: email, known: true }),
+    'accounts.guess': ({ email }: { email: string }) => ({
+      imap: `imaps://imap.${email.split('@')[1]}:993`,
+      smtp: `smtps://smtp.${email.split('@')[1]}:465`,
+      user: email,
+      known: true,
+    }),
     'accounts.add': () => {
       throw { code: 'network-tls', message: "The server's TLS certificate was refused: self-signed certificate in certificate chain" };
     },
@@ -93,7 +106,14 @@ test('account form: servers guessed from the address, never over what the user t
   assert.match(accounts.error!.detail, /self-signed certificate in certificate chain \(network-tls\)/);
   assert.equal(form.showServer, true, 'the CA field is shown');
   const sent = fake.callsOf('accounts.add')[0];
-  assert.deepEqual(sent, { email: 'alice@example.org', imap: 'imaps://imap.example.org:993', smtp: 'smtp://mail.example.org:587', user: 'alice@example.org', password: 'secret', caPem: form.caPem.trim() });
+  assert.deepEqual(sent, {
+    email: 'alice@example.org',
+    imap: 'imaps://imap.example.org:993',
+    smtp: 'smtp://mail.example.org:587',
+    user: 'alice@example.org',
+    password: 'secret',
+    caPem: form.caPem.trim(),
+  });
 });
 
 test('account edit sends only what changed; remove asks again when unsent mail remains', async () => {
@@ -122,8 +142,20 @@ test('account edit sends only what changed; remove asks again when unsent mail r
 });
 
 test('first run: account, then no key for the address: import, a public key only is refused with advice, then the passphrase check', async () => {
-  const secretKey = { fingerprint: 'A'.repeat(40), keyId: 'A'.repeat(16), userIds: ['Alice <alice@example.org>'], emails: ['alice@example.org'], hasSecret: true };
-  const publicKey = { ...secretKey, fingerprint: 'B'.repeat(40), userIds: ['Bob <bob@example.org>'], emails: ['bob@example.org'], hasSecret: false };
+  const secretKey = {
+    fingerprint: 'A'.repeat(40),
+    keyId: 'A'.repeat(16),
+    userIds: ['Alice <alice@example.org>'],
+    emails: ['alice@example.org'],
+    hasSecret: true,
+  };
+  const publicKey = {
+    ...secretKey,
+    fingerprint: 'B'.repeat(40),
+    userIds: ['Bob <bob@example.org>'],
+    emails: ['bob@example.org'],
+    hasSecret: false,
+  };
   let keys: object[] = [];
   const fake = fakeBridge({
     'accounts.add': () => ACCOUNT,
@@ -163,7 +195,13 @@ test('first run: account, then no key for the address: import, a public key only
 });
 
 test('first run: an address that already has a secret key skips the key step; a generated key goes to the backup', async () => {
-  const own = { fingerprint: 'C'.repeat(40), keyId: 'C'.repeat(16), userIds: ['Alice <alice@example.org>'], emails: ['Alice@Example.org'], hasSecret: true };
+  const own = {
+    fingerprint: 'C'.repeat(40),
+    keyId: 'C'.repeat(16),
+    userIds: ['Alice <alice@example.org>'],
+    emails: ['Alice@Example.org'],
+    hasSecret: true,
+  };
   const fake = fakeBridge({ 'accounts.add': () => ACCOUNT, 'keys.list': () => [own] });
   const setup = new lib.FirstRunState(fake.bridge, new lib.AccountsState(fake.bridge), new lib.KeysState(fake.bridge));
   Object.assign(setup.form, { email: 'alice@example.org', password: 'pw', imap: 'i', smtp: 's', user: 'u' });
@@ -201,7 +239,8 @@ test('first run: an address that already has a secret key skips the key step; a 
 
 test('shortcuts: letters only outside fields, two-key "g" sequences, Ctrl+Enter anywhere, and every action in the help table', () => {
   const r = new lib.ShortcutReader();
-  const key = (k: string, more: Partial<{ ctrlKey: boolean; editing: boolean }> = {}) => r.read({ key: k, ctrlKey: false, metaKey: false, altKey: false, editing: false, ...more });
+  const key = (k: string, more: Partial<{ ctrlKey: boolean; editing: boolean }> = {}) =>
+    r.read({ key: k, ctrlKey: false, metaKey: false, altKey: false, editing: false, ...more });
   assert.equal(key('c'), 'compose');
   assert.equal(key('r'), 'reply');
   assert.equal(key('a'), 'reply-all');
@@ -223,7 +262,22 @@ test('shortcuts: letters only outside fields, two-key "g" sequences, Ctrl+Enter 
   assert.equal(key('x'), null);
   assert.equal(key('k'), 'previous', 'the sequence is over');
   const listed = new Set(lib.SHORTCUTS.map((s) => s.action));
-  for (const action of ['compose', 'reply', 'reply-all', 'forward', 'trash', 'archive', 'toggle-read', 'toggle-flag', 'next', 'previous', 'send', 'close', 'help']) assert.ok(listed.has(action as never), action);
+  for (const action of [
+    'compose',
+    'reply',
+    'reply-all',
+    'forward',
+    'trash',
+    'archive',
+    'toggle-read',
+    'toggle-flag',
+    'next',
+    'previous',
+    'send',
+    'close',
+    'help',
+  ])
+    assert.ok(listed.has(action as never), action);
 });
 
 test('errors: advice for the user, the registry text and code behind it', () => {

@@ -18,7 +18,7 @@ import { build } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/csp.ts';
 import { messageFrameCsp } from '../../main/services/message-frames.ts';
-import { installFakeMain, type FakeMainConfig } from './helpers/fake-main.ts';
+import { installFakeMain, type FakeMainConfig } from '../support/renderer/fake-main.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && 'Chromium is not installed';
@@ -41,7 +41,13 @@ after(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 interface Opened {
   page: Page;
@@ -65,7 +71,11 @@ async function open(config: Partial<FakeMainConfig> = {}, colorScheme: 'light' |
     if (frameId !== undefined) {
       const frame = await page.evaluate((i) => (window as any).__frames?.[i] ?? null, Number(frameId));
       if (!frame) return route.fulfill({ status: 404, body: '' });
-      return route.fulfill({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': messageFrameCsp(frame.allowRemote) }, body: frame.document });
+      return route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': messageFrameCsp(frame.allowRemote) },
+        body: frame.document,
+      });
     }
     const file = normalize(join(out, path === '/' ? 'index.html' : path));
     if (!file.startsWith(out) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
@@ -80,7 +90,12 @@ async function open(config: Partial<FakeMainConfig> = {}, colorScheme: 'light' |
     problems.push(`network request to ${route.request().url()}`);
     return route.abort();
   });
-  await page.addInitScript(installFakeMain, { withAccount: true, inboxTotal: 20_000, recipientKeys: { 'bob@example.org': 'verified' }, ...config });
+  await page.addInitScript(installFakeMain, {
+    withAccount: true,
+    inboxTotal: 20_000,
+    recipientKeys: { 'bob@example.org': 'verified' },
+    ...config,
+  });
   await page.goto(`${ORIGIN}/`);
   return {
     page,
@@ -168,7 +183,10 @@ test('20,000 messages: only the visible rows exist; keyboard selection opens the
   assert.ok(rows > 10 && rows < 45, `rows in the DOM: ${rows}`);
   assert.equal(await page.getByTestId('message-row').first().getAttribute('aria-setsize'), '20000');
   assert.equal(await page.getByTestId('folders').getByRole('button', { name: /Inbox/ }).getAttribute('aria-current'), 'true');
-  assert.deepEqual((await calls('mail.watch')).map((c) => c.input), [{ folderId: 1 }]);
+  assert.deepEqual(
+    (await calls('mail.watch')).map((c) => c.input),
+    [{ folderId: 1 }],
+  );
 
   // Scroll to the middle: rows 10,000.. are drawn, still only a screenful.
   await list.evaluate((el) => (el.scrollTop = 10_000 * 52));
@@ -188,7 +206,11 @@ test('20,000 messages: only the visible rows exist; keyboard selection opens the
   await banner.getByText('Signed by Bob Example <bob@example.org>').waitFor();
   assert.match((await banner.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
   assert.equal(await page.locator('[data-testid="message-row"][aria-selected="true"]').getAttribute('aria-posinset'), '1');
-  assert.deepEqual((await calls('mail.action')).map((c) => c.input.kind), ['read'], 'an unread message is marked read when opened');
+  assert.deepEqual(
+    (await calls('mail.action')).map((c) => c.input.kind),
+    ['read'],
+    'an unread message is marked read when opened',
+  );
 
   // k/j move; a signed message whose signer is not the sender is a warning.
   await page.locator('body').press('j');
@@ -211,157 +233,182 @@ test('20,000 messages: only the visible rows exist; keyboard selection opens the
   await page.context().close();
 });
 
-test('HTML mail: sanitized, in a frame with an empty sandbox, remote content only on request; a locked key asks for its passphrase', { skip }, async () => {
-  const { page, problems } = await open();
-  await page.getByTestId('message-row').first().click();
-  const reader = page.getByTestId('reader');
-  await reader.getByText('this is message 0').waitFor();
-  await reader.getByRole('button', { name: 'Show HTML' }).click();
-  const frame = reader.locator('iframe');
-  await frame.waitFor();
-  assert.equal(await frame.getAttribute('sandbox'), '');
-  assert.equal(await frame.getAttribute('srcdoc'), null, 'loaded from a URL, so the page policy is not inherited');
-  assert.match((await frame.getAttribute('src'))!, /\/message\/0$/);
-  const [first] = await page.evaluate(() => (window as any).__frames as Array<{ document: string; allowRemote: boolean }>);
-  assert.equal(first!.allowRemote, false);
-  assert.match(first!.document, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/);
-  assert.doesNotMatch(first!.document, /tracker\.example|<script/);
-  assert.match(first!.document, /<b>Alice<\/b>/);
-  // The mail's own inline style applies in its frame (its policy allows inline styles; the app page's does not).
-  const content = (await frame.elementHandle())!;
-  const inner = (await content.contentFrame())!;
-  await inner.locator('b').waitFor();
-  assert.equal(await inner.locator('p').evaluate((p) => getComputedStyle(p).color), 'rgb(255, 0, 0)');
-  assert.ok(!problems.some((p) => /tracker\.example/.test(p)), 'no remote request before consent');
-  await reader.getByText('Remote content was blocked').waitFor();
-  await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
-  await page.waitForFunction(() => ((window as any).__frames?.length ?? 0) >= 2);
-  const allowed = await page.evaluate(() => (window as any).__frames[1] as { document: string; allowRemote: boolean });
-  assert.equal(allowed.allowRemote, true);
-  assert.match(allowed.document, /img-src data: https:/);
-  assert.match(allowed.document, /tracker\.example/);
-  // With consent, the image is asked for (this test's network refuses it).
-  await page.waitForFunction(() => document.querySelector('[data-testid="reader"] iframe')?.getAttribute('src')?.endsWith('/message/1'));
-  for (let i = 0; i < 50 && !problems.some((p) => /tracker\.example/.test(p)); i++) await page.waitForTimeout(100);
-  assert.ok(problems.some((p) => /network request to https:\/\/tracker\.example/.test(p)), 'the remote image is loaded after consent');
-  await reader.getByRole('button', { name: /Save plan\.pdf/ }).waitFor();
+test(
+  'HTML mail: sanitized, in a frame with an empty sandbox, remote content only on request; a locked key asks for its passphrase',
+  { skip },
+  async () => {
+    const { page, problems } = await open();
+    await page.getByTestId('message-row').first().click();
+    const reader = page.getByTestId('reader');
+    await reader.getByText('this is message 0').waitFor();
+    await reader.getByRole('button', { name: 'Show HTML' }).click();
+    const frame = reader.locator('iframe');
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute('sandbox'), '');
+    assert.equal(await frame.getAttribute('srcdoc'), null, 'loaded from a URL, so the page policy is not inherited');
+    assert.match((await frame.getAttribute('src'))!, /\/message\/0$/);
+    const [first] = await page.evaluate(() => (window as any).__frames as Array<{ document: string; allowRemote: boolean }>);
+    assert.equal(first!.allowRemote, false);
+    assert.match(
+      first!.document,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/,
+    );
+    assert.doesNotMatch(first!.document, /tracker\.example|<script/);
+    assert.match(first!.document, /<b>Alice<\/b>/);
+    // The mail's own inline style applies in its frame (its policy allows inline styles; the app page's does not).
+    const content = (await frame.elementHandle())!;
+    const inner = (await content.contentFrame())!;
+    await inner.locator('b').waitFor();
+    assert.equal(await inner.locator('p').evaluate((p) => getComputedStyle(p).color), 'rgb(255, 0, 0)');
+    assert.ok(!problems.some((p) => /tracker\.example/.test(p)), 'no remote request before consent');
+    await reader.getByText('Remote content was blocked').waitFor();
+    await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
+    await page.waitForFunction(() => ((window as any).__frames?.length ?? 0) >= 2);
+    const allowed = await page.evaluate(() => (window as any).__frames[1] as { document: string; allowRemote: boolean });
+    assert.equal(allowed.allowRemote, true);
+    assert.match(allowed.document, /img-src data: https:/);
+    assert.match(allowed.document, /tracker\.example/);
+    // With consent, the image is asked for (this test's network refuses it).
+    await page.waitForFunction(() => document.querySelector('[data-testid="reader"] iframe')?.getAttribute('src')?.endsWith('/message/1'));
+    for (let i = 0; i < 50 && !problems.some((p) => /tracker\.example/.test(p)); i++) await page.waitForTimeout(100);
+    assert.ok(
+      problems.some((p) => /network request to https:\/\/tracker\.example/.test(p)),
+      'the remote image is loaded after consent',
+    );
+    await reader.getByRole('button', { name: /Save plan\.pdf/ }).waitFor();
 
-  // Message 6 is encrypted to a locked key: the banner asks for that key's passphrase and reads again.
-  await page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0));
-  await page.locator('[data-testid="message-row"][aria-posinset="7"]').click();
-  const banner = page.getByTestId('security-banner');
-  await banner.getByText('Encrypted: your key is locked', { exact: true }).waitFor();
-  await banner.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
-  await banner.getByRole('button', { name: 'Unlock and read' }).click();
-  await reader.getByRole('heading', { name: 'Protected subject 6' }).waitFor();
-  // Nothing was refused or asked for but the remote image the user allowed.
-  assert.deepEqual(problems.filter((p) => !/network request to https:\/\/tracker\.example/.test(p)), []);
-  await page.context().close();
-});
+    // Message 6 is encrypted to a locked key: the banner asks for that key's passphrase and reads again.
+    await page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0));
+    await page.locator('[data-testid="message-row"][aria-posinset="7"]').click();
+    const banner = page.getByTestId('security-banner');
+    await banner.getByText('Encrypted: your key is locked', { exact: true }).waitFor();
+    await banner.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
+    await banner.getByRole('button', { name: 'Unlock and read' }).click();
+    await reader.getByRole('heading', { name: 'Protected subject 6' }).waitFor();
+    // Nothing was refused or asked for but the remote image the user allowed.
+    assert.deepEqual(
+      problems.filter((p) => !/network request to https:\/\/tracker\.example/.test(p)),
+      [],
+    );
+    await page.context().close();
+  },
+);
 
-test('composer: recipient key marks, and with encryption on a recipient without a key is asked about, never sent in the clear silently', { skip }, async () => {
-  const { page, problems, calls } = await open();
-  await page.getByTestId('message-row').first().click();
-  await page.getByTestId('reader').getByRole('heading', { name: 'Protected subject 0' }).waitFor();
-  // Reply to encrypted mail: encryption on, the protected text quoted.
-  await page.locator('body').press('r');
-  const composer = page.getByTestId('composer');
-  await composer.waitFor();
-  assert.equal(await composer.getByLabel('Subject').inputValue(), 'Re: Protected subject 0');
-  assert.match(await composer.getByLabel('Message text').inputValue(), /> this is message 0\./);
-  assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
-  const bobChip = composer.getByTestId('recipient').first();
-  await page.locator('[data-testid="recipient"][data-key-state="verified"]').waitFor();
-  assert.equal(await bobChip.getAttribute('data-address'), 'bob@example.org');
+test(
+  'composer: recipient key marks, and with encryption on a recipient without a key is asked about, never sent in the clear silently',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open();
+    await page.getByTestId('message-row').first().click();
+    await page.getByTestId('reader').getByRole('heading', { name: 'Protected subject 0' }).waitFor();
+    // Reply to encrypted mail: encryption on, the protected text quoted.
+    await page.locator('body').press('r');
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    assert.equal(await composer.getByLabel('Subject').inputValue(), 'Re: Protected subject 0');
+    assert.match(await composer.getByLabel('Message text').inputValue(), /> this is message 0\./);
+    assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
+    const bobChip = composer.getByTestId('recipient').first();
+    await page.locator('[data-testid="recipient"][data-key-state="verified"]').waitFor();
+    assert.equal(await bobChip.getAttribute('data-address'), 'bob@example.org');
 
-  await composer.getByLabel('To', { exact: true }).fill('carol@example.org, dave@example.org');
-  await page.locator('[data-testid="recipient"][data-address="dave@example.org"][data-key-state="missing"]').waitFor();
-  await composer.getByRole('button', { name: 'Remove dave@example.org' }).click();
-  await page.keyboard.press('Control+Enter');
-  const prompt = page.getByTestId('no-key-prompt');
-  await prompt.waitFor();
-  await prompt.getByText('carol@example.org').waitFor();
-  assert.equal((await calls('mail.send')).length, 0);
-  await prompt.getByRole('button', { name: 'Look up keys' }).click();
-  await prompt.getByText('no key for carol@example.org').waitFor();
-  assert.equal((await calls('mail.send')).length, 0);
-  await prompt.getByRole('button', { name: 'Send unencrypted' }).click();
-  await composer.waitFor({ state: 'detached' });
-  const sent = await calls('mail.send');
-  assert.equal(sent.length, 1);
-  assert.equal(sent[0]!.input.encrypt, false);
-  assert.equal(sent[0]!.input.draft.inReplyTo, '<m0@example.org>');
-  await page.getByTestId('outbox-status').getByText('Sending 1 message').waitFor();
-  assert.deepEqual(problems, []);
-  await page.context().close();
-});
+    await composer.getByLabel('To', { exact: true }).fill('carol@example.org, dave@example.org');
+    await page.locator('[data-testid="recipient"][data-address="dave@example.org"][data-key-state="missing"]').waitFor();
+    await composer.getByRole('button', { name: 'Remove dave@example.org' }).click();
+    await page.keyboard.press('Control+Enter');
+    const prompt = page.getByTestId('no-key-prompt');
+    await prompt.waitFor();
+    await prompt.getByText('carol@example.org').waitFor();
+    assert.equal((await calls('mail.send')).length, 0);
+    await prompt.getByRole('button', { name: 'Look up keys' }).click();
+    await prompt.getByText('no key for carol@example.org').waitFor();
+    assert.equal((await calls('mail.send')).length, 0);
+    await prompt.getByRole('button', { name: 'Send unencrypted' }).click();
+    await composer.waitFor({ state: 'detached' });
+    const sent = await calls('mail.send');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.input.encrypt, false);
+    assert.equal(sent[0]!.input.draft.inReplyTo, '<m0@example.org>');
+    await page.getByTestId('outbox-status').getByText('Sending 1 message').waitFor();
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
 
-test('an encrypted draft whose key is locked: Cancel or Escape opens nothing; a wrong passphrase is said; the right one opens the draft', { skip }, async () => {
-  const { page, problems, calls } = await open({ lockedDraft: true });
-  const folders = page.getByTestId('folders');
-  await folders.getByText('1 unsent draft').click();
-  const draft = folders.getByRole('button', { name: /Draft of .* \(encrypted\)/ });
-  await draft.click();
-  const prompt = page.getByTestId('unlock-prompt');
-  await prompt.getByRole('heading', { name: 'Unlock your key to open the draft' }).waitFor();
-  await prompt.getByRole('button', { name: 'Cancel' }).click();
-  await prompt.waitFor({ state: 'detached' });
-  assert.equal(await page.getByTestId('composer').count(), 0);
-  await draft.click();
-  await prompt.getByLabel(/Passphrase for Alice Example/).fill('typed, then Escape');
-  await page.keyboard.press('Escape');
-  await prompt.waitFor({ state: 'detached' });
-  assert.equal(await page.getByTestId('composer').count(), 0);
-  assert.equal((await calls('session.unlock')).length, 0);
+test(
+  'an encrypted draft whose key is locked: Cancel or Escape opens nothing; a wrong passphrase is said; the right one opens the draft',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open({ lockedDraft: true });
+    const folders = page.getByTestId('folders');
+    await folders.getByText('1 unsent draft').click();
+    const draft = folders.getByRole('button', { name: /Draft of .* \(encrypted\)/ });
+    await draft.click();
+    const prompt = page.getByTestId('unlock-prompt');
+    await prompt.getByRole('heading', { name: 'Unlock your key to open the draft' }).waitFor();
+    await prompt.getByRole('button', { name: 'Cancel' }).click();
+    await prompt.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('composer').count(), 0);
+    await draft.click();
+    await prompt.getByLabel(/Passphrase for Alice Example/).fill('typed, then Escape');
+    await page.keyboard.press('Escape');
+    await prompt.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('composer').count(), 0);
+    assert.equal((await calls('session.unlock')).length, 0);
 
-  await draft.click();
-  assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '', 'nothing typed before is kept');
-  await prompt.getByLabel(/Passphrase for Alice Example/).fill('nope');
-  await prompt.getByRole('button', { name: 'Unlock and open' }).click();
-  await prompt.getByText('Wrong passphrase. Try again.').waitFor();
-  assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '');
-  await prompt.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
-  await prompt.getByRole('button', { name: 'Unlock and open' }).click();
-  const composer = page.getByTestId('composer');
-  await composer.waitFor();
-  await prompt.waitFor({ state: 'detached' });
-  assert.equal(await composer.getByLabel('Subject').inputValue(), 'Plans for Friday');
-  assert.equal(await composer.getByLabel('Message text').inputValue(), 'Only for Bob.');
-  assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
-  const unlocks = (await calls('session.unlock')).map((c) => c.input.passphrase);
-  assert.deepEqual(unlocks, ['nope', 'correct horse battery']);
-  assert.deepEqual(problems, []);
-  await page.context().close();
-});
+    await draft.click();
+    assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '', 'nothing typed before is kept');
+    await prompt.getByLabel(/Passphrase for Alice Example/).fill('nope');
+    await prompt.getByRole('button', { name: 'Unlock and open' }).click();
+    await prompt.getByText('Wrong passphrase. Try again.').waitFor();
+    assert.equal(await prompt.getByLabel(/Passphrase for Alice Example/).inputValue(), '');
+    await prompt.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
+    await prompt.getByRole('button', { name: 'Unlock and open' }).click();
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    await prompt.waitFor({ state: 'detached' });
+    assert.equal(await composer.getByLabel('Subject').inputValue(), 'Plans for Friday');
+    assert.equal(await composer.getByLabel('Message text').inputValue(), 'Only for Bob.');
+    assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
+    const unlocks = (await calls('session.unlock')).map((c) => c.input.passphrase);
+    assert.deepEqual(unlocks, ['nope', 'correct horse battery']);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
 
-test('keys screen: search, details with the fingerprint in groups of four, verify, export as a download and as text', { skip }, async () => {
-  const { page, problems, calls } = await open();
-  await page.getByTestId('message-list').waitFor();
-  await page.locator('body').press('g');
-  await page.locator('body').press('k');
-  const screen = page.getByTestId('keys-screen');
-  await screen.waitFor();
-  await screen.getByLabel('Search keys').fill('bob');
-  await screen.getByRole('button', { name: /Bob Example/ }).click();
-  const details = page.getByTestId('key-details');
-  await details.waitFor();
-  assert.match((await details.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
-  await details.getByText('CCCCCCCCCCCCCCCC').waitFor(); // subkeys from keys.show
-  assert.equal(await details.getByRole('button', { name: 'Mark as verified' }).isDisabled(), true, 'only after comparing');
-  await details.getByLabel('The fingerprint matches, group by group').check();
-  await details.getByRole('button', { name: 'Mark as verified' }).click();
-  await details.getByText('You verified this key.').waitFor();
-  assert.deepEqual((await calls('keys.trust'))[0]!.input.trust, 'verified');
-  await details.getByRole('button', { name: 'Export public key' }).click();
-  const link = details.getByRole('link', { name: /Save bob@example.org-.*\.asc/ });
-  assert.match((await link.getAttribute('href'))!, /^blob:https:\/\/sealpost\.test\//);
-  assert.match(await details.getByLabel(/Or copy the key text/).inputValue(), /BEGIN PGP PUBLIC KEY BLOCK/);
-  const download = page.waitForEvent('download');
-  await link.click();
-  assert.match((await download).suggestedFilename(), /\.asc$/);
-  assert.deepEqual(problems, []);
-  await page.context().close();
-});
+test(
+  'keys screen: search, details with the fingerprint in groups of four, verify, export as a download and as text',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open();
+    await page.getByTestId('message-list').waitFor();
+    await page.locator('body').press('g');
+    await page.locator('body').press('k');
+    const screen = page.getByTestId('keys-screen');
+    await screen.waitFor();
+    await screen.getByLabel('Search keys').fill('bob');
+    await screen.getByRole('button', { name: /Bob Example/ }).click();
+    const details = page.getByTestId('key-details');
+    await details.waitFor();
+    assert.match((await details.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
+    await details.getByText('CCCCCCCCCCCCCCCC').waitFor(); // subkeys from keys.show
+    assert.equal(await details.getByRole('button', { name: 'Mark as verified' }).isDisabled(), true, 'only after comparing');
+    await details.getByLabel('The fingerprint matches, group by group').check();
+    await details.getByRole('button', { name: 'Mark as verified' }).click();
+    await details.getByText('You verified this key.').waitFor();
+    assert.deepEqual((await calls('keys.trust'))[0]!.input.trust, 'verified');
+    await details.getByRole('button', { name: 'Export public key' }).click();
+    const link = details.getByRole('link', { name: /Save bob@example.org-.*\.asc/ });
+    assert.match((await link.getAttribute('href'))!, /^blob:https:\/\/sealpost\.test\//);
+    assert.match(await details.getByLabel(/Or copy the key text/).inputValue(), /BEGIN PGP PUBLIC KEY BLOCK/);
+    const download = page.waitForEvent('download');
+    await link.click();
+    assert.match((await download).suggestedFilename(), /\.asc$/);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
 
 test('theme follows the system and the settings override it; help lists the shortcuts', { skip }, async () => {
   const { page, problems } = await open({}, 'dark');

@@ -11,11 +11,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { setup, message, pgpMimeEncrypted, warningCodes, type Setup } from '../helpers/mail.ts';
+import { setup, message, pgpMimeEncrypted, warningCodes, type Setup } from '../support/mail.ts';
 import { InspectReport } from '../../app/inspect-report.ts';
-import { REPO_ROOT, SEALPOST_ENTRY } from '../helpers/cli.ts';
-import { run } from '../helpers/process.ts';
-import { readCert, compressionBomb } from './craft.ts';
+import { REPO_ROOT, SEALPOST_ENTRY } from '../support/cli.ts';
+import { run } from '../support/process.ts';
+import { readCert, compressionBomb } from '../support/craft.ts';
 import type * as openpgp from 'openpgp';
 
 const TIME = '/usr/bin/time';
@@ -56,10 +56,14 @@ interface Measured {
 async function inspectMeasured(msg: Uint8Array, name: string): Promise<Measured> {
   const path = s.file(name, msg);
   const started = Date.now();
-  const r = await run(TIME, ['-v', process.execPath, SEALPOST_ENTRY, '--home', s.home, '--passphrase-file', s.passphraseFile, 'inspect', path, '--json'], {
-    cwd: REPO_ROOT,
-    timeoutMs: 90_000,
-  });
+  const r = await run(
+    TIME,
+    ['-v', process.execPath, SEALPOST_ENTRY, '--home', s.home, '--passphrase-file', s.passphraseFile, 'inspect', path, '--json'],
+    {
+      cwd: REPO_ROOT,
+      timeoutMs: 90_000,
+    },
+  );
   const ms = Date.now() - started;
   const stderr = r.stderr.toString('utf8');
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
@@ -70,40 +74,55 @@ async function inspectMeasured(msg: Uint8Array, name: string): Promise<Measured>
 
 const mb = (n: number) => `${Math.round(n / MiB)} MB`;
 
-test('1 GiB of zeros in ~1 MB (PGP/MIME): failed, too-large, memory bounded, finishes', { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 }, async () => {
-  assert.ok(gigabyte.compressedBytes < 2 * MiB, `the bomb is small: ${gigabyte.compressedBytes} bytes`);
-  const m = await inspectMeasured(message(HEADERS, pgpMimeEncrypted(gigabyte.armored)), 'bomb-1g.eml');
-  assert.equal(m.code, 0, m.stderr.slice(0, 500));
-  const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
-  assert.equal(report.encryption.status, 'failed');
-  assert.ok(warningCodes(report).includes('too-large'), warningCodes(report).join(', '));
-  assert.equal(report.text, '');
-  assert.deepEqual(report.attachments, []);
-  assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
-  assert.ok(m.ms < 60_000, `took ${m.ms} ms`);
-});
+test(
+  '1 GiB of zeros in ~1 MB (PGP/MIME): failed, too-large, memory bounded, finishes',
+  { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 },
+  async () => {
+    assert.ok(gigabyte.compressedBytes < 2 * MiB, `the bomb is small: ${gigabyte.compressedBytes} bytes`);
+    const m = await inspectMeasured(message(HEADERS, pgpMimeEncrypted(gigabyte.armored)), 'bomb-1g.eml');
+    assert.equal(m.code, 0, m.stderr.slice(0, 500));
+    const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
+    assert.equal(report.encryption.status, 'failed');
+    assert.ok(warningCodes(report).includes('too-large'), warningCodes(report).join(', '));
+    assert.equal(report.text, '');
+    assert.deepEqual(report.attachments, []);
+    assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
+    assert.ok(m.ms < 60_000, `took ${m.ms} ms`);
+  },
+);
 
-test('1 GiB of zeros in ~1 MB (inline, the whole text/plain body): failed, too-large, memory bounded', { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 }, async () => {
-  const m = await inspectMeasured(message(HEADERS, gigabyte.armored), 'bomb-1g-inline.eml');
-  assert.equal(m.code, 0, m.stderr.slice(0, 500));
-  const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
-  assert.equal(report.encryption.status, 'failed');
-  assert.ok(warningCodes(report).includes('too-large'), warningCodes(report).join(', '));
-  assert.equal(report.text, '');
-  assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
-});
+test(
+  '1 GiB of zeros in ~1 MB (inline, the whole text/plain body): failed, too-large, memory bounded',
+  { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 },
+  async () => {
+    const m = await inspectMeasured(message(HEADERS, gigabyte.armored), 'bomb-1g-inline.eml');
+    assert.equal(m.code, 0, m.stderr.slice(0, 500));
+    const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
+    assert.equal(report.encryption.status, 'failed');
+    assert.ok(warningCodes(report).includes('too-large'), warningCodes(report).join(', '));
+    assert.equal(report.text, '');
+    assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
+  },
+);
 
-test('64 MiB of zeros as an attachment (below the limit, ~65 KB compressed): decrypted, memory bounded', { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 }, async () => {
-  const prefix = Buffer.from('Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="zeros.bin"\r\n\r\n', 'latin1');
-  const bomb = await compressionBomb(cert, 64 * MiB, prefix);
-  const m = await inspectMeasured(message(HEADERS, pgpMimeEncrypted(bomb.armored)), 'bomb-64m-attachment.eml');
-  assert.equal(m.code, 0, m.stderr.slice(0, 500));
-  const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
-  assert.equal(report.encryption.status, 'decrypted');
-  assert.equal(report.attachments.length, 1);
-  assert.equal(report.attachments[0]!.size, 64 * MiB);
-  assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
-});
+test(
+  '64 MiB of zeros as an attachment (below the limit, ~65 KB compressed): decrypted, memory bounded',
+  { skip: !existsSync(TIME) && `${TIME} missing`, timeout: 120_000 },
+  async () => {
+    const prefix = Buffer.from(
+      'Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="zeros.bin"\r\n\r\n',
+      'latin1',
+    );
+    const bomb = await compressionBomb(cert, 64 * MiB, prefix);
+    const m = await inspectMeasured(message(HEADERS, pgpMimeEncrypted(bomb.armored)), 'bomb-64m-attachment.eml');
+    assert.equal(m.code, 0, m.stderr.slice(0, 500));
+    const report = InspectReport.parse(JSON.parse(m.stdout.toString('utf8')));
+    assert.equal(report.encryption.status, 'decrypted');
+    assert.equal(report.attachments.length, 1);
+    assert.equal(report.attachments[0]!.size, 64 * MiB);
+    assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)}`);
+  },
+);
 
 test(
   '64 MiB of zero bytes as the text/plain body (below the limit, ~65 KB compressed): memory bounded',
@@ -115,7 +134,10 @@ test(
     const bomb = await compressionBomb(cert, 64 * MiB, Buffer.from('Content-Type: text/plain\r\n\r\n', 'latin1'));
     const m = await inspectMeasured(message(HEADERS, pgpMimeEncrypted(bomb.armored)), 'bomb-64m-text.eml');
     assert.equal(m.code, 0, m.stderr.slice(0, 500));
-    assert.ok(m.maxRssBytes < MAX_RSS_BYTES, `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)} (stdout ${mb(m.stdout.length)})`);
+    assert.ok(
+      m.maxRssBytes < MAX_RSS_BYTES,
+      `max RSS ${mb(m.maxRssBytes)} must stay under ${mb(MAX_RSS_BYTES)} (stdout ${mb(m.stdout.length)})`,
+    );
   },
 );
 

@@ -11,9 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setup, message, textPart, multipart, pgpMimeEncrypted, signedBy, encryptTo, warningCodes, type Setup } from '../helpers/mail.ts';
+import { setup, message, textPart, multipart, pgpMimeEncrypted, signedBy, encryptTo, warningCodes, type Setup } from '../support/mail.ts';
 import { InspectReport } from '../../app/inspect-report.ts';
-import { runSealpost } from '../helpers/cli.ts';
+import { runSealpost } from '../support/cli.ts';
 
 let s: Setup;
 
@@ -48,7 +48,8 @@ function assertBounded(t: Timed, expectTooComplex: boolean): InspectReport {
   assert.ok(t.ms < SECONDS * 1000, `took ${t.ms} ms`);
   assert.equal(t.code, 0, t.stderr);
   const report = t.report!;
-  if (expectTooComplex) assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ')}`);
+  if (expectTooComplex)
+    assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ')}`);
   return report;
 }
 
@@ -62,7 +63,9 @@ function nested(depth: number, siblings: boolean, leaf: Buffer = textPart('the i
   const tails: string[] = [];
   for (let i = depth - 1; i >= 0; i--) {
     const b = `nest-${i}`;
-    heads.push(`Content-Type: multipart/mixed; boundary="${b}"\r\n\r\n${siblings ? `--${b}\r\nContent-Type: text/plain\r\n\r\nlevel ${i}\r\n` : ''}--${b}\r\n`);
+    heads.push(
+      `Content-Type: multipart/mixed; boundary="${b}"\r\n\r\n${siblings ? `--${b}\r\nContent-Type: text/plain\r\n\r\nlevel ${i}\r\n` : ''}--${b}\r\n`,
+    );
   }
   for (let i = 0; i < depth; i++) tails.push(`\r\n--nest-${i}--\r\n`);
   return Buffer.concat([Buffer.from(heads.join(''), 'latin1'), leaf, Buffer.from(tails.join(''), 'latin1')]);
@@ -84,7 +87,11 @@ test('100,000 parts in one multipart/mixed: exit 0 within seconds, too-complex, 
 });
 
 test('a 5 MB header block (50,000 fields): exit 0 within seconds, too-complex, From still read', { timeout: 120_000 }, async () => {
-  const fields: Array<[string, string]> = [['From', 'Mallory <mallory@attacker.example>'], ['Subject', 'headers'], ...Array.from({ length: 50_000 }, (_, i) => [`X-Filler-${i}`, 'y'.repeat(90)] as [string, string])];
+  const fields: Array<[string, string]> = [
+    ['From', 'Mallory <mallory@attacker.example>'],
+    ['Subject', 'headers'],
+    ...Array.from({ length: 50_000 }, (_, i) => [`X-Filler-${i}`, 'y'.repeat(90)] as [string, string]),
+  ];
   const msg = message(fields, 'body');
   assert.ok(msg.length > 5_000_000);
   const report = assertBounded(await timedInspect(msg), true);
@@ -93,7 +100,19 @@ test('a 5 MB header block (50,000 fields): exit 0 within seconds, too-complex, F
 
 test('one 5 MB header field (folded into 70-byte lines): exit 0 within seconds, too-complex', { timeout: 120_000 }, async () => {
   const folded = Array.from({ length: 75_000 }, () => 'z'.repeat(70)).join('\r\n ');
-  assertBounded(await timedInspect(message([['From', 'mallory@attacker.example'], ['Subject', 'x'], ['X-Long', folded]], 'body')), true);
+  assertBounded(
+    await timedInspect(
+      message(
+        [
+          ['From', 'mallory@attacker.example'],
+          ['Subject', 'x'],
+          ['X-Long', folded],
+        ],
+        'body',
+      ),
+    ),
+    true,
+  );
 });
 
 test('a 50 MB single-line body: exit 0 within seconds', { timeout: 120_000 }, async () => {
@@ -101,19 +120,41 @@ test('a 50 MB single-line body: exit 0 within seconds', { timeout: 120_000 }, as
   assert.equal(report.encryption.status, 'none');
 });
 
-test('100,000 unterminated "-----BEGIN PGP MESSAGE-----" lines: exit 0 within seconds, nothing decrypted', { timeout: 120_000 }, async () => {
-  const report = assertBounded(await timedInspect(message(HEADERS, '-----BEGIN PGP MESSAGE-----\n'.repeat(100_000))), false);
-  assert.equal(report.encryption.status, 'none');
-});
+test(
+  '100,000 unterminated "-----BEGIN PGP MESSAGE-----" lines: exit 0 within seconds, nothing decrypted',
+  { timeout: 120_000 },
+  async () => {
+    const report = assertBounded(await timedInspect(message(HEADERS, '-----BEGIN PGP MESSAGE-----\n'.repeat(100_000))), false);
+    assert.equal(report.encryption.status, 'none');
+  },
+);
 
-test('100,000 "-----BEGIN PGP SIGNED MESSAGE-----" lines then one END PGP MESSAGE: exit 0 within seconds', { timeout: 120_000 }, async () => {
-  const report = assertBounded(await timedInspect(message(HEADERS, `${'-----BEGIN PGP SIGNED MESSAGE-----\n'.repeat(100_000)}-----END PGP MESSAGE-----\n`)), false);
-  assert.equal(report.signature.status, 'none');
-});
+test(
+  '100,000 "-----BEGIN PGP SIGNED MESSAGE-----" lines then one END PGP MESSAGE: exit 0 within seconds',
+  { timeout: 120_000 },
+  async () => {
+    const report = assertBounded(
+      await timedInspect(message(HEADERS, `${'-----BEGIN PGP SIGNED MESSAGE-----\n'.repeat(100_000)}-----END PGP MESSAGE-----\n`)),
+      false,
+    );
+    assert.equal(report.signature.status, 'none');
+  },
+);
 
 test('1,000 copies of a signed part in one multipart/mixed: exit 0 within seconds, signature none', { timeout: 120_000 }, async () => {
   const signed = await signedBy(textPart('x'), s.bob.key);
-  const report = assertBounded(await timedInspect(message(HEADERS, multipart('mixed', Array.from({ length: 1000 }, () => signed)))), true);
+  const report = assertBounded(
+    await timedInspect(
+      message(
+        HEADERS,
+        multipart(
+          'mixed',
+          Array.from({ length: 1000 }, () => signed),
+        ),
+      ),
+    ),
+    true,
+  );
   assert.equal(report.signature.status, 'none');
   assert.ok(warningCodes(report).includes('partially-signed'));
 });
@@ -127,24 +168,22 @@ test('not a message: 1 MB of random bytes and an empty file exit 65 with one lin
   }
 });
 
-test(
-  'encrypted content of 10,000 nested multipart levels: exit 0 within seconds, too-complex',
-  { timeout: 120_000 },
-  async () => {
-    const armored = await encryptTo(nested(10_000, true), [s.alice.cert]);
-    const report = assertBounded(await timedInspect(message(HEADERS, pgpMimeEncrypted(armored))), false);
-    assert.equal(report.encryption.status, 'decrypted');
-    assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ') || 'none'}`);
-  },
-);
+test('encrypted content of 10,000 nested multipart levels: exit 0 within seconds, too-complex', { timeout: 120_000 }, async () => {
+  const armored = await encryptTo(nested(10_000, true), [s.alice.cert]);
+  const report = assertBounded(await timedInspect(message(HEADERS, pgpMimeEncrypted(armored))), false);
+  assert.equal(report.encryption.status, 'decrypted');
+  assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ') || 'none'}`);
+});
 
-test(
-  'encrypted content of 100,000 parts: exit 0 within seconds, too-complex',
-  { timeout: 120_000 },
-  async () => {
-    const armored = await encryptTo(multipart('mixed', Array.from({ length: 100_000 }, (_, i) => textPart(`part ${i}`))), [s.alice.cert]);
-    const report = assertBounded(await timedInspect(message(HEADERS, pgpMimeEncrypted(armored))), false);
-    assert.equal(report.encryption.status, 'decrypted');
-    assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ') || 'none'}`);
-  },
-);
+test('encrypted content of 100,000 parts: exit 0 within seconds, too-complex', { timeout: 120_000 }, async () => {
+  const armored = await encryptTo(
+    multipart(
+      'mixed',
+      Array.from({ length: 100_000 }, (_, i) => textPart(`part ${i}`)),
+    ),
+    [s.alice.cert],
+  );
+  const report = assertBounded(await timedInspect(message(HEADERS, pgpMimeEncrypted(armored))), false);
+  assert.equal(report.encryption.status, 'decrypted');
+  assert.ok(warningCodes(report).includes('too-complex'), `too-complex warning, got ${warningCodes(report).join(', ') || 'none'}`);
+});

@@ -26,8 +26,8 @@ import {
   secretToken,
   type Setup,
   type Inspected,
-} from '../helpers/mail.ts';
-import { runSealpost } from '../helpers/cli.ts';
+} from '../support/mail.ts';
+import { runSealpost } from '../support/cli.ts';
 
 let s: Setup;
 let secret: string;
@@ -83,12 +83,18 @@ test('multipart/mixed: <img src="...? + a raw text/plain PGP MESSAGE part + "> :
 });
 
 test('multipart/mixed: <img src="...? + application/pgp-encrypted part + "> : not decrypted', async () => {
-  const msg = message(HEADERS, multipart('mixed', [html(IMG_OPEN), part([['Content-Type', 'application/pgp-encrypted']], armored), html(IMG_CLOSE)]));
+  const msg = message(
+    HEADERS,
+    multipart('mixed', [html(IMG_OPEN), part([['Content-Type', 'application/pgp-encrypted']], armored), html(IMG_CLOSE)]),
+  );
   assertNotDecrypted(await inspect(s, msg), '2');
 });
 
 test('multipart/mixed: <img src="...? + armored application/octet-stream part + "> : not decrypted', async () => {
-  const msg = message(HEADERS, multipart('mixed', [html(IMG_OPEN), part([['Content-Type', 'application/octet-stream']], armored), html(IMG_CLOSE)]));
+  const msg = message(
+    HEADERS,
+    multipart('mixed', [html(IMG_OPEN), part([['Content-Type', 'application/octet-stream']], armored), html(IMG_CLOSE)]),
+  );
   assertNotDecrypted(await inspect(s, msg), '2');
 });
 
@@ -118,7 +124,10 @@ test('inline: the ciphertext inside the img attribute of a text/html body: not d
 });
 
 test('the human-readable report (no --json) of the EFAIL message shows no plaintext either', async () => {
-  const path = s.file('efail-human.eml', message(HEADERS, multipart('mixed', [html(IMG_OPEN), pgpMimeEncrypted(armored), html(IMG_CLOSE)])));
+  const path = s.file(
+    'efail-human.eml',
+    message(HEADERS, multipart('mixed', [html(IMG_OPEN), pgpMimeEncrypted(armored), html(IMG_CLOSE)])),
+  );
   const r = await runSealpost(['--passphrase-file', s.passphraseFile, 'inspect', path], { home: s.home });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stdout.toString('utf8').includes(secret));

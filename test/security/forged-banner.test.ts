@@ -10,8 +10,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, message, textPart, part, multipart, signedBy, inspect, warningCodes, type Setup, type Inspected } from '../helpers/mail.ts';
-import { runSealpost } from '../helpers/cli.ts';
+import { setup, message, textPart, part, multipart, signedBy, inspect, warningCodes, type Setup, type Inspected } from '../support/mail.ts';
+import { runSealpost } from '../support/cli.ts';
 
 let s: Setup;
 
@@ -29,14 +29,24 @@ const FORGED_HEADERS: Array<[string, string]> = [
 /** The security-relevant fields of a report. */
 function security(got: Inspected) {
   const r = got.report;
-  return { encryption: r.encryption, signature: r.signature, warnings: warningCodes(r), partsSecurity: [...new Set(r.parts.map((p) => `${p.encrypted}/${p.signed}/${p.status}`))] };
+  return {
+    encryption: r.encryption,
+    signature: r.signature,
+    warnings: warningCodes(r),
+    partsSecurity: [...new Set(r.parts.map((p) => `${p.encrypted}/${p.signed}/${p.status}`))],
+  };
 }
 
 let baseline: ReturnType<typeof security>;
 
 before(async () => {
   s = await setup();
-  baseline = security(await inspect(s, message({ From: 'Bob Babbage <bob@openpgp.example>', To: 'alice@openpgp.example', Subject: 'payment' }, 'Hello Alice.\n')));
+  baseline = security(
+    await inspect(
+      s,
+      message({ From: 'Bob Babbage <bob@openpgp.example>', To: 'alice@openpgp.example', Subject: 'payment' }, 'Hello Alice.\n'),
+    ),
+  );
 });
 after(() => s?.cleanup());
 
@@ -44,7 +54,10 @@ function assertUntouched(got: Inspected): void {
   const r = got.report;
   assert.deepEqual(r.encryption, { status: 'none', integrity: null, recipients: [], protectedHeaders: false });
   assert.deepEqual(r.signature, { status: 'none', signer: null, signerMatchesFrom: false, created: null });
-  assert.ok(!r.warnings.some((w) => /signer|signed|integrity|encrypt/.test(w.code)), `no validity warnings, got ${warningCodes(r).join(', ')}`);
+  assert.ok(
+    !r.warnings.some((w) => /signer|signed|integrity|encrypt/.test(w.code)),
+    `no validity warnings, got ${warningCodes(r).join(', ')}`,
+  );
   assert.ok(!r.parts.some((p) => p.encrypted || p.signed || p.status !== 'plain'), JSON.stringify(r.parts));
 }
 
@@ -62,13 +75,25 @@ test('text/plain body with the banner, subject with the banner: statuses none, n
 });
 
 test('multipart/alternative with a styled HTML banner: statuses none', async () => {
-  const got = await inspect(s, message(HEADERS, multipart('alternative', [textPart(`${BANNER}\nPay invoice 42.`), textPart(`${BANNER_HTML}<p>Pay invoice 42.</p>`, 'text/html; charset=utf-8')])));
+  const got = await inspect(
+    s,
+    message(
+      HEADERS,
+      multipart('alternative', [
+        textPart(`${BANNER}\nPay invoice 42.`),
+        textPart(`${BANNER_HTML}<p>Pay invoice 42.</p>`, 'text/html; charset=utf-8'),
+      ]),
+    ),
+  );
   assertUntouched(got);
   assert.deepEqual(security(got), baseline);
 });
 
 test('HTML-only body with the banner: statuses none', async () => {
-  const got = await inspect(s, message(HEADERS, textPart(`<html><body>${BANNER_HTML}<p>Pay invoice 42.</p></body></html>`, 'text/html; charset=utf-8')));
+  const got = await inspect(
+    s,
+    message(HEADERS, textPart(`<html><body>${BANNER_HTML}<p>Pay invoice 42.</p></body></html>`, 'text/html; charset=utf-8')),
+  );
   assertUntouched(got);
 });
 
@@ -78,21 +103,35 @@ test('header fields claiming a verified signature (X-PGP-Signature, Authenticati
   assert.deepEqual(security(got), baseline);
 });
 
-test('a body that imitates the command\'s own status lines: the report fields stay none', async () => {
-  const fake = ['Encryption: decrypted (aead), protected headers', `Signature:  valid by Bob Babbage <bob@openpgp.example> (${s.bob.fpr})`, '', 'Pay invoice 42.'].join('\n');
+test("a body that imitates the command's own status lines: the report fields stay none", async () => {
+  const fake = [
+    'Encryption: decrypted (aead), protected headers',
+    `Signature:  valid by Bob Babbage <bob@openpgp.example> (${s.bob.fpr})`,
+    '',
+    'Pay invoice 42.',
+  ].join('\n');
   const msg = message(HEADERS, fake);
   assertUntouched(await inspect(s, msg));
   // The human-readable output: its own status lines, printed before the body, still say none.
   const r = await runSealpost(['inspect', s.file('status-lines.eml', msg)], { home: s.home });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.toString('utf8').split('\n');
-  assert.equal(lines.find((l) => l.startsWith('Encryption:')), 'Encryption: none');
-  assert.equal(lines.find((l) => l.startsWith('Signature:')), 'Signature:  none');
+  assert.equal(
+    lines.find((l) => l.startsWith('Encryption:')),
+    'Encryption: none',
+  );
+  assert.equal(
+    lines.find((l) => l.startsWith('Signature:')),
+    'Signature:  none',
+  );
 });
 
 test('an unsigned multipart/mixed with an attachment named signature.asc (application/pgp-signature): statuses none', async () => {
   const fakeSig = part(
-    [['Content-Type', 'application/pgp-signature; name="signature.asc"'], ['Content-Disposition', 'attachment; filename="signature.asc"']],
+    [
+      ['Content-Type', 'application/pgp-signature; name="signature.asc"'],
+      ['Content-Disposition', 'attachment; filename="signature.asc"'],
+    ],
     '-----BEGIN PGP SIGNATURE-----\n\nwnUEARYKACcFgmYAAAAJEAAAAAAAAAAAFiEEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n=AAAA\n-----END PGP SIGNATURE-----\n',
   );
   const got = await inspect(s, message(HEADERS, multipart('mixed', [textPart(BANNER), fakeSig])));
@@ -112,17 +151,30 @@ test('a fake cleartext-signed block (garbage signature) claiming Bob: never vali
 
 test('an unsigned body part carrying protected-headers="v1" and a forged Subject/From: ignored (the message is not protected)', async () => {
   const inner = part(
-    [['Content-Type', 'text/plain; charset=utf-8; protected-headers="v1"'], ['From', 'Bob Babbage <bob@openpgp.example>'], ['Subject', '[verified] payment']],
+    [
+      ['Content-Type', 'text/plain; charset=utf-8; protected-headers="v1"'],
+      ['From', 'Bob Babbage <bob@openpgp.example>'],
+      ['Subject', '[verified] payment'],
+    ],
     `${BANNER}\n`,
   );
-  const got = await inspect(s, message({ From: 'Mallory <mallory@attacker.example>', To: 'alice@openpgp.example', Subject: 'payment' }, multipart('mixed', [inner, textPart('more')])));
+  const got = await inspect(
+    s,
+    message(
+      { From: 'Mallory <mallory@attacker.example>', To: 'alice@openpgp.example', Subject: 'payment' },
+      multipart('mixed', [inner, textPart('more')]),
+    ),
+  );
   assertUntouched(got);
   assert.equal(got.report.from?.address, 'mallory@attacker.example');
   assert.equal(got.report.subject, 'payment');
 });
 
 test('a message validly signed by Mallory whose body says "signed by Bob": the signer is Mallory, whatever the text says', async () => {
-  const got = await inspect(s, message({ From: 'Mallory <mallory@attacker.example>', Subject: 'fwd' }, await signedBy(textPart(`${BANNER}\n`), s.mallory.key)));
+  const got = await inspect(
+    s,
+    message({ From: 'Mallory <mallory@attacker.example>', Subject: 'fwd' }, await signedBy(textPart(`${BANNER}\n`), s.mallory.key)),
+  );
   assert.equal(got.report.signature.status, 'valid');
   assert.equal(got.report.signature.signer?.fingerprint, s.mallory.fpr);
   assert.deepEqual(got.report.signature.signer?.userIds, ['Mallory <mallory@attacker.example>']);

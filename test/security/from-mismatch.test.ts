@@ -25,7 +25,7 @@ import {
   type Setup,
   type Person,
   type Inspected,
-} from '../helpers/mail.ts';
+} from '../support/mail.ts';
 
 let s: Setup;
 /** Bob with two user ids: bob@openpgp.example and bob@work.example. */
@@ -131,7 +131,16 @@ test('encrypted, not signed, protected From differs: from-mismatch, signature no
 test('legacy protected headers (a text/rfc822-headers part, Enigmail style): From differs: from-mismatch, no match', async () => {
   const inner = multipart(
     'mixed',
-    [part([['Content-Type', 'text/rfc822-headers; protected-headers="v1"'], ['Content-Disposition', 'inline']], `From: ${MALLORY}\nSubject: the real subject\n`), textPart('hello\n')],
+    [
+      part(
+        [
+          ['Content-Type', 'text/rfc822-headers; protected-headers="v1"'],
+          ['Content-Disposition', 'inline'],
+        ],
+        `From: ${MALLORY}\nSubject: the real subject\n`,
+      ),
+      textPart('hello\n'),
+    ],
     { 'protected-headers': 'v1' },
   );
   const armored = await encryptTo(inner, [s.alice.cert], s.bob.key);
@@ -142,7 +151,15 @@ test('legacy protected headers (a text/rfc822-headers part, Enigmail style): Fro
 
 test('two From headers outside (Bob, Mallory), protected From Bob, signed by Bob: multiple-from, signerMatchesFrom false', async () => {
   const armored = await encryptTo(protectedEntity(BOB, 'hello\n'), [s.alice.cert], s.bob.key);
-  const msg = message([['From', BOB], ['From', MALLORY], ['To', 'alice@openpgp.example'], ['Subject', '...']], pgpMimeEncrypted(armored));
+  const msg = message(
+    [
+      ['From', BOB],
+      ['From', MALLORY],
+      ['To', 'alice@openpgp.example'],
+      ['Subject', '...'],
+    ],
+    pgpMimeEncrypted(armored),
+  );
   const got = await inspect(s, msg);
   assert.ok(warningCodes(got.report).includes('multiple-from'));
   assert.equal(got.report.signature.signerMatchesFrom, false);

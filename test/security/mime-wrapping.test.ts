@@ -26,7 +26,7 @@ import {
   warningCodes,
   type Setup,
   type Inspected,
-} from '../helpers/mail.ts';
+} from '../support/mail.ts';
 
 let s: Setup;
 /** Bob's real multipart/signed entity. */
@@ -52,14 +52,14 @@ function assertNotSigned(got: Inspected): void {
   assert.equal(r.signature.created, null);
 }
 
-test('control: Bob\'s multipart/signed as the whole message is valid', async () => {
+test("control: Bob's multipart/signed as the whole message is valid", async () => {
   const { report } = await inspect(s, bobMessage);
   assert.equal(report.signature.status, 'valid');
   assert.equal(report.signature.signer?.fingerprint, s.bob.fpr);
   assert.equal(report.signature.signerMatchesFrom, true);
 });
 
-test('multipart/mixed [attacker text, Bob\'s multipart/signed]: none, partially-signed, the signed part listed as verified', async () => {
+test("multipart/mixed [attacker text, Bob's multipart/signed]: none, partially-signed, the signed part listed as verified", async () => {
   const got = await inspect(s, message(FROM_BOB, multipart('mixed', [textPart(ATTACKER), bobSigned])));
   assertNotSigned(got);
   assert.ok(warningCodes(got.report).includes('partially-signed'), warningCodes(got.report).join(', '));
@@ -68,43 +68,55 @@ test('multipart/mixed [attacker text, Bob\'s multipart/signed]: none, partially-
   assert.ok(!got.report.parts.some((p) => p.path === '1' && p.signed), 'the attacker part is not marked signed');
 });
 
-test('multipart/alternative [attacker text, Bob\'s multipart/signed]: none, partially-signed', async () => {
+test("multipart/alternative [attacker text, Bob's multipart/signed]: none, partially-signed", async () => {
   const got = await inspect(s, message(FROM_BOB, multipart('alternative', [textPart(ATTACKER), bobSigned])));
   assertNotSigned(got);
   assert.ok(warningCodes(got.report).includes('partially-signed'));
 });
 
-test('multipart/related [attacker HTML, Bob\'s multipart/signed]: none, partially-signed', async () => {
-  const got = await inspect(s, message(FROM_BOB, multipart('related', [textPart(`<h1>${ATTACKER}</h1>`, 'text/html; charset=utf-8'), bobSigned])));
+test("multipart/related [attacker HTML, Bob's multipart/signed]: none, partially-signed", async () => {
+  const got = await inspect(
+    s,
+    message(FROM_BOB, multipart('related', [textPart(`<h1>${ATTACKER}</h1>`, 'text/html; charset=utf-8'), bobSigned])),
+  );
   assertNotSigned(got);
   assert.ok(warningCodes(got.report).includes('partially-signed'));
 });
 
-test('deeper: multipart/mixed [attacker text, multipart/mixed [Bob\'s multipart/signed]]: none, partially-signed', async () => {
+test("deeper: multipart/mixed [attacker text, multipart/mixed [Bob's multipart/signed]]: none, partially-signed", async () => {
   const got = await inspect(s, message(FROM_BOB, multipart('mixed', [textPart(ATTACKER), multipart('mixed', [bobSigned])])));
   assertNotSigned(got);
   assert.ok(warningCodes(got.report).includes('partially-signed'));
   assert.ok(got.report.parts.some((p) => p.path === '2.1' && p.status === 'verified'));
 });
 
-test('Bob\'s whole signed message forwarded as a message/rfc822 attachment of a message From Bob: none', async () => {
-  const attached = part([['Content-Type', 'message/rfc822'], ['Content-Disposition', 'attachment; filename="confirmation.eml"']], bobMessage);
+test("Bob's whole signed message forwarded as a message/rfc822 attachment of a message From Bob: none", async () => {
+  const attached = part(
+    [
+      ['Content-Type', 'message/rfc822'],
+      ['Content-Disposition', 'attachment; filename="confirmation.eml"'],
+    ],
+    bobMessage,
+  );
   const got = await inspect(s, message(FROM_BOB, multipart('mixed', [textPart(ATTACKER), attached])));
   assertNotSigned(got);
   assert.ok(!got.report.parts.some((p) => p.signed && p.status === 'verified' && p.path === '1'));
 });
 
-test('Bob\'s whole signed message as an inline message/rfc822 part after attacker text: none', async () => {
-  const got = await inspect(s, message(FROM_BOB, multipart('mixed', [textPart(ATTACKER), part([['Content-Type', 'message/rfc822']], bobMessage)])));
+test("Bob's whole signed message as an inline message/rfc822 part after attacker text: none", async () => {
+  const got = await inspect(
+    s,
+    message(FROM_BOB, multipart('mixed', [textPart(ATTACKER), part([['Content-Type', 'message/rfc822']], bobMessage)])),
+  );
   assertNotSigned(got);
 });
 
-test('the message itself of type message/rfc822 wrapping Bob\'s signed message: none', async () => {
+test("the message itself of type message/rfc822 wrapping Bob's signed message: none", async () => {
   const got = await inspect(s, message(FROM_BOB, part([['Content-Type', 'message/rfc822']], bobMessage)));
   assertNotSigned(got);
 });
 
-test('Mallory encrypts [attacker text, Bob\'s multipart/signed] to Alice: decrypted, but the signature is none and partially-signed', async () => {
+test("Mallory encrypts [attacker text, Bob's multipart/signed] to Alice: decrypted, but the signature is none and partially-signed", async () => {
   const inner = multipart('mixed', [textPart(ATTACKER), bobSigned]);
   const got = await inspect(s, message(FROM_BOB, pgpMimeEncrypted(await encryptTo(inner, [s.alice.cert]))));
   assert.equal(got.report.encryption.status, 'decrypted');
@@ -112,7 +124,7 @@ test('Mallory encrypts [attacker text, Bob\'s multipart/signed] to Alice: decryp
   assert.ok(warningCodes(got.report).includes('partially-signed'));
 });
 
-test('attacker text in the preamble and the epilogue of Bob\'s multipart/signed: not in a report that says valid', async () => {
+test("attacker text in the preamble and the epilogue of Bob's multipart/signed: not in a report that says valid", async () => {
   const signedPart = textPart(`${BOB_TEXT}\n`);
   const sig = await signEntity(signedPart, s.bob.key);
   const entity = multipart(
@@ -128,7 +140,7 @@ test('attacker text in the preamble and the epilogue of Bob\'s multipart/signed:
   assert.ok(got.report.text.includes(BOB_TEXT));
 });
 
-test('a third body part after the signature in Bob\'s multipart/signed: not in a report that says valid', async () => {
+test("a third body part after the signature in Bob's multipart/signed: not in a report that says valid", async () => {
   const signedPart = textPart(`${BOB_TEXT}\n`);
   const sig = await signEntity(signedPart, s.bob.key);
   const entity = multipart('signed', [signedPart, part([['Content-Type', 'application/pgp-signature']], sig), textPart(ATTACKER)], {
@@ -136,22 +148,21 @@ test('a third body part after the signature in Bob\'s multipart/signed: not in a
     protocol: 'application/pgp-signature',
   });
   const got = await inspect(s, message(FROM_BOB, entity));
-  if (got.report.signature.status === 'valid') assert.ok(!got.report.text.includes('ATTACKER'), `attacker text in a valid report: ${got.report.text}`);
+  if (got.report.signature.status === 'valid')
+    assert.ok(!got.report.text.includes('ATTACKER'), `attacker text in a valid report: ${got.report.text}`);
   assert.deepEqual(got.report.attachments, []);
 });
 
-test(
-  'a third body part after the signature in Bob\'s multipart/signed is listed in parts as unsigned',
-  {
-  },
-  async () => {
-    const signedPart = textPart(`${BOB_TEXT}\n`);
-    const sig = await signEntity(signedPart, s.bob.key);
-    const entity = multipart('signed', [signedPart, part([['Content-Type', 'application/pgp-signature']], sig), textPart(ATTACKER)], {
-      micalg: await micalgOf(sig),
-      protocol: 'application/pgp-signature',
-    });
-    const got = await inspect(s, message(FROM_BOB, entity));
-    assert.ok(got.report.parts.some((p) => p.path === '3' && !p.signed), `the third part listed: ${JSON.stringify(got.report.parts)}`);
-  },
-);
+test("a third body part after the signature in Bob's multipart/signed is listed in parts as unsigned", {}, async () => {
+  const signedPart = textPart(`${BOB_TEXT}\n`);
+  const sig = await signEntity(signedPart, s.bob.key);
+  const entity = multipart('signed', [signedPart, part([['Content-Type', 'application/pgp-signature']], sig), textPart(ATTACKER)], {
+    micalg: await micalgOf(sig),
+    protocol: 'application/pgp-signature',
+  });
+  const got = await inspect(s, message(FROM_BOB, entity));
+  assert.ok(
+    got.report.parts.some((p) => p.path === '3' && !p.signed),
+    `the third part listed: ${JSON.stringify(got.report.parts)}`,
+  );
+});

@@ -25,8 +25,8 @@ import {
   secretToken,
   type Setup,
   type Inspected,
-} from '../helpers/mail.ts';
-import { readCert, sedMessage, aeadMessage, dearmor, armorMessage, flipByte } from './craft.ts';
+} from '../support/mail.ts';
+import { readCert, sedMessage, aeadMessage, dearmor, armorMessage, flipByte } from '../support/craft.ts';
 import type * as openpgp from 'openpgp';
 
 let s: Setup;
@@ -45,7 +45,12 @@ before(async () => {
   cert = await readCert(s.alice.cert);
   secret = secretToken('WIRE');
   inner = textPart(Array.from({ length: 200 }, (_, i) => `line ${i}: transfer to account ${secret}`).join('\n') + '\n');
-  [mdc, mdcSigned, aead, sed] = await Promise.all([encryptTo(inner, [s.alice.cert]), encryptTo(inner, [s.alice.cert], s.bob.key), aeadMessage(cert, inner), sedMessage(cert, inner)]);
+  [mdc, mdcSigned, aead, sed] = await Promise.all([
+    encryptTo(inner, [s.alice.cert]),
+    encryptTo(inner, [s.alice.cert], s.bob.key),
+    aeadMessage(cert, inner),
+    sedMessage(cert, inner),
+  ]);
 });
 after(() => s?.cleanup());
 
@@ -56,7 +61,10 @@ function assertFailed(got: Inspected, warning: string | string[]): void {
   const allowed = Array.isArray(warning) ? warning : [warning];
   assert.equal(r.encryption.status, 'failed', `encryption.status failed, got ${r.encryption.status}`);
   assert.equal(r.encryption.integrity, null, 'no integrity claimed');
-  assert.ok(warningCodes(r).some((c) => allowed.includes(c)), `a ${allowed.join(' or ')} warning, got ${warningCodes(r).join(', ')}`);
+  assert.ok(
+    warningCodes(r).some((c) => allowed.includes(c)),
+    `a ${allowed.join(' or ')} warning, got ${warningCodes(r).join(', ')}`,
+  );
   assert.equal(r.text, '', 'no text');
   assert.deepEqual(r.attachments, [], 'no attachments');
   assert.equal(r.signature.status, 'none');
@@ -81,7 +89,10 @@ test('control: the same plaintext in an AEAD (SEIPD v2, OCB) message decrypts wi
 test('SED packet without MDC, as PGP/MIME: failed, no-integrity, no plaintext', async () => {
   const got = await inspect(s, message(HEADERS, pgpMimeEncrypted(sed)));
   assertFailed(got, 'no-integrity');
-  assert.deepEqual(got.report.parts.map((p) => [p.path, p.status]), [['1', 'not-decrypted']]);
+  assert.deepEqual(
+    got.report.parts.map((p) => [p.path, p.status]),
+    [['1', 'not-decrypted']],
+  );
 });
 
 test('SED packet without MDC, inline (the whole text/plain body): failed, no-integrity, no plaintext', async () => {
@@ -108,8 +119,20 @@ test('SED packet without MDC, in the MS Exchange-mangled layout: failed, no plai
   const armored = sed;
   const mangled = multipart('mixed', [
     textPart(''),
-    part([['Content-Type', 'application/pgp-encrypted'], ['Content-Disposition', 'attachment']], 'Version: 1\n'),
-    part([['Content-Type', 'application/octet-stream; name="encrypted.asc"'], ['Content-Disposition', 'attachment; filename="encrypted.asc"']], armored),
+    part(
+      [
+        ['Content-Type', 'application/pgp-encrypted'],
+        ['Content-Disposition', 'attachment'],
+      ],
+      'Version: 1\n',
+    ),
+    part(
+      [
+        ['Content-Type', 'application/octet-stream; name="encrypted.asc"'],
+        ['Content-Disposition', 'attachment; filename="encrypted.asc"'],
+      ],
+      armored,
+    ),
   ]);
   const got = await inspect(s, message(HEADERS, mangled));
   assertFailed(got, 'no-integrity');
@@ -118,7 +141,9 @@ test('SED packet without MDC, in the MS Exchange-mangled layout: failed, no plai
 test('SEIPD v1: one ciphertext byte flipped (middle of the data, near the end, in the MDC): failed, no plaintext', async () => {
   const bytes = dearmor(mdc);
   const offsets = [Math.floor(bytes.length / 2), 200, 30, 5];
-  const results = await Promise.all(offsets.map((fromEnd) => inspect(s, message(HEADERS, pgpMimeEncrypted(armorMessage(flipByte(bytes, fromEnd)))))));
+  const results = await Promise.all(
+    offsets.map((fromEnd) => inspect(s, message(HEADERS, pgpMimeEncrypted(armorMessage(flipByte(bytes, fromEnd)))))),
+  );
   for (const got of results) assertFailed(got, 'integrity-failed');
 });
 
@@ -144,7 +169,9 @@ test('SEIPD v1 inline, one byte flipped: failed, no plaintext', async () => {
 test('AEAD (SEIPD v2, OCB): a byte flipped in the chunk data or in the final tag: failed, no plaintext', async () => {
   const bytes = dearmor(aead);
   const offsets = [Math.floor(bytes.length / 2), 40, 3];
-  const results = await Promise.all(offsets.map((fromEnd) => inspect(s, message(HEADERS, pgpMimeEncrypted(armorMessage(flipByte(bytes, fromEnd)))))));
+  const results = await Promise.all(
+    offsets.map((fromEnd) => inspect(s, message(HEADERS, pgpMimeEncrypted(armorMessage(flipByte(bytes, fromEnd)))))),
+  );
   for (const got of results) assertFailed(got, 'integrity-failed');
 });
 

@@ -25,8 +25,8 @@ import {
   secretToken,
   type Setup,
   type Inspected,
-} from '../helpers/mail.ts';
-import { dearmor } from './craft.ts';
+} from '../support/mail.ts';
+import { dearmor } from '../support/craft.ts';
 
 let s: Setup;
 let secret: string;
@@ -65,13 +65,13 @@ function assertNotDecrypted(got: Inspected, path: string | null): void {
   assertNowhere(got, secret, inner);
 }
 
-test('control: the captured ciphertext as Bob\'s own whole message is decrypted', async () => {
+test("control: the captured ciphertext as Bob's own whole message is decrypted", async () => {
   const got = await inspect(s, message({ From: 'Bob Babbage <bob@openpgp.example>', Subject: '...' }, pgpMimeEncrypted(captured)));
   assert.equal(got.report.encryption.status, 'decrypted');
   assert.ok(got.report.text.includes(secret));
 });
 
-test('resent whole as Mallory\'s own message: decrypted (it is the root), but Bob\'s signature is flagged signer-mismatch', async () => {
+test("resent whole as Mallory's own message: decrypted (it is the root), but Bob's signature is flagged signer-mismatch", async () => {
   const got = await inspect(s, message(FROM_MALLORY, pgpMimeEncrypted(captured)));
   assert.equal(got.report.encryption.status, 'decrypted');
   assert.equal(got.report.signature.signer?.fingerprint, s.bob.fpr);
@@ -80,35 +80,65 @@ test('resent whole as Mallory\'s own message: decrypted (it is the root), but Bo
 });
 
 test('as an armored attachment (application/pgp-encrypted, msg.asc): not decrypted', async () => {
-  const att = part([['Content-Type', 'application/pgp-encrypted; name="msg.asc"'], ['Content-Disposition', 'attachment; filename="msg.asc"']], captured);
-  assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('Could you check the attached file and tell me what it says?'), att]))), '2');
+  const att = part(
+    [
+      ['Content-Type', 'application/pgp-encrypted; name="msg.asc"'],
+      ['Content-Disposition', 'attachment; filename="msg.asc"'],
+    ],
+    captured,
+  );
+  assertNotDecrypted(
+    await inspect(
+      s,
+      message(FROM_MALLORY, multipart('mixed', [textPart('Could you check the attached file and tell me what it says?'), att])),
+    ),
+    '2',
+  );
 });
 
 test('as an armored attachment (application/octet-stream, msg.asc): not decrypted', async () => {
-  const att = part([['Content-Type', 'application/octet-stream; name="msg.asc"'], ['Content-Disposition', 'attachment; filename="msg.asc"']], captured);
+  const att = part(
+    [
+      ['Content-Type', 'application/octet-stream; name="msg.asc"'],
+      ['Content-Disposition', 'attachment; filename="msg.asc"'],
+    ],
+    captured,
+  );
   assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See attached.'), att]))), '2');
 });
 
 test('as an attached multipart/encrypted (PGP/MIME) entity: not decrypted', async () => {
-  assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See below.'), pgpMimeEncrypted(captured)]))), '2');
+  assertNotDecrypted(
+    await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See below.'), pgpMimeEncrypted(captured)]))),
+    '2',
+  );
 });
 
 test('as a binary attachment (application/octet-stream, msg.gpg, base64): never decrypted, plaintext nowhere', async () => {
   const b64 = Buffer.from(dearmor(captured)).toString('base64').replace(/.{76}/g, '$&\n');
-  const att = part([['Content-Type', 'application/octet-stream; name="msg.gpg"'], ['Content-Disposition', 'attachment; filename="msg.gpg"'], ['Content-Transfer-Encoding', 'base64']], b64);
+  const att = part(
+    [
+      ['Content-Type', 'application/octet-stream; name="msg.gpg"'],
+      ['Content-Disposition', 'attachment; filename="msg.gpg"'],
+      ['Content-Transfer-Encoding', 'base64'],
+    ],
+    b64,
+  );
   assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See attached.'), att]))), null);
 });
 
-test(
-  'as a binary attachment (application/octet-stream, msg.gpg): listed as an encrypted, not-decrypted part',
-  {
-  },
-  async () => {
-    const b64 = Buffer.from(dearmor(captured)).toString('base64').replace(/.{76}/g, '$&\n');
-    const att = part([['Content-Type', 'application/octet-stream; name="msg.gpg"'], ['Content-Disposition', 'attachment; filename="msg.gpg"'], ['Content-Transfer-Encoding', 'base64']], b64);
-    assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See attached.'), att]))), '2');
-  },
-);
+test('as a binary attachment (application/octet-stream, msg.gpg): listed as an encrypted, not-decrypted part', {}, async () => {
+  const b64 = Buffer.from(dearmor(captured)).toString('base64').replace(/.{76}/g, '$&\n');
+  const att = part(
+    [
+      ['Content-Type', 'application/octet-stream; name="msg.gpg"'],
+      ['Content-Disposition', 'attachment; filename="msg.gpg"'],
+      ['Content-Transfer-Encoding', 'base64'],
+    ],
+    b64,
+  );
+  assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('See attached.'), att]))), '2');
+});
 
 test('inline, quoted in reply text ("> " lines): not decrypted', async () => {
   const body = `Hi Alice,\n\nI did not understand your message:\n\nOn Monday, Alice wrote:\n${quote(captured)}\n\nWhat did you mean?\n`;
@@ -129,11 +159,17 @@ test('inline, in an HTML <blockquote> of a text/html reply: not decrypted', asyn
 });
 
 test('inside multipart/alternative: the plain alternative innocuous, the other one a multipart/encrypted: not decrypted', async () => {
-  assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('alternative', [textPart('Hi Alice, how are you?'), pgpMimeEncrypted(captured)]))), '2');
+  assertNotDecrypted(
+    await inspect(s, message(FROM_MALLORY, multipart('alternative', [textPart('Hi Alice, how are you?'), pgpMimeEncrypted(captured)]))),
+    '2',
+  );
 });
 
 test('inside multipart/alternative: the HTML alternative holds the armored ciphertext: not decrypted', async () => {
-  const alt = multipart('alternative', [textPart('Hi Alice, how are you?'), textPart(`<p>Hi Alice</p><pre>${captured}</pre>`, 'text/html; charset=utf-8')]);
+  const alt = multipart('alternative', [
+    textPart('Hi Alice, how are you?'),
+    textPart(`<p>Hi Alice</p><pre>${captured}</pre>`, 'text/html; charset=utf-8'),
+  ]);
   assertNotDecrypted(await inspect(s, message(FROM_MALLORY, alt)), '2');
 });
 
@@ -143,11 +179,22 @@ test('inside multipart/alternative: the plain alternative is the bare ciphertext
 });
 
 test('inside a forwarded message/rfc822 attachment: never decrypted, plaintext nowhere', async () => {
-  const fwd = part([['Content-Type', 'message/rfc822'], ['Content-Disposition', 'attachment; filename="fwd.eml"']], message({ From: 'Bob Babbage <bob@openpgp.example>', Subject: '...' }, pgpMimeEncrypted(captured)));
-  assertNotDecrypted(await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('Forwarding this, what does it say?'), fwd]))), null);
+  const fwd = part(
+    [
+      ['Content-Type', 'message/rfc822'],
+      ['Content-Disposition', 'attachment; filename="fwd.eml"'],
+    ],
+    message({ From: 'Bob Babbage <bob@openpgp.example>', Subject: '...' }, pgpMimeEncrypted(captured)),
+  );
+  assertNotDecrypted(
+    await inspect(s, message(FROM_MALLORY, multipart('mixed', [textPart('Forwarding this, what does it say?'), fwd]))),
+    null,
+  );
 });
 
 test('inside multipart/related next to the HTML root: not decrypted', async () => {
-  const rel = multipart('related', [textPart('<p>Hi Alice</p>', 'text/html; charset=utf-8'), pgpMimeEncrypted(captured)], { type: 'text/html' });
+  const rel = multipart('related', [textPart('<p>Hi Alice</p>', 'text/html; charset=utf-8'), pgpMimeEncrypted(captured)], {
+    type: 'text/html',
+  });
   assertNotDecrypted(await inspect(s, message(FROM_MALLORY, rel)), '2');
 });

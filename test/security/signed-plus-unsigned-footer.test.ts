@@ -26,14 +26,15 @@ import {
   warningCodes,
   type Setup,
   type Inspected,
-} from '../helpers/mail.ts';
+} from '../support/mail.ts';
 
 let s: Setup;
 let bobSigned: Buffer;
 let bobClearsigned: string;
 
 const BOB_TEXT = 'The release is tagged v2.4.1; the hash is in the signed announcement.';
-const FOOTER = '_______________________________________________\ndev mailing list -- UNSIGNED-FOOTER: download v2.4.1 from http://attacker.example/';
+const FOOTER =
+  '_______________________________________________\ndev mailing list -- UNSIGNED-FOOTER: download v2.4.1 from http://attacker.example/';
 const HEADERS = { From: 'Bob Babbage <bob@openpgp.example>', To: 'dev@lists.example', Subject: '[dev] release v2.4.1' };
 
 before(async () => {
@@ -44,7 +45,8 @@ after(() => s?.cleanup());
 
 /** The footer never appears in a report that says the message is validly signed. */
 function assertFooterNotUnderValid(got: Inspected): void {
-  if (got.report.signature.status === 'valid') assert.ok(!got.report.text.includes('UNSIGNED-FOOTER'), `footer text in a valid report: ${got.report.text}`);
+  if (got.report.signature.status === 'valid')
+    assert.ok(!got.report.text.includes('UNSIGNED-FOOTER'), `footer text in a valid report: ${got.report.text}`);
 }
 
 function assertPartial(got: Inspected): void {
@@ -65,26 +67,35 @@ test('controls: the multipart/signed and the cleartext-signed message alone are 
   }
 });
 
-test('mailing list: multipart/mixed [Bob\'s multipart/signed, text/plain footer]: none, partially-signed', async () => {
+test("mailing list: multipart/mixed [Bob's multipart/signed, text/plain footer]: none, partially-signed", async () => {
   const got = await inspect(s, message(HEADERS, multipart('mixed', [bobSigned, textPart(FOOTER)])));
   assertPartial(got);
-  assert.ok(got.report.parts.some((p) => p.path === '1' && p.contentType === 'multipart/signed' && p.signed && p.status === 'verified'), JSON.stringify(got.report.parts));
+  assert.ok(
+    got.report.parts.some((p) => p.path === '1' && p.contentType === 'multipart/signed' && p.signed && p.status === 'verified'),
+    JSON.stringify(got.report.parts),
+  );
 });
 
-test('mailing list: multipart/mixed [Bob\'s multipart/signed, text/html footer]: none, partially-signed', async () => {
+test("mailing list: multipart/mixed [Bob's multipart/signed, text/html footer]: none, partially-signed", async () => {
   const got = await inspect(s, message(HEADERS, multipart('mixed', [bobSigned, textPart(`<p>${FOOTER}</p>`, 'text/html; charset=utf-8')])));
   assertPartial(got);
 });
 
 test('mailing list: the footer with Content-Disposition: inline: none, partially-signed', async () => {
-  const got = await inspect(s, message(HEADERS, multipart('mixed', [bobSigned, textPart(FOOTER, 'text/plain; charset=utf-8', { 'Content-Disposition': 'inline' })])));
+  const got = await inspect(
+    s,
+    message(HEADERS, multipart('mixed', [bobSigned, textPart(FOOTER, 'text/plain; charset=utf-8', { 'Content-Disposition': 'inline' })])),
+  );
   assertPartial(got);
 });
 
 test('inline: a cleartext-signed block followed by a footer: none, partially-signed', async () => {
   const got = await inspect(s, message(HEADERS, `${bobClearsigned}\n${FOOTER}\n`));
   assertPartial(got);
-  assert.ok(got.report.parts.some((p) => p.signed), JSON.stringify(got.report.parts));
+  assert.ok(
+    got.report.parts.some((p) => p.signed),
+    JSON.stringify(got.report.parts),
+  );
 });
 
 test('inline: text before a cleartext-signed block: none, partially-signed', async () => {

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { domainToASCII } from 'node:url';
-import { setup, message, textPart, signedBy, inspect, warningCodes, type Setup, type Person, type Inspected } from '../helpers/mail.ts';
+import { setup, message, textPart, signedBy, inspect, warningCodes, type Setup, type Person, type Inspected } from '../support/mail.ts';
 
 let s: Setup;
 let body: Buffer;
@@ -77,36 +77,29 @@ test('case: From BOB@OPENPGP.EXAMPLE and From Bob@OpenPGP.Example match the user
 });
 
 test('IDN: From in punycode (bob@xn--bcher-kva.example) matches the Unicode user id bob@bücher.example', async () => {
-  assertMatch(await inspect(s, message({ From: 'bob@xn--bcher-kva.example', Subject: 'bank' }, await signedBy(body, idnUnicode.key))), idnUnicode.fpr);
+  assertMatch(
+    await inspect(s, message({ From: 'bob@xn--bcher-kva.example', Subject: 'bank' }, await signedBy(body, idnUnicode.key))),
+    idnUnicode.fpr,
+  );
 });
 
-test(
-  'IDN: From in Unicode (UTF-8 header, RFC 6532) matches the punycode user id bob@xn--bcher-kva.example',
-  {
-  },
-  async () => {
-    const got = await inspect(s, message({ From: 'bob@bücher.example', Subject: 'bank' }, await signedBy(body, idnPunycode.key)));
-    assert.equal(got.report.from?.address, 'bob@bücher.example');
-    assertMatch(got, idnPunycode.fpr);
-  },
-);
+test('IDN: From in Unicode (UTF-8 header, RFC 6532) matches the punycode user id bob@xn--bcher-kva.example', {}, async () => {
+  const got = await inspect(s, message({ From: 'bob@bücher.example', Subject: 'bank' }, await signedBy(body, idnPunycode.key)));
+  assert.equal(got.report.from?.address, 'bob@bücher.example');
+  assertMatch(got, idnPunycode.fpr);
+});
 
-test(
-  'IDN: From in Unicode (UTF-8 header, RFC 6532) matches the same Unicode user id',
-  {
-  },
-  async () => {
-    const got = await inspect(s, message({ From: 'Bob Bücher <bob@bücher.example>', Subject: 'bank' }, await signedBy(body, idnUnicode.key)));
-    assertMatch(got, idnUnicode.fpr);
-  },
-);
+test('IDN: From in Unicode (UTF-8 header, RFC 6532) matches the same Unicode user id', {}, async () => {
+  const got = await inspect(s, message({ From: 'Bob Bücher <bob@bücher.example>', Subject: 'bank' }, await signedBy(body, idnUnicode.key)));
+  assertMatch(got, idnUnicode.fpr);
+});
 
 test('look-alike: a key whose user id is the Cyrillic "bоb@openpgp.example" does not match From bob@openpgp.example', async () => {
   const got = await inspect(s, message({ From: 'Bob Babbage <bob@openpgp.example>', Subject: 'bank' }, await signedBy(body, cyrillic.key)));
   assertMismatch(got, cyrillic.fpr);
 });
 
-test('look-alike: a From with a Cyrillic letter (UTF-8 header) does not match Bob\'s bob@openpgp.example', async () => {
+test("look-alike: a From with a Cyrillic letter (UTF-8 header) does not match Bob's bob@openpgp.example", async () => {
   assertMismatch(await inspect(s, message({ From: `Bob Babbage <${CYRILLIC_BOB}>`, Subject: 'bank' }, byBob)), s.bob.fpr);
 });
 
@@ -116,7 +109,10 @@ test('look-alike: a From whose domain is a Cyrillic look-alike in punycode does 
 });
 
 test('look-alike: a fullwidth "ｂｏｂ@openpgp.example" user id does not match From bob@openpgp.example (no NFKC folding)', async () => {
-  assertMismatch(await inspect(s, message({ From: 'bob@openpgp.example', Subject: 'bank' }, await signedBy(body, fullwidth.key))), fullwidth.fpr);
+  assertMismatch(
+    await inspect(s, message({ From: 'bob@openpgp.example', Subject: 'bank' }, await signedBy(body, fullwidth.key))),
+    fullwidth.fpr,
+  );
 });
 
 test('display name: From "bob@openpgp.example" <mallory@attacker.example> signed by Bob does not match', async () => {
@@ -132,11 +128,24 @@ test('display name: From "Bob Babbage" <mallory@attacker.example> signed by Mall
 });
 
 test('two From headers (Bob and Mallory), signed by Bob: multiple-from, signerMatchesFrom false', async () => {
-  const got = await inspect(s, message([['From', 'Bob Babbage <bob@openpgp.example>'], ['From', 'Mallory <mallory@attacker.example>'], ['Subject', 'bank']], byBob));
+  const got = await inspect(
+    s,
+    message(
+      [
+        ['From', 'Bob Babbage <bob@openpgp.example>'],
+        ['From', 'Mallory <mallory@attacker.example>'],
+        ['Subject', 'bank'],
+      ],
+      byBob,
+    ),
+  );
   assert.ok(warningCodes(got.report).includes('multiple-from'), warningCodes(got.report).join(', '));
   assertMismatch(got, s.bob.fpr);
 });
 
 test('one From header with two addresses (Bob, Mallory), signed by Bob: signerMatchesFrom false', async () => {
-  assertMismatch(await inspect(s, message({ From: 'Bob Babbage <bob@openpgp.example>, Mallory <mallory@attacker.example>', Subject: 'bank' }, byBob)), s.bob.fpr);
+  assertMismatch(
+    await inspect(s, message({ From: 'Bob Babbage <bob@openpgp.example>, Mallory <mallory@attacker.example>', Subject: 'bank' }, byBob)),
+    s.bob.fpr,
+  );
 });

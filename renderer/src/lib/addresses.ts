@@ -38,7 +38,11 @@ export function parseEntry(entry: string): NamedAddress | null {
   if (angle) {
     const address = angle[2]!.trim();
     if (!isEmail(address)) return null;
-    const name = angle[1]!.trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
+    const name = angle[1]!
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .replace(/\\(.)/g, '$1')
+      .trim();
     return { name: name.replace(/[<>\p{Cc}]/gu, '').slice(0, 256), address };
   }
   return isEmail(text) ? { name: '', address: text } : null;

@@ -190,7 +190,10 @@ export class AppState {
         composer.error = r.error;
         continue;
       }
-      composer.attachments = [...composer.attachments, { filename: r.value.filename || 'attachment', contentType: r.value.contentType, content: r.value.content }];
+      composer.attachments = [
+        ...composer.attachments,
+        { filename: r.value.filename || 'attachment', contentType: r.value.contentType, content: r.value.content },
+      ];
     }
   }
 

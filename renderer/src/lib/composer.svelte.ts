@@ -56,7 +56,8 @@ export type SendPlan =
 export function sendPlan(encrypt: boolean, recipients: readonly RecipientCheck[]): SendPlan {
   if (recipients.length === 0) return { kind: 'invalid', problem: 'Add at least one recipient.' };
   const invalid = recipients.filter((r) => r.state === 'invalid');
-  if (invalid.length > 0) return { kind: 'invalid', problem: `Fix or remove ${invalid.map((r) => `"${r.address}"`).join(', ')}: not an e-mail address.` };
+  if (invalid.length > 0)
+    return { kind: 'invalid', problem: `Fix or remove ${invalid.map((r) => `"${r.address}"`).join(', ')}: not an e-mail address.` };
   if (!encrypt) return { kind: 'send', encrypt: false };
   const missing = recipients.filter((r) => !usableKey(r.state));
   return missing.length > 0 ? { kind: 'no-key', missing } : { kind: 'send', encrypt: true };
@@ -188,7 +189,13 @@ export class ComposerState {
   recipients = $derived.by((): RecipientCheck[] =>
     [...this.to.chips, ...this.cc.chips, ...this.bcc.chips].map((c) => ({ address: c.address, state: this.chipState(c) })),
   );
-  encryptDefault = $derived.by(() => encryptionDefault(this.#context.settings().encrypt, this.recipients.map((r) => r.state), this.replyToEncrypted));
+  encryptDefault = $derived.by(() =>
+    encryptionDefault(
+      this.#context.settings().encrypt,
+      this.recipients.map((r) => r.state),
+      this.replyToEncrypted,
+    ),
+  );
   encrypt = $derived(this.encryptChoice ?? this.encryptDefault);
   sign = $derived.by(() => this.signChoice ?? this.#context.settings().sign);
   /** Recipients that block encryption (shown next to the toggle before Send is pressed). */
@@ -278,7 +285,14 @@ export class ComposerState {
         continue;
       }
       const type = file.type.split(';')[0]!.trim();
-      this.attachments = [...this.attachments, { filename: file.name.slice(0, 255) || 'attachment', contentType: MEDIA_TYPE.test(type) ? type : 'application/octet-stream', content }];
+      this.attachments = [
+        ...this.attachments,
+        {
+          filename: file.name.slice(0, 255) || 'attachment',
+          contentType: MEDIA_TYPE.test(type) ? type : 'application/octet-stream',
+          content,
+        },
+      ];
     }
   }
 
@@ -388,7 +402,10 @@ export class ComposerState {
     const r = await callBridge(this.#bridge, 'mail.send', { accountId: this.accountId, draft: this.outgoing(), encrypt, sign: this.sign });
     if (!r.ok) {
       this.sending = false;
-      const locked = r.error.code === 'key-passphrase-required' ? lockedKeys(r.error.message, this.#context.ownKeys?.() ?? [], this.account?.email ?? null) : [];
+      const locked =
+        r.error.code === 'key-passphrase-required'
+          ? lockedKeys(r.error.message, this.#context.ownKeys?.() ?? [], this.account?.email ?? null)
+          : [];
       if (locked.length > 0) {
         this.unlock = new PassphrasePrompt(this.#bridge, locked);
         this.#unlockEncrypt = encrypt;
@@ -434,7 +451,11 @@ export class ComposerState {
         const r = await callBridge(this.#bridge, 'keys.lookup', { email: m.address, import: true });
         if (!r.ok) return { address: m.address, imported: 0, error: r.error.summary };
         const errors = r.value.found.map((f) => f.error).filter((e): e is string => Boolean(e));
-        return { address: m.address, imported: r.value.imported.length, error: r.value.imported.length === 0 ? errors.join('; ') || 'No key found.' : null };
+        return {
+          address: m.address,
+          imported: r.value.imported.length,
+          error: r.value.imported.length === 0 ? errors.join('; ') || 'No key found.' : null,
+        };
       }),
     );
     await this.refreshKeys();

@@ -53,7 +53,12 @@ export function plural(n: number, one: string, many: string): string {
 
 /** Groups of four for a fingerprint, as a list (for a layout that wraps between groups, never inside one). */
 export function fingerprintGroups(fingerprint: string): string[] {
-  return fingerprint.toUpperCase().replace(/[^0-9A-F]/g, '').match(/.{1,4}/g) ?? [];
+  return (
+    fingerprint
+      .toUpperCase()
+      .replace(/[^0-9A-F]/g, '')
+      .match(/.{1,4}/g) ?? []
+  );
 }
 
 export function sizeText(bytes: number | null): string {

@@ -12,7 +12,21 @@ export interface Notice {
   text: string;
 }
 
-type Busy = null | 'import' | 'generate' | 'lock' | 'trust' | 'delete' | 'revoke' | 'expire' | 'passwd' | 'export' | 'backup' | 'revocation' | 'lookup' | 'details';
+type Busy =
+  | null
+  | 'import'
+  | 'generate'
+  | 'lock'
+  | 'trust'
+  | 'delete'
+  | 'revoke'
+  | 'expire'
+  | 'passwd'
+  | 'export'
+  | 'backup'
+  | 'revocation'
+  | 'lookup'
+  | 'details';
 
 export const EXPIRY_CHOICES = [
   { value: '1y', label: '1 year', seconds: 365 * 86_400 },
@@ -123,7 +137,10 @@ export class KeysState {
     return offChanged;
   }
 
-  async #call<P extends ProcedureName>(procedure: P, input: ProcedureInput<P>): Promise<{ ok: true; value: ProcedureOutput<P> } | { ok: false; message: string; error: UiError }> {
+  async #call<P extends ProcedureName>(
+    procedure: P,
+    input: ProcedureInput<P>,
+  ): Promise<{ ok: true; value: ProcedureOutput<P> } | { ok: false; message: string; error: UiError }> {
     const r = await callBridge(this.#bridge, procedure, input);
     return r.ok ? r : { ok: false, message: r.error.message, error: r.error };
   }
@@ -228,7 +245,9 @@ export class KeysState {
   lock(): Promise<boolean> {
     return this.#run('lock', async () => {
       const result = await this.#call('session.lock', {});
-      return result.ok ? { kind: 'ok', text: 'Keys locked: a passphrase is needed again to use them.' } : { kind: 'error', text: result.message };
+      return result.ok
+        ? { kind: 'ok', text: 'Keys locked: a passphrase is needed again to use them.' }
+        : { kind: 'error', text: result.message };
     });
   }
 
@@ -252,7 +271,11 @@ export class KeysState {
       const result = await this.#call('keys.export', { query: fingerprint, secret: false, minimal: false });
       if (!result.ok) return { kind: 'error', text: result.message };
       const key = this.keys.find((k) => k.fingerprint === fingerprint);
-      this.exported = { fingerprint, armored: result.value.armored, filename: exportFilename(key ?? { keyId: fingerprint.slice(-16), emails: [] }) };
+      this.exported = {
+        fingerprint,
+        armored: result.value.armored,
+        filename: exportFilename(key ?? { keyId: fingerprint.slice(-16), emails: [] }),
+      };
       return { kind: 'ok', text: 'The public key is ready to save or copy.' };
     });
   }
@@ -274,7 +297,10 @@ export class KeysState {
       const result = await this.#call('keys.revoke', { fingerprint, reason: reason.trim() || null, passphrase: passphrase || null });
       if (!result.ok) return { kind: 'error', text: result.message };
       await this.refresh();
-      return { kind: 'ok', text: `The key of ${primaryUserId(result.value)} is revoked. Send the updated public key to the people who have it.` };
+      return {
+        kind: 'ok',
+        text: `The key of ${primaryUserId(result.value)} is revoked. Send the updated public key to the people who have it.`,
+      };
     });
   }
 
@@ -284,7 +310,10 @@ export class KeysState {
       const result = await this.#call('keys.expire', { fingerprint, expiresInSeconds: seconds, passphrase: passphrase || null });
       if (!result.ok) return { kind: 'error', text: result.message };
       await this.refresh();
-      return { kind: 'ok', text: `New expiry set for ${primaryUserId(result.value)}. Send the updated public key to the people who have it.` };
+      return {
+        kind: 'ok',
+        text: `New expiry set for ${primaryUserId(result.value)}. Send the updated public key to the people who have it.`,
+      };
     });
   }
 
@@ -293,7 +322,11 @@ export class KeysState {
       if (newPassphrase.length > 0 && newPassphrase.length < MIN_PASSPHRASE_LENGTH) {
         return { kind: 'error', text: `The new passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters.` };
       }
-      const result = await this.#call('keys.passwd', { fingerprint, oldPassphrase: oldPassphrase || null, newPassphrase: newPassphrase || null });
+      const result = await this.#call('keys.passwd', {
+        fingerprint,
+        oldPassphrase: oldPassphrase || null,
+        newPassphrase: newPassphrase || null,
+      });
       if (!result.ok) return { kind: 'error', text: result.message };
       return { kind: 'ok', text: 'The passphrase is changed.' };
     });
@@ -306,7 +339,10 @@ export class KeysState {
       if (!result.ok) return { kind: 'error', text: result.message };
       if (!result.value.saved) return { kind: 'error', text: 'The backup was not saved (the dialog was cancelled).' };
       this.backedUp = [...new Set([...this.backedUp, fingerprint])];
-      return { kind: 'ok', text: 'Backup saved. Keep it somewhere safe, away from this computer: it is your key, protected by your passphrase.' };
+      return {
+        kind: 'ok',
+        text: 'Backup saved. Keep it somewhere safe, away from this computer: it is your key, protected by your passphrase.',
+      };
     });
   }
 
@@ -318,10 +354,17 @@ export class KeysState {
     return this.#run('revocation', async () => {
       const result = await this.#call('keys.saveRevocation', { fingerprint });
       if (!result.ok) return { kind: 'error', text: result.message };
-      if (!result.value.available) return { kind: 'error', text: 'Sealpost has no revocation certificate for this key (it was made elsewhere). Revoke it from here while you still have it, if you need to.' };
+      if (!result.value.available)
+        return {
+          kind: 'error',
+          text: 'Sealpost has no revocation certificate for this key (it was made elsewhere). Revoke it from here while you still have it, if you need to.',
+        };
       if (!result.value.saved) return { kind: 'error', text: 'The revocation certificate was not saved (the dialog was cancelled).' };
       this.revocationSaved = [...new Set([...this.revocationSaved, fingerprint])];
-      return { kind: 'ok', text: 'Revocation certificate saved. Keep it apart from the backup: anyone who has it can declare your key revoked (and nothing else).' };
+      return {
+        kind: 'ok',
+        text: 'Revocation certificate saved. Keep it apart from the backup: anyone who has it can declare your key revoked (and nothing else).',
+      };
     });
   }
 
@@ -339,7 +382,10 @@ export class KeysState {
         const errors = result.value.found.map((f) => f.error).filter(Boolean);
         return { kind: 'error', text: `No key found for ${email.trim()}.${errors.length ? ` ${errors.join('; ')}` : ''}` };
       }
-      return { kind: 'ok', text: `Imported ${plural(result.value.imported.length, 'key', 'keys')} for ${email.trim()}: ${result.value.imported.map(primaryUserId).join(', ')}.` };
+      return {
+        kind: 'ok',
+        text: `Imported ${plural(result.value.imported.length, 'key', 'keys')} for ${email.trim()}: ${result.value.imported.map(primaryUserId).join(', ')}.`,
+      };
     });
   }
 
@@ -351,7 +397,11 @@ export class KeysState {
 
 /** Keys whose user ids, addresses, fingerprint or key id contain every word of the query. */
 export function filterKeys(keys: readonly KeySummary[], query: string): KeySummary[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean).map((w) => w.replace(/^0x/, ''));
+  const words = query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w.replace(/^0x/, ''));
   if (words.length === 0) return [...keys];
   return keys.filter((k) => {
     const hay = [...k.userIds, ...k.emails, k.fingerprint, k.keyId].join(' ').toLowerCase();
@@ -369,9 +419,12 @@ export function exportFilename(key: Pick<KeySummary, 'keyId' | 'emails'>): strin
 export function importSummary(outcome: ProcedureOutput<'keys.import'>): string {
   const parts: string[] = [];
   if (outcome.changed.length === 0) parts.push('No new keys or changes in the file.');
-  else parts.push(`Imported or updated ${plural(outcome.changed.length, 'key', 'keys')}: ${outcome.changed.map(primaryUserId).join(', ')}.`);
+  else
+    parts.push(`Imported or updated ${plural(outcome.changed.length, 'key', 'keys')}: ${outcome.changed.map(primaryUserId).join(', ')}.`);
   if (outcome.problems.length > 0) {
-    parts.push(`${plural(outcome.problems.length, 'item was', 'items were')} skipped: ${outcome.problems.map((p) => p.message).join('; ')}.`);
+    parts.push(
+      `${plural(outcome.problems.length, 'item was', 'items were')} skipped: ${outcome.problems.map((p) => p.message).join('; ')}.`,
+    );
   }
   return parts.join(' ');
 }

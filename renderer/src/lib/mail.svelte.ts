@@ -56,7 +56,9 @@ export function syncText(s: SyncView): string {
     case 'folders':
       return 'Checking folders…';
     case 'folder':
-      return s.total ? `Getting ${s.folder ?? 'mail'}: ${(s.done ?? 0).toLocaleString('en')} of ${s.total.toLocaleString('en')}` : `Getting ${s.folder ?? 'mail'}…`;
+      return s.total
+        ? `Getting ${s.folder ?? 'mail'}: ${(s.done ?? 0).toLocaleString('en')} of ${s.total.toLocaleString('en')}`
+        : `Getting ${s.folder ?? 'mail'}…`;
     case 'done':
       return 'Up to date';
     case 'failed':
@@ -95,7 +97,11 @@ export class MailState {
   });
   account = $derived.by(() => this.#accounts.byId(this.accountId));
   /** Outbox entries not sent yet, all accounts. */
-  pending = $derived(Object.values(this.outbox).flat().filter((e) => e.state !== 'sent'));
+  pending = $derived(
+    Object.values(this.outbox)
+      .flat()
+      .filter((e) => e.state !== 'sent'),
+  );
 
   readonly #bridge: SealpostBridge;
   readonly #accounts: AccountsState;
@@ -181,7 +187,10 @@ export class MailState {
   async syncAccount(accountId: string): Promise<boolean> {
     const r = await callBridge(this.#bridge, 'mail.sync', { accountId });
     if (!r.ok) {
-      this.sync = { ...this.sync, [accountId]: { phase: 'failed', folder: null, done: null, total: null, message: r.error.summary, at: Date.now() } };
+      this.sync = {
+        ...this.sync,
+        [accountId]: { phase: 'failed', folder: null, done: null, total: null, message: r.error.summary, at: Date.now() },
+      };
       return false;
     }
     await this.loadFolders(accountId);
@@ -193,7 +202,17 @@ export class MailState {
   }
 
   onSyncProgress(p: EventPayload<'sync.progress'>): void {
-    this.sync = { ...this.sync, [p.accountId]: { phase: p.phase, folder: p.folder ?? null, done: p.done ?? null, total: p.total ?? null, message: p.message ?? null, at: Date.now() } };
+    this.sync = {
+      ...this.sync,
+      [p.accountId]: {
+        phase: p.phase,
+        folder: p.folder ?? null,
+        done: p.done ?? null,
+        total: p.total ?? null,
+        message: p.message ?? null,
+        at: Date.now(),
+      },
+    };
   }
 
   async onChanged(p: EventPayload<'mail.changed'>): Promise<void> {
@@ -204,7 +223,8 @@ export class MailState {
   async onArrived(p: EventPayload<'mail.arrived'>): Promise<void> {
     const folder = (this.folders[p.accountId] ?? []).find((f) => f.id === p.folderId);
     const where = folder ? folderLabel(folder) : 'your inbox';
-    this.announcement = p.count === 1 ? `1 new message in ${where}${p.latest ? ` from ${p.latest.from}` : ''}.` : `${p.count} new messages in ${where}.`;
+    this.announcement =
+      p.count === 1 ? `1 new message in ${where}${p.latest ? ` from ${p.latest.from}` : ''}.` : `${p.count} new messages in ${where}.`;
     await this.onChanged({ accountId: p.accountId, folderIds: [p.folderId] });
   }
 
@@ -264,8 +284,10 @@ export class MailState {
     const accountId = this.accountId;
     if (!item || !folder || !accountId) return false;
     if (kind === 'move' && (!to || to === folder.path)) return false;
-    if (kind === 'read' || kind === 'unread') this.list.updateFlags(item.uid, (f) => (kind === 'read' ? [...new Set([...f, '\\Seen'])] : f.filter((x) => x !== '\\Seen')));
-    if (kind === 'flag' || kind === 'unflag') this.list.updateFlags(item.uid, (f) => (kind === 'flag' ? [...new Set([...f, '\\Flagged'])] : f.filter((x) => x !== '\\Flagged')));
+    if (kind === 'read' || kind === 'unread')
+      this.list.updateFlags(item.uid, (f) => (kind === 'read' ? [...new Set([...f, '\\Seen'])] : f.filter((x) => x !== '\\Seen')));
+    if (kind === 'flag' || kind === 'unflag')
+      this.list.updateFlags(item.uid, (f) => (kind === 'flag' ? [...new Set([...f, '\\Flagged'])] : f.filter((x) => x !== '\\Flagged')));
     const removes = kind === 'trash' || kind === 'archive' || kind === 'move';
     if (removes && this.list.selectedUid === item.uid) {
       // The next message takes the place of the one that goes (as in every mail client).
@@ -274,7 +296,13 @@ export class MailState {
       this.reader.clear();
       this.list.selectedUid = next?.uid ?? null;
     }
-    const r = await callBridge(this.#bridge, 'mail.action', { accountId, kind, folder: folder.path, uids: [item.uid], ...(kind === 'move' && to ? { to } : {}) });
+    const r = await callBridge(this.#bridge, 'mail.action', {
+      accountId,
+      kind,
+      folder: folder.path,
+      uids: [item.uid],
+      ...(kind === 'move' && to ? { to } : {}),
+    });
     if (!r.ok) {
       this.error = r.error;
       await this.list.reload();

@@ -35,7 +35,9 @@ export class MessageListState {
   selectedIndex = $state<number | null>(null);
   selectedUid = $state<string | null>(null);
 
-  window = $derived(visibleWindow({ scrollTop: this.scrollTop, viewportHeight: this.viewportHeight, rowHeight: ROW_HEIGHT, total: this.total }));
+  window = $derived(
+    visibleWindow({ scrollTop: this.scrollTop, viewportHeight: this.viewportHeight, rowHeight: ROW_HEIGHT, total: this.total }),
+  );
   rows = $derived.by((): Row[] => {
     const out: Row[] = [];
     for (let i = this.window.start; i < this.window.end; i++) out.push({ index: i, item: this.itemAt(i) });

@@ -20,16 +20,19 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UiError };
 /** What the user can do about an error, by registry code; the registry's own text is the detail. */
 const ADVICE: Record<string, string> = {
   'network-auth-failed': 'The server refused the user name or password. Check them; some providers need an app password for mail programs.',
-  'network-tls': "The server's certificate was refused. If the server uses its own certificate authority, paste that CA certificate under Server settings.",
+  'network-tls':
+    "The server's certificate was refused. If the server uses its own certificate authority, paste that CA certificate under Server settings.",
   'network-unavailable': 'The server could not be reached. Check the server address and your connection.',
   'network-timeout': 'The server did not answer in time. Try again, or check the server address.',
-  'network-starttls-unavailable': 'The server does not offer an encrypted connection (STARTTLS) on this port; Sealpost does not send passwords in the clear.',
+  'network-starttls-unavailable':
+    'The server does not offer an encrypted connection (STARTTLS) on this port; Sealpost does not send passwords in the clear.',
   'network-temporary': 'The server reported a temporary problem. Try again later.',
   'network-rejected': 'The server refused the message.',
   'network-bad-response': 'The server answered with something Sealpost cannot use.',
   'account-exists': 'This account is already set up.',
   'account-invalid-server': 'A server address is not valid: use imaps://host:993 or smtps://host:465 (or smtp://host:587 for STARTTLS).',
-  'account-invalid-ca': 'The CA certificate is not usable: paste the whole PEM text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.',
+  'account-invalid-ca':
+    'The CA certificate is not usable: paste the whole PEM text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.',
   'account-has-unsent': 'The account still has mail that was not sent or saved.',
   'key-wrong-passphrase': 'Wrong passphrase. Try again.',
   'key-passphrase-required': 'This key needs its passphrase.',
@@ -55,7 +58,11 @@ export const NO_ANSWER: UiError = {
 };
 
 /** A call through the bridge whose answer is always a value: a rejected call becomes an error too. */
-export async function callBridge<P extends ProcedureName>(bridge: SealpostBridge, procedure: P, input: ProcedureInput<P>): Promise<Outcome<ProcedureOutput<P>>> {
+export async function callBridge<P extends ProcedureName>(
+  bridge: SealpostBridge,
+  procedure: P,
+  input: ProcedureInput<P>,
+): Promise<Outcome<ProcedureOutput<P>>> {
   try {
     const result = await bridge.call(procedure, input);
     return result.ok ? { ok: true, value: result.value } : { ok: false, error: uiError(result.error) };

@@ -92,7 +92,8 @@ export class ReaderState {
     this.view = r.value;
     void this.#renderFrame();
     const unlock = this.banner?.unlock;
-    if (unlock && !unlock.candidates.some((c) => c.fingerprint === this.unlockFingerprint)) this.unlockFingerprint = unlock.candidates[0]?.fingerprint ?? null;
+    if (unlock && !unlock.candidates.some((c) => c.fingerprint === this.unlockFingerprint))
+      this.unlockFingerprint = unlock.candidates[0]?.fingerprint ?? null;
     return true;
   }
 
@@ -209,8 +210,14 @@ export class ReaderState {
       return false;
     }
     const { changed, problems } = r.value;
-    const text = changed.length > 0 ? `Imported ${plural(changed.length, 'key', 'keys')}: ${changed.map((k) => k.userIds[0] ?? k.keyId).join(', ')}.` : 'No new keys.';
-    this.notice = { kind: problems.length > 0 && changed.length === 0 ? 'error' : 'ok', text: problems.length > 0 ? `${text} ${problems.map((p) => p.message).join('; ')}.` : text };
+    const text =
+      changed.length > 0
+        ? `Imported ${plural(changed.length, 'key', 'keys')}: ${changed.map((k) => k.userIds[0] ?? k.keyId).join(', ')}.`
+        : 'No new keys.';
+    this.notice = {
+      kind: problems.length > 0 && changed.length === 0 ? 'error' : 'ok',
+      text: problems.length > 0 ? `${text} ${problems.map((p) => p.message).join('; ')}.` : text,
+    };
     await this.reload();
     return changed.length > 0;
   }

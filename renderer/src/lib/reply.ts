@@ -63,7 +63,14 @@ export function replySeed(report: InspectReport, mode: ReplyMode, me: string): C
       `To: ${report.to.map(addressText).join(', ')}`,
       ...(report.cc.length > 0 ? [`Cc: ${report.cc.map(addressText).join(', ')}`] : []),
     ].join('\n');
-    return { to: [], cc: [], bcc: [], subject: prefixed('Fwd', report.subject), body: `\n\n${header}\n\n${report.text.replace(/\n+$/, '')}\n`, encrypt: encrypted ? true : null };
+    return {
+      to: [],
+      cc: [],
+      bcc: [],
+      subject: prefixed('Fwd', report.subject),
+      body: `\n\n${header}\n\n${report.text.replace(/\n+$/, '')}\n`,
+      encrypt: encrypted ? true : null,
+    };
   }
   const from = report.from ? [report.from] : [];
   // Replying to one's own message goes to its recipients, as every mail client does.

@@ -28,9 +28,32 @@ export interface SanitizeOptions {
 }
 
 const FORBID_TAGS = [
-  'script', 'noscript', 'form', 'input', 'button', 'select', 'option', 'optgroup', 'textarea', 'datalist', 'keygen', 'output',
-  'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'portal', 'base', 'link', 'meta', 'template',
-  'audio', 'video', 'track',
+  'script',
+  'noscript',
+  'form',
+  'input',
+  'button',
+  'select',
+  'option',
+  'optgroup',
+  'textarea',
+  'datalist',
+  'keygen',
+  'output',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'portal',
+  'base',
+  'link',
+  'meta',
+  'template',
+  'audio',
+  'video',
+  'track',
 ];
 const FORBID_ATTR = ['action', 'formaction', 'ping', 'srcdoc', 'http-equiv', 'autofocus', 'target'];
 /** Attributes whose value is loaded as soon as the element is shown. */
@@ -61,7 +84,11 @@ function isSafeLink(url: string): boolean {
  * CSS with every reference off the message removed: @import rules, url() and
  * image-set() that do not point to data: (or, with consent, to https:).
  */
-export function cleanCss(css: string, allowRemote: boolean, counter: { blocked: number; allowed: number } = { blocked: 0, allowed: 0 }): string {
+export function cleanCss(
+  css: string,
+  allowRemote: boolean,
+  counter: { blocked: number; allowed: number } = { blocked: 0, allowed: 0 },
+): string {
   let out = css.replace(/\/\*[\s\S]*?\*\//g, ' ');
   // CSS escapes could spell "url(" in disguise: a style with backslash escapes is dropped whole.
   if (/\\/.test(out)) {

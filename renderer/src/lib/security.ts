@@ -92,14 +92,35 @@ function encryptionLine(report: InspectReport, locked: boolean): BannerLine {
       };
     case 'no-key':
       return locked
-        ? { tone: 'warning', icon: 'key', title: 'Encrypted: your key is locked', text: 'Enter the passphrase of your key to read this message.' }
-        : { tone: 'warning', icon: 'key', title: 'Encrypted to a key you do not have', text: 'This message cannot be read with the keys in your keyring.' };
+        ? {
+            tone: 'warning',
+            icon: 'key',
+            title: 'Encrypted: your key is locked',
+            text: 'Enter the passphrase of your key to read this message.',
+          }
+        : {
+            tone: 'warning',
+            icon: 'key',
+            title: 'Encrypted to a key you do not have',
+            text: 'This message cannot be read with the keys in your keyring.',
+          };
     case 'failed': {
       const why = report.warnings.find((w) => ['integrity-failed', 'no-integrity', 'too-large', 'malformed-encryption'].includes(w.code));
-      return { tone: 'error', icon: 'error', title: 'Decryption failed', text: why ? `${capitalize(why.message)}.` : 'The encrypted content could not be read safely; it is not shown.', code: why?.code };
+      return {
+        tone: 'error',
+        icon: 'error',
+        title: 'Decryption failed',
+        text: why ? `${capitalize(why.message)}.` : 'The encrypted content could not be read safely; it is not shown.',
+        code: why?.code,
+      };
     }
     case 'none':
-      return { tone: 'neutral', icon: 'lock-open', title: 'Not encrypted', text: 'This message was sent readable to the mail servers it passed through.' };
+      return {
+        tone: 'neutral',
+        icon: 'lock-open',
+        title: 'Not encrypted',
+        text: 'This message was sent readable to the mail servers it passed through.',
+      };
   }
 }
 
@@ -110,21 +131,51 @@ function signatureLine(report: InspectReport, signer: SignerView | null): Banner
   switch (sig.status) {
     case 'valid':
       if (!sig.signerMatchesFrom) {
-        return { tone: 'warning', icon: 'warning', title: 'Signed by someone else', text: `Signed by ${who}, who is not the sender ${sender}.`, code: 'signer-mismatch' };
+        return {
+          tone: 'warning',
+          icon: 'warning',
+          title: 'Signed by someone else',
+          text: `Signed by ${who}, who is not the sender ${sender}.`,
+          code: 'signer-mismatch',
+        };
       }
-      if (signer?.trust === 'rejected') return { tone: 'error', icon: 'error', title: 'Signed with a rejected key', text: `Signed by ${who}, with a key you marked as rejected.` };
+      if (signer?.trust === 'rejected')
+        return {
+          tone: 'error',
+          icon: 'error',
+          title: 'Signed with a rejected key',
+          text: `Signed by ${who}, with a key you marked as rejected.`,
+        };
       return {
         tone: 'secure',
         icon: 'signed',
         title: `Signed by ${who}`,
-        text: signer?.trust === 'verified' ? 'You verified this key.' : 'The signature is valid. Compare the fingerprint with the sender to verify the key.',
+        text:
+          signer?.trust === 'verified'
+            ? 'You verified this key.'
+            : 'The signature is valid. Compare the fingerprint with the sender to verify the key.',
       };
     case 'invalid':
-      return { tone: 'error', icon: 'error', title: 'Bad signature', text: 'The message was changed after it was signed, or the signature is forged. Do not trust its content.' };
+      return {
+        tone: 'error',
+        icon: 'error',
+        title: 'Bad signature',
+        text: 'The message was changed after it was signed, or the signature is forged. Do not trust its content.',
+      };
     case 'unknown-key':
-      return { tone: 'warning', icon: 'key', title: 'Signed with a key you do not have', text: 'The signature cannot be checked without the signer\u2019s key.' };
+      return {
+        tone: 'warning',
+        icon: 'key',
+        title: 'Signed with a key you do not have',
+        text: 'The signature cannot be checked without the signer\u2019s key.',
+      };
     case 'expired-key':
-      return { tone: 'warning', icon: 'warning', title: 'Signed with an expired key', text: `Signed by ${who}, with a key that has expired.` };
+      return {
+        tone: 'warning',
+        icon: 'warning',
+        title: 'Signed with an expired key',
+        text: `Signed by ${who}, with a key that has expired.`,
+      };
     case 'revoked-key':
       return { tone: 'error', icon: 'error', title: 'Signed with a revoked key', text: `Signed by ${who}, with a key its owner revoked.` };
     case 'none':
@@ -157,7 +208,9 @@ function unlockRequest(report: InspectReport, ownKeys: readonly KeySummary[]): U
   if (named.length > 0) return { candidates: named.map((fingerprint) => ({ fingerprint, label: label(fingerprint) })) };
   // No warning (an older main): match the recipients' key ids against the user's secret keys and their subkeys.
   const ids = report.encryption.recipients.map((r) => r.toUpperCase());
-  const matching = ownKeys.filter((k) => k.hasSecret && (ids.includes(k.keyId.toUpperCase()) || (k.subkeys ?? []).some((s) => ids.includes(s.keyId.toUpperCase()))));
+  const matching = ownKeys.filter(
+    (k) => k.hasSecret && (ids.includes(k.keyId.toUpperCase()) || (k.subkeys ?? []).some((s) => ids.includes(s.keyId.toUpperCase()))),
+  );
   if (matching.length === 0) return null;
   return { candidates: matching.map((k) => ({ fingerprint: k.fingerprint, label: label(k.fingerprint) })) };
 }
@@ -169,7 +222,8 @@ function headlineOf(report: InspectReport, encryption: BannerLine, signature: Ba
   const encrypted = report.encryption.status === 'decrypted';
   const signed = report.signature.status === 'valid';
   if (tone === 'error') return encrypted ? 'Encrypted, with a security problem' : 'Security problem';
-  if (tone === 'warning') return encrypted ? 'Encrypted, with a warning' : signed || report.signature.status !== 'none' ? signature.title : 'Warning';
+  if (tone === 'warning')
+    return encrypted ? 'Encrypted, with a warning' : signed || report.signature.status !== 'none' ? signature.title : 'Warning';
   if (encrypted && signed) return 'Encrypted and signed';
   if (encrypted) return 'Encrypted, not signed';
   if (signed) return 'Signed, not encrypted';

@@ -1,0 +1,109 @@
+import { convert } from 'html-to-text';
+import { type MimePart, isAttachment, partText, headerValue } from './mime-parse.ts';
+
+/** HTML beyond this is not converted, nor handed to the reader (a hostile 50 MB page must not stall it). */
+export const HTML_LIMIT = 4 * 1024 * 1024;
+
+/** HTML as the plain text a reader would see (links kept as text, no images). */
+export function htmlToText(html: string): string {
+  return convert(html.length > HTML_LIMIT ? html.slice(0, HTML_LIMIT) : html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'a', options: { ignoreHref: true } },
+    ],
+  });
+}
+
+/** The legacy display part of protected headers (Enigmail, "protected-headers=v1"): not body text. */
+export function isLegacyHeaderPart(part: MimePart): boolean {
+  return (
+    part.contentType === 'text/rfc822-headers' ||
+    (part.contentType === 'text/plain' &&
+      (part.params['protected-headers'] ?? '').toLowerCase() === 'v1' &&
+      /legacy-display/i.test(headerValue(part, 'content-type') ?? ''))
+  );
+}
+
+/** A body beyond this is cut off in the report and the reader (a compressed bomb must not become a 64 MB string). */
+export const TEXT_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * The text of an entity as the reader shows it: the plain-text alternative
+ * (or the HTML one as text), inline text parts in order, attachments and
+ * signature or key parts left out.
+ */
+export function bodyText(part: MimePart): string {
+  if (part.contentType === 'multipart/alternative') {
+    const plain = part.children.find((c) => c.contentType === 'text/plain');
+    const chosen = plain ?? part.children.find((c) => c.contentType === 'text/html') ?? part.children[0];
+    return chosen ? bodyText(chosen) : '';
+  }
+  if (part.contentType.startsWith('multipart/')) {
+    return shownChildren(part)
+      .map(bodyText)
+      .filter((t) => t !== '')
+      .join('\n');
+  }
+  if (isAttachment(part)) return '';
+  if (part.contentType === 'text/html') return htmlToText(partText(part, TEXT_LIMIT * 2));
+  if (part.contentType.startsWith('text/')) return partText(part, TEXT_LIMIT);
+  return '';
+}
+
+/** Parts of a multipart body that are not shown as its text (the same choice as `bodyText`). */
+function shownChildren(part: MimePart): MimePart[] {
+  return part.children.filter(
+    (c) => !isAttachment(c) && !isLegacyHeaderPart(c) && !/^application\/pgp-(signature|keys|encrypted)$/.test(c.contentType),
+  );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The HTML body of an entity, for the reader's sandboxed frame, unsanitized
+ * (the renderer sanitizes it), or null when the entity has no HTML to show
+ * (the reader shows `bodyText` then). It reads only what lies below the
+ * entity it is given, the parts `bodyText` shows or their HTML alternatives:
+ * a caller that passes only the protected entity gets nothing from outside it.
+ *
+ * - multipart/alternative: the last alternative that has HTML (RFC 2046,
+ *   section 5.1.4: the alternatives come in increasing faithfulness);
+ * - multipart/related: its root, the `start` part or the first (RFC 2387);
+ * - any other multipart: the shown parts in order, text parts beside HTML
+ *   ones as escaped preformatted text, so that nothing the text holds is lost;
+ * - a text/html part that is not an attachment: its decoded text.
+ */
+export function bodyHtml(part: MimePart): string | null {
+  if (part.contentType === 'multipart/alternative') {
+    for (const child of [...part.children].reverse()) {
+      const html = bodyHtml(child);
+      if (html !== null) return html;
+    }
+    return null;
+  }
+  if (part.contentType === 'multipart/related') {
+    const start = part.params.start?.trim();
+    const root = (start ? part.children.find((c) => headerValue(c, 'content-id')?.trim() === start) : undefined) ?? part.children[0];
+    return root ? bodyHtml(root) : null;
+  }
+  if (part.contentType.startsWith('multipart/')) {
+    const shown = shownChildren(part);
+    const html = shown.map(bodyHtml);
+    if (html.every((h) => h === null)) return null;
+    return shown
+      .map((child, i) => {
+        const own = html[i];
+        if (own !== null && own !== undefined) return own;
+        const text = bodyText(child);
+        return text === '' ? '' : `<pre>${escapeHtml(text)}</pre>`;
+      })
+      .filter((h) => h !== '')
+      .join('\n');
+  }
+  if (isAttachment(part) || part.contentType !== 'text/html') return null;
+  // One byte beyond the limit, so that the caller sees the HTML was longer and says so.
+  return partText(part, HTML_LIMIT + 1);
+}

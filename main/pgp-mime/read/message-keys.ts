@@ -1,0 +1,65 @@
+import type { KeyringClient } from '../../../keyring/client.ts';
+import type { Address, InspectReport } from '../../../app/inspect-report.ts';
+import { type MimePart, walk, decodeBody, headerValues } from './mime-parse.ts';
+import { sameAddress } from './addresses.ts';
+
+type KeyEntry = InspectReport['keys'][number];
+type Warning = InspectReport['warnings'][number];
+
+/** Autocrypt header attributes (Autocrypt Level 1, section 2.1): `addr=...; [prefer-encrypt=mutual;] keydata=BASE64`. */
+export function parseAutocrypt(value: string): { addr: string; keydata: Buffer } | null {
+  const attrs = new Map<string, string>();
+  for (const piece of value.split(';')) {
+    const eq = piece.indexOf('=');
+    if (eq < 0) continue;
+    attrs.set(piece.slice(0, eq).trim().toLowerCase(), piece.slice(eq + 1).trim());
+  }
+  const addr = attrs.get('addr');
+  const keydata = attrs.get('keydata');
+  // Unknown critical attributes (not starting with "_") make the header invalid.
+  for (const k of attrs.keys()) if (!['addr', 'keydata', 'prefer-encrypt', 'type'].includes(k) && !k.startsWith('_')) return null;
+  if (!addr || !keydata || (attrs.get('type') ?? '1') !== '1') return null;
+  return { addr, keydata: Buffer.from(keydata.replace(/\s+/g, ''), 'base64') };
+}
+
+/**
+ * Keys a message carries, reported and never imported: attached keys
+ * (application/pgp-keys), the sender's Autocrypt header (only for the From
+ * address) and Autocrypt-Gossip headers inside the encrypted part.
+ */
+export async function collectMessageKeys(
+  keyring: KeyringClient,
+  message: { root: MimePart; content: MimePart | null; contentProtected: boolean; from: Address | null },
+  warn: (w: Warning) => void,
+): Promise<KeyEntry[]> {
+  const found: KeyEntry[] = [];
+  const add = async (data: Uint8Array, source: KeyEntry['source']) => {
+    try {
+      const { keys } = await keyring.call('keys.inspect', { data, source: source === 'gossip' ? 'autocrypt' : source });
+      for (const k of keys)
+        if (!found.some((f) => f.fingerprint === k.fingerprint && f.source === source)) found.push({ fingerprint: k.fingerprint, source });
+    } catch {
+      warn({ code: 'bad-key-data', message: `a key in the message (${source}) could not be read` });
+    }
+  };
+  for (const part of walk(message.root)) {
+    if (part.contentType === 'application/pgp-keys' && part.children.length === 0) await add(decodeBody(part), 'attachment');
+  }
+  if (message.content && message.content !== message.root) {
+    for (const part of walk(message.content)) {
+      if (part.contentType === 'application/pgp-keys' && part.children.length === 0 && !message.root.raw.includes(part.raw))
+        await add(decodeBody(part), 'attachment');
+    }
+  }
+  for (const value of headerValues(message.root, 'autocrypt')) {
+    const header = parseAutocrypt(value);
+    if (header && message.from && sameAddress(header.addr, message.from.address)) await add(header.keydata, 'autocrypt');
+  }
+  if (message.content && message.contentProtected) {
+    for (const value of headerValues(message.content, 'autocrypt-gossip')) {
+      const header = parseAutocrypt(value);
+      if (header) await add(header.keydata, 'gossip');
+    }
+  }
+  return found;
+}
