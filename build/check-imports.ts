@@ -51,6 +51,12 @@ function check(file: string, specifier: string, typeOnly: boolean): string | nul
   const localTop = t.kind === 'local' ? t.path.split('/')[0] : null;
   switch (top) {
     case 'app':
+      if (rel.startsWith('app/node/')) {
+        // The shared Node layer: app/ and node:* only.
+        if (t.kind === 'package') return t.name === 'node:' || typeOnly ? null : 'app/node/ imports only app/ and node:*';
+        return localTop === 'app' ? null : 'app/node/ imports only app/';
+      }
+      if (t.kind === 'local' && t.path.startsWith('app/node/')) return 'the environment-free app/ does not import app/node/';
       if (t.kind === 'package') return t.name === 'zod' || typeOnly ? null : 'app/ imports only the schema library (zod)';
       return localTop === 'app' ? null : 'app/ imports only app/';
     case 'keyring':
@@ -70,6 +76,7 @@ function check(file: string, specifier: string, typeOnly: boolean): string | nul
           typeOnly
           ? null
           : 'renderer/ imports only app/, svelte and dompurify';
+      if (t.kind === 'local' && t.path.startsWith('app/node/')) return 'renderer/ does not import app/node/';
       return localTop === 'app' || localTop === 'renderer' ? null : 'renderer/ imports only app/ and renderer/';
     default:
       return null;
