@@ -1,6 +1,7 @@
 import * as openpgp from 'openpgp';
 import type { Key, PrivateKey, PublicKey, SignaturePacket } from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
+import { sameAddress } from '../app/address.ts';
 import type { KeySource, KeySummary, Trust } from '../app/keys.ts';
 import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-info.ts';
 import { parseKeyMaterial } from './parse-keys.ts';
@@ -149,7 +150,14 @@ export class Keyring {
         if (entry.key.getKeys().some((k) => k.getKeyID().toHex().toUpperCase() === q)) out.push(entry);
       } else if (q.includes('@')) {
         const wanted = emailOfUserId(q);
-        if (entry.key.getUserIDs().some((u) => emailOfUserId(u) === wanted)) out.push(entry);
+        if (
+          wanted !== null &&
+          entry.key.getUserIDs().some((u) => {
+            const e = emailOfUserId(u);
+            return e !== null && sameAddress(e, wanted);
+          })
+        )
+          out.push(entry);
       }
     }
     return out;

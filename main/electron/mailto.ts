@@ -16,6 +16,7 @@
  *   that are not UTF-8 become U+FFFD; `+` is a plus sign (RFC 6068 has no
  *   form encoding).
  */
+import { sameAddress } from '../../app/address.ts';
 
 export interface ComposeRequest {
   to: string[];
@@ -87,7 +88,7 @@ function addresses(raw: string, into: string[]): void {
   for (const part of percentDecode(raw).split(',')) {
     if (into.length >= MAX_RECIPIENTS) return;
     const address = plainAddress(part);
-    if (address && !into.some((a) => a.toLowerCase() === address.toLowerCase())) into.push(address);
+    if (address && !into.some((a) => sameAddress(a, address))) into.push(address);
   }
 }
 

@@ -15,7 +15,7 @@ import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
 import { recipientKey } from '../pgp-mime/write/compose.ts';
-import { sameAddress } from '../pgp-mime/read/addresses.ts';
+import { normalizeAddress, sameAddress } from '../../app/address.ts';
 
 type State = RecipientKey['state'];
 
@@ -52,7 +52,7 @@ export async function recipientKeyStates(
   let all: KeySummary[] | null = null;
   const out: RecipientKey[] = [];
   for (const address of addresses) {
-    const id = address.trim().toLowerCase();
+    const id = normalizeAddress(address);
     let entry = known.get(id);
     if (!entry) {
       const found = await recipientKey(client, address.trim(), now);
