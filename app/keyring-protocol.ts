@@ -192,7 +192,7 @@ export type HostMessage = z.infer<typeof HostMessage>;
  */
 export function ownedChunk(chunk: Uint8Array, owned = false): { chunk: Uint8Array; transfer: ArrayBuffer[] } {
   const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-  if (owned && whole) return { chunk, transfer: [chunk.buffer as ArrayBuffer] };
+  if (owned && whole) return { chunk, transfer: [chunk.buffer] };
   const copy = new Uint8Array(chunk.length);
   copy.set(chunk);
   return { chunk: copy, transfer: [copy.buffer] };

@@ -87,7 +87,7 @@ export class KeyringClient {
       return Promise.reject(new SealpostError('protocol-invalid', `unknown method ${String(method)}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, schema: unaryMethods[method].result });
+      this.pending.set(id, { resolve: resolve, reject, schema: unaryMethods[method].result });
       this.send({ t: 'call', id, method, params });
     });
   }

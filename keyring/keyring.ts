@@ -5,7 +5,7 @@ import { sameAddress } from '../app/address.ts';
 import type { KeySource, KeySummary, Trust } from '../app/keys.ts';
 import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-info.ts';
 import { parseKeyMaterial } from './parse-keys.ts';
-import { KeyStore, type EntryMeta, type KeyringFiles } from './store.ts';
+import { type KeyStore, type EntryMeta, type KeyringFiles } from './store.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { minimalCertificate } from './minimal-cert.ts';
 
@@ -78,7 +78,7 @@ export class Keyring {
       for (const key of await readArmoredBlocks(files.pubring)) {
         const fpr = upperFingerprint(key);
         model.set(fpr, {
-          key: key as PublicKey,
+          key: key,
           secret: null,
           meta: files.meta[fpr] ?? { trust: 'unverified', sources: ['file'], added: new Date(0).toISOString() },
         });
@@ -222,7 +222,7 @@ export class Keyring {
       for (const key of parsed.keys) {
         const fpr = upperFingerprint(key);
         const entry = model.get(fpr);
-        const publicPart = key.isPrivate() ? key.toPublic() : (key as PublicKey);
+        const publicPart = key.isPrivate() ? key.toPublic() : key;
         if (!entry) {
           model.set(fpr, {
             key: publicPart,
@@ -234,7 +234,7 @@ export class Keyring {
         }
         const before = entry.key.armor() + (entry.secret?.armor() ?? '');
         try {
-          entry.key = (await entry.key.update(publicPart, undefined, OPENPGP_CONFIG)) as PublicKey;
+          entry.key = await entry.key.update(publicPart, undefined, OPENPGP_CONFIG);
           if (key.isPrivate()) {
             entry.secret = await secretOnly(entry.secret ? await entry.secret.update(key) : await key.update(entry.key));
           } else if (entry.secret) {
@@ -258,7 +258,7 @@ export class Keyring {
       }
       const changed = await Promise.all([...changedFprs].map((f) => this.summary(model.get(f)!)));
       if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) {
-        throw new SealpostError(problems[0]!.code as 'key-not-revocation', problems[0]!.message.replace(/^[^:]*: /, ''));
+        throw new SealpostError(problems[0]!.code, problems[0]!.message.replace(/^[^:]*: /, ''));
       }
       return { changed: changedFprs.size > 0, value: { changed, problems } };
     });

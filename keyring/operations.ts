@@ -6,8 +6,8 @@ type VerificationResult = Awaited<ReturnType<typeof openpgp.verify>>['signatures
 const cleartextSignature = (m: openpgp.CleartextMessage): openpgp.Signature => (m as unknown as { signature: openpgp.Signature }).signature;
 import { SealpostError } from '../app/errors.ts';
 import type { DecryptResult, Verification, Signer } from '../app/crypto.ts';
-import { Keyring, OPENPGP_CONFIG, generateKeyPair } from './keyring.ts';
-import { UnlockSession } from './session.ts';
+import { type Keyring, OPENPGP_CONFIG, generateKeyPair } from './keyring.ts';
+import { type UnlockSession } from './session.ts';
 import { parseKeyMaterial } from './parse-keys.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { upperFingerprint, validUserIds, isKeyRevoked } from './key-info.ts';
@@ -79,7 +79,7 @@ async function materialKeys(material: Uint8Array[]): Promise<Key[]> {
 async function publicKeys(ctx: OpContext, refs: KeyRefs, useStore = false): Promise<PublicKey[]> {
   const keys: PublicKey[] = [];
   for (const ref of refs.refs) keys.push(...(await ctx.keyring.publicKeysFor(ref)));
-  for (const key of await materialKeys(refs.material)) keys.push(key.isPrivate() ? key.toPublic() : (key as PublicKey));
+  for (const key of await materialKeys(refs.material)) keys.push(key.isPrivate() ? key.toPublic() : key);
   if (useStore) keys.push(...(await ctx.keyring.allPublicKeys()));
   return keys;
 }
@@ -163,9 +163,7 @@ async function readMessageAuto(input: ReadableStream<Uint8Array>): Promise<openp
   if (head.length === 0) throw new SealpostError('crypto-malformed', 'the input is empty');
   try {
     if (looksArmored(head)) {
-      return (await openpgp.readMessage({ armoredMessage: textStream(stream), config: CONFIG })) as unknown as openpgp.Message<
-        ReadableStream<Uint8Array>
-      >;
+      return await openpgp.readMessage({ armoredMessage: textStream(stream), config: CONFIG });
     }
     return await openpgp.readMessage({ binaryMessage: stream, config: CONFIG });
   } catch (e) {
@@ -237,7 +235,7 @@ export async function sign(ctx: OpContext, p: SignParams, input: ReadableStream<
     if (p.mode === 'detached') {
       // A detached signature is small: build it whole, then read its hash algorithm (RFC 3156 micalg).
       const signature = await openpgp.sign({ message, signingKeys: signers, detached: true, format: 'binary', config: CONFIG } as never);
-      const bytes = await readAllBytes(signature as unknown as ReadableStream<Uint8Array>);
+      const bytes = await readAllBytes(signature);
       const parsed = await openpgp.readSignature({ binarySignature: bytes });
       await sink(p.armor ? toBytes(parsed.armor(CONFIG)) : bytes);
       return { micalg: micalgOf(parsed.packets[0]!.hashAlgorithm!) };
@@ -407,7 +405,7 @@ export async function decrypt(ctx: OpContext, p: DecryptParams, input: ReadableS
 function parseSessionKey(text: string): openpgp.SessionKey {
   const m = /^\s*(\d+):([0-9a-fA-F]+)\s*$/.exec(text);
   if (!m) throw new SealpostError('bad-input', 'a session key must look like ALGO:HEX');
-  const algorithm = openpgp.enums.read(openpgp.enums.symmetric, Number(m[1])) as openpgp.enums.symmetricNames;
+  const algorithm = openpgp.enums.read(openpgp.enums.symmetric, Number(m[1]));
   return { algorithm, data: Buffer.from(m[2]!, 'hex') };
 }
 

@@ -93,5 +93,5 @@ export function looksArmored(head: Uint8Array): boolean {
 }
 
 export function textStream(stream: ReadableStream<Uint8Array>): ReadableStream<string> {
-  return stream.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>);
+  return stream.pipeThrough(new TextDecoderStream());
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Fingerprint, KeySummary, Trust } from '../keys.ts';
-import { InspectReport } from '../inspect-report.ts';
 import {
   AccountView,
   DraftSummary,

@@ -22,7 +22,7 @@ export async function readPassphraseFile(path: string): Promise<string> {
 }
 
 export function stdinStream(): ReadableStream<Uint8Array> {
-  return Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>;
+  return Readable.toWeb(process.stdin);
 }
 
 /** Write a stream to a Node writable (stdout, a file), honouring backpressure. */

@@ -1,7 +1,7 @@
 import { readFile, open } from 'node:fs/promises';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SealpostError, type ErrorCode } from '../../app/errors.ts';
+import { type SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { Verification } from '../../app/crypto.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
 import { stdinStream, writeStream, writeStdout } from './io.ts';

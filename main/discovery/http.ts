@@ -14,6 +14,7 @@
  * from the transport's errors here, in one place.
  */
 import { SealpostError, type ErrorCode } from '../../app/errors.ts';
+import type { ReadableStreamReadResult } from 'node:stream/web';
 
 /**
  * The transport: the shape of the global `fetch`. Injectable, so that tests

@@ -232,7 +232,7 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   e.ipcMain.handle(CALL_CHANNEL, (event, procedure: unknown, input: unknown) => onCall(event, procedure, input));
 
   // Unlocked keys do not outlive the user's presence.
-  const lockAll = () => void dispatch!('session.lock', {});
+  const lockAll = () => void dispatch('session.lock', {});
   e.powerMonitor.on('lock-screen', lockAll);
   e.powerMonitor.on('suspend', lockAll);
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 import { SealpostError } from '../../app/errors.ts';
 import { fail, ok, type Result } from '../../app/result.ts';
 import { events, isProcedureName, procedures, type EventName, type EventPayload, type ProcedureName } from '../../app/ipc/contract.ts';

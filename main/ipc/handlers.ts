@@ -203,7 +203,7 @@ export function createHandlers(services: Services): Handlers {
     },
     'keys.lookup': async (p) => {
       const results = await lookupKeys(p.email, { ...services.lookup, keyring: keyring() });
-      const found = results.map((r) => ({ source: r.source as string, keys: r.keys, error: r.error ? short(r.error.message) : null }));
+      const found = results.map((r) => ({ source: r.source, keys: r.keys, error: r.error ? short(r.error.message) : null }));
       const imported: KeySummary[] = [];
       if (p.import) {
         for (const report of await importFound(keyring(), results)) {

@@ -162,7 +162,10 @@ async function sendOne(
   // The server has it. The Sent copy is queued in the same transaction (append-sent), so it cannot be forgotten.
   const item = markOutboxSent(db, message.id, { saveCopy: true, sentAt: now() });
   const rejected = (info.rejected ?? [])
-    .map((r) => (typeof r === 'string' ? r : String((r as { address?: unknown })?.address ?? '')))
+    .map((r) => {
+      const address = typeof r === 'string' ? r : (r as { address?: unknown } | null)?.address;
+      return typeof address === 'string' ? address : '';
+    })
     .filter(Boolean);
   return { id: message.id, messageId: message.messageId, state: item.state, error: null, rejected };
 }

@@ -30,12 +30,13 @@ import { MIGRATIONS, type Migration } from './migrations.ts';
  * module loads.
  */
 function loadSqlite(): typeof import('node:sqlite') {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back, and called with its own `this` below
   const emit = process.emitWarning;
   process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
     const text = typeof warning === 'string' ? warning : warning.message;
     if (/^SQLite is an experimental feature/.test(text)) return;
     return (emit as (...a: unknown[]) => void).call(this, warning, ...rest);
-  } as typeof process.emitWarning;
+  };
   try {
     return process.getBuiltinModule('node:sqlite');
   } finally {

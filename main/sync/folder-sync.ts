@@ -270,7 +270,7 @@ export async function syncFolder(
       server = new Set(found);
     }
     if (!unchangedSet) {
-      const gone = [...local].filter((uid) => !server!.has(uid));
+      const gone = [...local].filter((uid) => !server.has(uid));
       if (gone.length > 0) result.removed = removeMessages(db, folder.id, gone);
       for (const uid of gone) local.delete(uid);
     }
@@ -299,7 +299,7 @@ export async function syncFolder(
     }
 
     // 4. New messages, newest first; 5. the state with the last batch.
-    const missing = [...server!].filter((uid) => !local.has(uid)).sort((a, b) => b - a);
+    const missing = [...server].filter((uid) => !local.has(uid)).sort((a, b) => b - a);
     const finish = () => {
       markFolderSynced(db, folder.id, { uidvalidity, uidnext, highestmodseq: serverModseq ?? null });
       recountFolder(db, folder.id);

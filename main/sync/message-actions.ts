@@ -14,7 +14,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import { transaction } from '../store/database.ts';
 import { findFolder, findFolderByRole, recountFolder, type FolderRole } from '../store/folders.ts';
-import { imapNumber } from '../store/imap-ids.ts';
+import { imapNumber, type ImapNumberInput } from '../store/imap-ids.ts';
 import { getMessage, normalizeFlags, removeMessages, updateFlags } from '../store/messages.ts';
 import { enqueueAction, type PendingAction } from '../store/pending-actions.ts';
 
@@ -60,7 +60,7 @@ export function applyMessageAction(db: DatabaseSync, accountId: string, input: M
     throw new SealpostError('bad-input', `unknown message action "${String(input.kind).slice(0, 40)}"`);
   if (!Array.isArray(input.uids) || input.uids.length === 0 || input.uids.length > 10_000)
     throw new SealpostError('bad-input', 'an action needs 1 to 10000 messages');
-  const uids = [...new Set(input.uids.map((u) => imapNumber(u, 'UID')))];
+  const uids = [...new Set(input.uids.map((u: ImapNumberInput) => imapNumber(u, 'UID')))];
   return transaction(db, () => {
     const folder = findFolder(db, accountId, input.folder);
     if (!folder) throw new SealpostError('bad-input', `no folder "${input.folder.slice(0, 200)}" in this account`);

@@ -1139,7 +1139,7 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'sealpost-syncbench-'));
   let servers: MailServers | null = null;
   try {
-    let t = performance.now();
+    const t = performance.now();
     servers = await startServersOnTmpfs();
     await servers.addUser(USER, PASSWORD);
     console.log(`  servers up in ${ms(performance.now() - t)} ms; mail in ${SERVER_TMP ?? tmpdir()}, our stores in ${root}`);

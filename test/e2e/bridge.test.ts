@@ -137,7 +137,7 @@ describe('the test host', { timeout: 60_000 }, () => {
       const timer = setTimeout(() => reject(new Error('no message')), STEP_MS);
       ws.once('message', (data) => {
         clearTimeout(timer);
-        resolve(JSON.parse(String(data)) as Record<string, unknown>);
+        resolve(JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>);
       });
     });
 
@@ -146,7 +146,7 @@ describe('the test host', { timeout: 60_000 }, () => {
       const got: Record<string, unknown>[] = [];
       const timer = setTimeout(() => reject(new Error(`${got.length} of ${count} messages`)), 30_000);
       const onMessage = (data: WebSocket.RawData) => {
-        got.push(JSON.parse(String(data)) as Record<string, unknown>);
+        got.push(JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>);
         if (got.length < count) return;
         clearTimeout(timer);
         ws.off('message', onMessage);

@@ -482,7 +482,7 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
       await frame.waitFor();
       assert.equal(await frame.getAttribute('sandbox'), '');
       assert.match((await frame.getAttribute('src'))!, /\/message\/[A-Za-z0-9_-]{24}$/);
-      const content = (await (await frame.elementHandle())!.contentFrame())!;
+      const content = (await (await frame.elementHandle()).contentFrame())!;
       await content.locator('b', { hasText: 'Alice' }).waitFor();
       assert.equal(
         await content.locator('p.greeting').evaluate((p) => getComputedStyle(p).color),

@@ -28,8 +28,8 @@ test('generate: v4 Ed25519 + X25519 subkey, protected, 3-year default expiry, re
     assert.ok(Math.abs(expires - (Date.now() + 3 * YEAR * 1000)) < 120_000, summary.expires!);
     const shown = await keyring.show(summary.fingerprint);
     assert.equal(shown.subkeys?.length, 1);
-    assert.equal(shown.subkeys![0]!.algorithm, 'cv25519');
-    assert.ok(shown.subkeys![0]!.canEncrypt);
+    assert.equal(shown.subkeys[0]!.algorithm, 'cv25519');
+    assert.ok(shown.subkeys[0]!.canEncrypt);
     const secret = await openpgp.readPrivateKey({
       armoredKey: await keyring.export(summary.fingerprint, { secret: true, minimal: false }),
     });

@@ -167,7 +167,7 @@ test('the wrong key of several: the draft is still locked, said in the prompt; t
   pending.prompt.passphrase = 'right';
   const composer = await app.unlockDraft();
   assert.equal(composer?.subject, 'The plan');
-  composer!.stopAutosave();
+  composer.stopAutosave();
   app.stop();
 });
 

@@ -117,7 +117,7 @@ test('account form: servers guessed from the address, never over what the user t
 });
 
 test('account edit sends only what changed; remove asks again when unsent mail remains', async () => {
-  let unsent = true;
+  const unsent = true;
   const fake = fakeBridge({
     'accounts.list': () => [ACCOUNT],
     'accounts.update': (p: { id: string }) => ({ ...ACCOUNT, ...p }),

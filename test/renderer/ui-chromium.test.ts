@@ -256,7 +256,7 @@ test(
     assert.doesNotMatch(first!.document, /tracker\.example|<script/);
     assert.match(first!.document, /<b>Alice<\/b>/);
     // The mail's own inline style applies in its frame (its policy allows inline styles; the app page's does not).
-    const content = (await frame.elementHandle())!;
+    const content = await frame.elementHandle();
     const inner = (await content.contentFrame())!;
     await inner.locator('b').waitFor();
     assert.equal(await inner.locator('p').evaluate((p) => getComputedStyle(p).color), 'rgb(255, 0, 0)');

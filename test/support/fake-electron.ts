@@ -52,7 +52,7 @@ export class FakeUtilityProcess extends EventEmitter {
     super();
     this.entry = entry;
     this.options = options;
-    attachToParent(this.parent as never, undefined, () => {});
+    attachToParent(this.parent, undefined, () => {});
   }
   postMessage(message: unknown, ports: FakePortMain[] = []): void {
     this.ports.push(...ports);

@@ -43,4 +43,4 @@ export async function collectStream(stream: ReadableStream<Uint8Array>): Promise
 }
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const streamOf = (b: Uint8Array): ReadableStream<Uint8Array> => new Blob([b as Uint8Array<ArrayBuffer>]).stream();
+export const streamOf = (b: Uint8Array): ReadableStream<Uint8Array> => new Blob([b]).stream();

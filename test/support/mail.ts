@@ -184,7 +184,7 @@ export async function signEntity(entity: Uint8Array, keyFile: string): Promise<s
 export async function micalgOf(armoredSignature: string): Promise<string> {
   const sig = await openpgp.readSignature({ armoredSignature });
   const hash = sig.packets[0]!.hashAlgorithm;
-  return `pgp-${openpgp.enums.read(openpgp.enums.hash, hash!)!.toLowerCase()}`;
+  return `pgp-${openpgp.enums.read(openpgp.enums.hash, hash!).toLowerCase()}`;
 }
 
 /** `entity` signed by `keyFile` as multipart/signed. */

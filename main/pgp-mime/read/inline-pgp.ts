@@ -24,7 +24,7 @@ export function findInlineBlocks(text: string): InlineBlock[] {
   for (const m of scanned.matchAll(BLOCK)) {
     const signed = m[1] === 'SIGNED MESSAGE';
     if (signed !== (m[2] === 'SIGNATURE')) continue;
-    blocks.push({ kind: signed ? 'signed' : 'encrypted', text: m[0], start: m.index!, end: m.index! + m[0].length });
+    blocks.push({ kind: signed ? 'signed' : 'encrypted', text: m[0], start: m.index, end: m.index + m[0].length });
   }
   return blocks;
 }

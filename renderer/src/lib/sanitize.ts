@@ -224,7 +224,7 @@ export function sanitizeMailHtml(purify: DOMPurify, html: string, options: Sanit
   purify.addHook('uponSanitizeAttribute', onAttribute);
   purify.addHook('afterSanitizeAttributes', onAttributes);
   try {
-    const clean = String(purify.sanitize(renameStyleAttributes(html), config) as unknown as string);
+    const clean = String(purify.sanitize(renameStyleAttributes(html), config));
     const moved = styleRules.length > 0 ? `<style>${styleRules.join('\n')}</style>` : '';
     return { html: moved + clean, blockedRemote: counter.blocked, allowedRemote: counter.allowed };
   } finally {

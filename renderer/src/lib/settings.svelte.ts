@@ -67,7 +67,7 @@ export class SettingsState {
     this.settings = { ...this.settings, [key]: value };
     this.saving = key;
     this.notice = null;
-    const r = await callBridge(this.#bridge, 'settings.set', { [key]: value } as Partial<Settings>);
+    const r = await callBridge(this.#bridge, 'settings.set', { [key]: value });
     this.saving = null;
     if (!r.ok) {
       this.settings = { ...this.settings, [key]: before };

@@ -290,7 +290,7 @@ test('WKD: a key without a user id for the address is dropped, and such an answe
     assert.equal(only?.dropped, 1);
     assert.equal(only?.error, undefined);
 
-    const imported = await importFound(keyring, [mixed!, only!]);
+    const imported = await importFound(keyring, [mixed, only]);
     assert.equal(imported.length, 1);
     assert.deepEqual(imported[0]?.changed, []);
     assert.match(imported[0]?.error?.message ?? '', /not imported/);

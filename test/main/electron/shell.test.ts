@@ -189,7 +189,7 @@ test('navigation is refused; http(s) links open in the browser only after the us
       this.openHandler = fn;
     },
   });
-  guardWebContents(contents as never, deps as never);
+  guardWebContents(contents as never, deps);
 
   for (const name of ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview']) {
     let prevented = false;
@@ -261,7 +261,7 @@ test('the utility-process entry serves only after a valid init message with a po
     served.push(options);
     return { close() {} };
   }) as never;
-  attachToParent(parent as never, fakeServe, () => {});
+  attachToParent(parent, fakeServe, () => {});
   const port = Object.assign(new EventEmitter(), { postMessage() {}, start() {}, close() {} });
   parent.emit('message', { data: { t: 'init', home: '/p' } }); // no port
   parent.emit('message', { data: { t: 'hello' }, ports: [port] });

@@ -149,12 +149,12 @@ before(async () => {
     checkEvent(event as never, payload as never);
     events.push({ event, payload });
   };
-  mail = new MailService({ db, secrets: new MemorySecretStore(), keyring: keyring.client, checkServers: false, emit: emit as never });
+  mail = new MailService({ db, secrets: new MemorySecretStore(), keyring: keyring.client, checkServers: false, emit: emit });
   const settings = new SettingsStore({ profile: home, onWarning: (w) => warnings.push(w) });
   dispatch = createDispatcher({
     keyring: keyring.client,
     mail,
-    emit: emit as never,
+    emit: emit,
     dialogs,
     settings,
     lookup: { fetcher, timeoutMs: 5_000 },

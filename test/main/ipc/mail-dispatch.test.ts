@@ -33,9 +33,9 @@ before(() => {
     secrets: new MemorySecretStore(),
     keyring: keyring.client,
     checkServers: false,
-    emit: emit as never,
+    emit: emit,
   }));
-  dispatch = createDispatcher({ keyring: keyring.client, mail, emit: emit as never });
+  dispatch = createDispatcher({ keyring: keyring.client, mail, emit: emit });
   bare = createDispatcher({ keyring: keyring.client });
 });
 

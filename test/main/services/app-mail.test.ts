@@ -65,8 +65,8 @@ describe("the app's mail procedures on the real servers", { skip: skip ?? false,
       checkEvent(event as never, payload as never);
       events.push({ event, payload });
     };
-    mail = new MailService({ db, secrets: new MemorySecretStore(), keyring: keyring.client, emit: emit as never });
-    dispatch = createDispatcher({ keyring: keyring.client, mail, emit: emit as never });
+    mail = new MailService({ db, secrets: new MemorySecretStore(), keyring: keyring.client, emit: emit });
+    dispatch = createDispatcher({ keyring: keyring.client, mail, emit: emit });
     accountId = ok<{ id: string }>(
       await dispatch('accounts.add', testAccountInput(servers, ALICE, PASSWORD, { tls: true, smtpTls: false })),
     ).id;

@@ -25,7 +25,7 @@ function startWriter(args: (string | number)[]): {
   const waiters: { line: string; resolve: () => void }[] = [];
   let buffer = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString('utf8');
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -35,7 +35,7 @@ function startWriter(args: (string | number)[]): {
       for (const w of waiters.filter((w) => w.line === line)) w.resolve();
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exit = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stderr })),
   );
@@ -140,7 +140,7 @@ test('processes opening a new profile at once: the schema is created once, all o
     const runs = Array.from({ length: 4 }, () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', open, home], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
       return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
     });
     for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);

@@ -287,7 +287,7 @@ describe(
       assert.equal(stored.unsaved, false);
       assert.equal(stored.syncedRevision, 1);
       assert.equal(stored.server?.folderId, drafts.id);
-      firstUid = stored.server!.uid;
+      firstUid = stored.server.uid;
       assert.ok(getFolder(db, drafts.id)!.uidvalidity, 'the UIDVALIDITY of the APPENDUID is recorded');
 
       const { flags, messageId } = await flagsAt(session.client, 'Drafts', firstUid);

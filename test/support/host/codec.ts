@@ -73,7 +73,7 @@ export function toWire(value: unknown, base64: Base64, where = 'value'): Wire {
         if (key.startsWith('$')) tagLike = true;
         entries.push([key, encode(item, `${path}.${key}`, depth + 1)]);
       }
-      const object = Object.fromEntries(entries) as { [key: string]: Wire };
+      const object: { [key: string]: Wire } = Object.fromEntries(entries);
       return tagLike ? { $object: object } : object;
     } finally {
       seen.delete(v);

@@ -310,7 +310,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(text);
     };
 
-    const mailEmit: MailServiceOptions['emit'] = (event, payload) => emit(event, payload as EventPayload<typeof event>);
+    const mailEmit: MailServiceOptions['emit'] = (event, payload) => emit(event, payload);
     const mail = new MailService({
       db,
       secrets: options.secrets ?? new MemorySecretStore(),

@@ -101,7 +101,7 @@ export function fakeBridge(handlers: Partial<Record<ProcedureName, Handler>> = {
     },
   } satisfies SealpostBridge;
   return {
-    bridge: bridge as SealpostBridge,
+    bridge: bridge,
     calls,
     handlers,
     emit<E extends EventName>(event: E, payload: EventPayload<E>) {
