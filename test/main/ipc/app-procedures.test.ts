@@ -57,7 +57,7 @@ const dialogs: SaveDialogs & { cancel: boolean; saved: { name: string; path: str
   saved: [],
   async saveFile(name: string, bytes: Uint8Array): Promise<boolean> {
     if (dialogs.cancel) return false;
-    assert.ok(!/[/\\\0]/.test(name) && name !== '../..' && !name.startsWith('.'), `a safe file name, got ${JSON.stringify(name)}`);
+    assert.ok(!/[/\\\0]/.test(name) && name !== '..' && !name.startsWith('.'), `a safe file name, got ${JSON.stringify(name)}`);
     const path = join(saveDir, name);
     writeFileSync(path, bytes, { flag: 'wx' });
     dialogs.saved.push({ name, path });

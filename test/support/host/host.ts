@@ -80,7 +80,7 @@ function safeFileName(name: string): string {
     .replace(/[\p{Cc}/]/gu, '')
     .trim()
     .slice(0, 200);
-  return cleaned === '' || cleaned === '.' || cleaned === '../..' ? 'unnamed' : cleaned;
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'unnamed' : cleaned;
 }
 
 export function recordingDialogs(dir: string): RecordingDialogs {

@@ -49,11 +49,11 @@ export async function bundleRenderer(
           build.onLoad({ filter: /\.svelte\.ts$/ }, async (args) => {
             const ts = await esbuild.transform(await readFile(args.path, 'utf8'), { loader: 'ts', target: 'esnext' });
             const compiled = compileModule(ts.code, { filename: args.path, generate, dev: false });
-            return { contents: compiled.js.code, loader: 'js', resolveDir: join(args.path, '../../renderer') };
+            return { contents: compiled.js.code, loader: 'js', resolveDir: join(args.path, '..') };
           });
           build.onLoad({ filter: /\.svelte$/ }, async (args) => {
             const compiled = compile(await readFile(args.path, 'utf8'), { filename: args.path, generate, dev: false, css: 'external' });
-            return { contents: compiled.js.code, loader: 'js', resolveDir: join(args.path, '../../renderer') };
+            return { contents: compiled.js.code, loader: 'js', resolveDir: join(args.path, '..') };
           });
         },
       },

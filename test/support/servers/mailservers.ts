@@ -411,7 +411,7 @@ async function newFatal(path: string, from: number, pattern: RegExp): Promise<st
 function normalizeAddress(address: string): { address: string; local: string; domain: string } {
   const a = address.trim().toLowerCase();
   const m = /^([a-z0-9!#$%&'*+=?^_`{|}~.-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)*)$/.exec(a);
-  if (!m || m[1]!.startsWith('.') || m[1]!.endsWith('.') || m[1]!.includes('../..')) {
+  if (!m || m[1]!.startsWith('.') || m[1]!.endsWith('.') || m[1]!.includes('..')) {
     throw new Error(`mail servers: unsupported address ${JSON.stringify(address)} (want local@domain, ASCII)`);
   }
   return { address: a, local: m[1]!, domain: m[2]! };
@@ -1086,7 +1086,7 @@ class Servers implements MailServers {
     const folders = [maildir];
     try {
       for (const e of await readdir(maildir, { withFileTypes: true })) {
-        if (e.isDirectory() && e.name.startsWith('.') && e.name !== '.' && e.name !== '../..') folders.push(join(maildir, e.name));
+        if (e.isDirectory() && e.name.startsWith('.') && e.name !== '.' && e.name !== '..') folders.push(join(maildir, e.name));
       }
     } catch {
       return [];

@@ -25,9 +25,7 @@ interface Case {
 const cases = JSON.parse(readFileSync(join(TB, 'manifest.json'), 'utf8')) as Case[];
 
 function at(report: unknown, path: string): unknown {
-  return path
-    .split('../../../message')
-    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), report);
+  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), report);
 }
 
 test(`the manifest has all ${cases.length} cases`, () => {

@@ -27,7 +27,7 @@ const BODY = [
   'a line with trailing spaces   ',
   'a line with a trailing tab\t',
   'From the start of a line, as mbox would quote it',
-  '../../../compose',
+  '.',
   `${'a long line '.repeat(12).trim()}`,
   '',
 ].join('\n');
