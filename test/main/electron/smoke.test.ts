@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { isSmokeTest, runSmokeTest } from '../../../main/electron/smoke.ts';
 import { createFakeElectron, type FakeElectron, type FakeFrame } from '../../support/fake-electron.ts';
 
@@ -307,4 +309,24 @@ test('a page that never answers a probe is cut off by the time limit', async () 
   assert.equal(run.code, 1);
   assert.equal(lineOf(run, 'the renderer has no Node'), 'not ok - the renderer has no Node: did not finish within the time limit (1 s)');
   assert.deepEqual(readdirSync(join(run.profile!, '..')), []);
+});
+
+test('main.ts with --smoke-test runs the smoke test instead of the app, prints its lines and exits with its code', () => {
+  const fixture = fileURLToPath(new URL('./fixtures/smoke-main.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--experimental-test-module-mocks', '--no-warnings', fixture, scratch, '--smoke-test'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n');
+  const report = JSON.parse(lines.pop()!) as { exit: number[] | null; schemesRegistered: number; windows: number; userData: string | null };
+  assert.match(lines[0]!, /^# Sealpost smoke test, throwaway profile .*sealpost-smoke-/);
+  // The fake window is no page (no getURL, no probes): the checks fail, named, and so the exit code is 1.
+  assert.match(lines[1]!, /^not ok - the window opens on app:\/\/sealpost\/index\.html: /);
+  assert.match(lines[2]!, /^not ok - the renderer has no Node: .*executeJavaScript is not a function$/);
+  assert.equal(lines.filter((l) => /^(ok|not ok) - /.test(l)).length, NAMES.length);
+  assert.deepEqual(report.exit, [1]);
+  assert.equal(report.schemesRegistered, 1, 'the app itself was not started as well');
+  assert.equal(report.windows, 1);
+  assert.ok(report.userData && !existsSync(report.userData), 'the throwaway profile is gone');
 });
