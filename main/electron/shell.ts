@@ -109,6 +109,8 @@ export interface RunningShell {
   /** Why mail is unavailable, or null. */
   mailProblem: SealpostError | null;
   openWindow(): Promise<Electron.BrowserWindow>;
+  /** What quitting does (mail stopped, the store closed, the keyring stopped), for a caller that exits on its own (the smoke test). */
+  close(): Promise<void>;
 }
 
 /** After `app` is ready: protocol, guards, keyring, mail, IPC, window, notifications, mailto: links. */
@@ -239,6 +241,8 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   // Quitting: the mail service finishes what it is doing (bounded), then the store closes, then the keyring stops.
   let cleanedUp = false;
   let cleaning: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= cleanUp());
   const cleanUp = async () => {
     if (mail) {
       const stopped = mail.stop().catch(() => {});
@@ -254,7 +258,7 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   app.on('will-quit', (event) => {
     if (cleanedUp) return;
     event?.preventDefault();
-    cleaning ??= cleanUp().finally(() => {
+    cleaning ??= close().finally(() => {
       cleanedUp = true;
       app.quit();
     });
@@ -284,5 +288,5 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
       .catch(() => {});
   });
   mail?.start();
-  return { dispatch, services, keyring, emit, mail, mailProblem, openWindow };
+  return { dispatch, services, keyring, emit, mail, mailProblem, openWindow, close };
 }
