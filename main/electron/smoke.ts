@@ -42,7 +42,7 @@ export type SmokeElectronApi = ElectronApi;
 
 export interface SmokeOptions {
   /** Where the lines go (main.ts: stdout). */
-  write(line: string): void;
+  write: (line: string) => void;
   timeLimitMs?: number;
   /** The folder the throwaway profile is made in (default: the system's temp folder). */
   tmp?: string;
