@@ -11,13 +11,13 @@
  *   the whole check; the connection is closed in a `finally` whatever happens.
  * - Failures are registry errors from the one adapter per library.
  */
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import type { ServerAddress } from '../accounts/validate.ts';
 import { translateImapError, where } from './imap-errors.ts';
 import { translateSmtpError } from './smtp-errors.ts';
 import { within } from './deadline.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
+import { tlsOptions } from './tls.ts';
 
 export interface CheckTimeouts {
   /** TCP (and implicit TLS) connection. */
@@ -31,17 +31,6 @@ export interface CheckTimeouts {
 }
 
 export const DEFAULT_CHECK_TIMEOUTS: CheckTimeouts = { connectionMs: 15_000, greetingMs: 15_000, socketMs: 15_000, totalMs: 45_000 };
-
-/** TLS options: the system's roots plus the account's CA certificates, verification on, TLS 1.2 at least. */
-export function tlsOptions(host: string, caPem: string | null | undefined): ConnectionOptions {
-  return {
-    rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
-    ...(caPem ? { ca: [...rootCertificates, caPem] } : {}),
-    // SNI only for names (RFC 6066 forbids IP literals); the certificate is checked against the host either way.
-    ...(/^[0-9.]+$|:/.test(host) ? {} : { servername: host }),
-  };
-}
 
 /**
  * The one way an imapflow client is made (the account check and the sync):

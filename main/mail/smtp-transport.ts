@@ -8,7 +8,7 @@
  */
 import { createTransport } from 'nodemailer';
 import type { ServerAddress } from '../accounts/validate.ts';
-import { tlsOptions } from './connection-check.ts';
+import { tlsOptions } from './tls.ts';
 
 export type SmtpTransport = ReturnType<typeof makeTransport>;
 

@@ -14,7 +14,7 @@ import type { RecipientKey } from '../../app/mail.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
-import { recipientKey } from '../pgp-mime/write/compose.ts';
+import { recipientKey } from '../pgp-mime/write/recipient-keys.ts';
 import { normalizeAddress, sameAddress } from '../../app/address.ts';
 
 type State = RecipientKey['state'];

@@ -18,9 +18,10 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../../app/errors.ts';
 import type { KeyringClient } from '../../../keyring/client.ts';
-import { composeMessage, type Draft, type DraftAttachment } from './compose.ts';
+import { composeMessage } from './compose.ts';
+import type { Draft, DraftAttachment } from './draft.ts';
 import { getDraft, saveDraft, type DraftItem } from '../../store/drafts.ts';
-import { MessageInspector } from '../read/inspect.ts';
+import { MessageInspector } from '../read/message-walk.ts';
 import { parseAddresses } from '../read/addresses.ts';
 import {
   decodeBody,

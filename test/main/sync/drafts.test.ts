@@ -30,7 +30,7 @@ import { uploadDrafts } from '../../../main/sync/upload-drafts.ts';
 import { loadDraft, saveComposedDraft } from '../../../main/pgp-mime/write/save-draft.ts';
 import { inspectMessage } from '../../../main/pgp-mime/read/inspect.ts';
 import { SealpostError } from '../../../app/errors.ts';
-import type { Draft } from '../../../main/pgp-mime/write/compose.ts';
+import type { Draft } from '../../../main/pgp-mime/write/draft.ts';
 
 const ALICE = 'alice@openpgp.example';
 const PASSWORD = 'drafts-pässword-1';

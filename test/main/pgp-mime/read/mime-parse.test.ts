@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMime, decodeBody, partText, filenameOf, decodeHeader, walk } from '../../../../main/pgp-mime/read/mime-parse.ts';
-import { canonicalCrlf } from '../../../../main/pgp-mime/read/inspect.ts';
+import { canonicalCrlf } from '../../../../main/pgp-mime/read/pgp-structure.ts';
 
 const crlf = (s: string) => Buffer.from(s.replace(/\n/g, '\r\n'), 'utf8');
 

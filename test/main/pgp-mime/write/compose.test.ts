@@ -12,7 +12,8 @@ import libmime from 'libmime';
 import { runSealpost, tempDir, type TempDir } from '../../../support/cli.ts';
 import { peer, type PeerKey } from '../../../support/peers/peers.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../../main/keyring-host/worker-keyring.ts';
-import { composeMessage, type Draft } from '../../../../main/pgp-mime/write/compose.ts';
+import { composeMessage } from '../../../../main/pgp-mime/write/compose.ts';
+import type { Draft } from '../../../../main/pgp-mime/write/draft.ts';
 
 const gpg = peer('gpg');
 const skip = gpg.available() ? false : 'gpg is not on PATH';

@@ -1,0 +1,27 @@
+/**
+ * The Autocrypt header of an outgoing message (Autocrypt Level 1, section
+ * 2.1): the sender's address and their minimal public key (the primary key,
+ * the encryption subkey, the user id of the address: `keys.export` with
+ * `minimal`), binary, in base64 lines.
+ */
+import type { KeyringClient } from '../../../keyring/client.ts';
+import { CRLF } from './mime-body.ts';
+
+/** The whole header field, folded, for the sender key's fingerprint. */
+export async function autocryptHeader(keyring: KeyringClient, address: string, fingerprint: string): Promise<string> {
+  return autocryptField(address, await dearmoredMinimalKey(keyring, fingerprint));
+}
+
+/** The Autocrypt header (Autocrypt Level 1): `addr=...; keydata=` and the binary key in base64, folded. */
+function autocryptField(address: string, key: Uint8Array): string {
+  const b64 = Buffer.from(key).toString('base64');
+  const lines = [`Autocrypt: addr=${address}; keydata=`];
+  for (let i = 0; i < b64.length; i += 76) lines.push(` ${b64.slice(i, i + 76)}`);
+  return lines.join(CRLF);
+}
+
+async function dearmoredMinimalKey(keyring: KeyringClient, fingerprint: string): Promise<Uint8Array> {
+  const { armored } = await keyring.call('keys.export', { query: fingerprint, minimal: true });
+  const { output } = await keyring.collect('crypto.dearmor', {}, Buffer.from(armored, 'utf8'));
+  return output;
+}
