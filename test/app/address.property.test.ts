@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { domainToASCII, domainToUnicode as nodeDomainToUnicode } from 'node:url';
 import fc from 'fast-check';
 import { decodePunycode, domainToUnicode, normalizeAddress, sameAddress } from '../../app/address.ts';
-import { FUZZ } from '../support/fuzz.ts';
+import { fuzzParams } from '../support/arbitraries.ts';
 
 test('RFC 3492 section 7.1 samples and everyday IDNs decode', () => {
   assert.equal(
@@ -38,7 +38,7 @@ test("the domain decodes as Node's IDNA does, for generated international domain
       assert.equal(domainToUnicode(ascii), nodeDomainToUnicode(ascii));
       assert.ok(sameAddress(`x@${d}`, `X@${ascii.toUpperCase()}`));
     }),
-    FUZZ.params(),
+    fuzzParams(200),
   );
 });
 
@@ -49,13 +49,13 @@ test('normalizeAddress never throws, is idempotent, and sameAddress is symmetric
       assert.equal(normalizeAddress(n), n);
       assert.equal(sameAddress(a, b), sameAddress(b, a));
     }),
-    FUZZ.params(),
+    fuzzParams(200),
   );
   fc.assert(
     fc.property(fc.string({ maxLength: 100 }), (s) => {
       const r = decodePunycode(s);
       assert.ok(r === null || typeof r === 'string');
     }),
-    FUZZ.params(),
+    fuzzParams(200),
   );
 });

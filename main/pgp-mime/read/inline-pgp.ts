@@ -11,7 +11,8 @@ export interface InlineBlock {
   end: number;
 }
 
-const BLOCK = /-----BEGIN PGP (SIGNED MESSAGE|MESSAGE)-----[\s\S]*?-----END PGP (SIGNATURE|MESSAGE)-----/g;
+const BEGIN = /-----BEGIN PGP (SIGNED MESSAGE|MESSAGE)-----/g;
+const END = /-----END PGP (SIGNATURE|MESSAGE)-----/g;
 
 /** Inline blocks are looked for in the first 8 MiB of a text: beyond that, a body is no inline PGP mail. */
 const SCAN_LIMIT = 8 * 1024 * 1024;
@@ -19,12 +20,20 @@ const SCAN_LIMIT = 8 * 1024 * 1024;
 export function findInlineBlocks(text: string): InlineBlock[] {
   const blocks: InlineBlock[] = [];
   const scanned = text.length > SCAN_LIMIT ? text.slice(0, SCAN_LIMIT) : text;
-  // Without an END line there is no block; checking first keeps many BEGIN lines from costing n² time.
-  if (!scanned.includes('-----END PGP ')) return blocks;
-  for (const m of scanned.matchAll(BLOCK)) {
-    const signed = m[1] === 'SIGNED MESSAGE';
-    if (signed !== (m[2] === 'SIGNATURE')) continue;
-    blocks.push({ kind: signed ? 'signed' : 'encrypted', text: m[0], start: m.index, end: m.index + m[0].length });
+  // A block runs from a BEGIN line to the first END line after it. When a BEGIN line has no END after it, no later
+  // one has either: the scan stops there, so many BEGIN lines cost linear time, not n² (one lazy regex did that).
+  let from = 0;
+  for (;;) {
+    BEGIN.lastIndex = from;
+    const begin = BEGIN.exec(scanned);
+    if (!begin) break;
+    END.lastIndex = begin.index + begin[0].length;
+    const end = END.exec(scanned);
+    if (!end) break;
+    from = end.index + end[0].length;
+    const signed = begin[1] === 'SIGNED MESSAGE';
+    if (signed !== (end[1] === 'SIGNATURE')) continue;
+    blocks.push({ kind: signed ? 'signed' : 'encrypted', text: scanned.slice(begin.index, from), start: begin.index, end: from });
   }
   return blocks;
 }

@@ -13,7 +13,6 @@ import {
   walk,
   parseEntity,
   decodeBody,
-  headerValue,
   isAttachment,
   partText,
   decodeCharset,
@@ -32,7 +31,6 @@ export interface InspectOptions {
 }
 
 export type Encryption = InspectReport['encryption'];
-type Signature = InspectReport['signature'];
 type PartEntry = InspectReport['parts'][number];
 type Warning = InspectReport['warnings'][number];
 

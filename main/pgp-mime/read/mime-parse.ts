@@ -104,8 +104,11 @@ export function parseStructured(value: string | undefined, fallback: string): { 
   return { value: (parsed.value || fallback).toLowerCase().trim(), params };
 }
 
-/** Byte offsets of each boundary delimiter line in a multipart body (RFC 2046, section 5.1.1). */
-function findBoundaries(body: Buffer, boundary: string): Array<{ start: number; lineEnd: number; close: boolean }> {
+/**
+ * Byte offsets of the boundary delimiter lines in a multipart body (RFC 2046, section 5.1.1), at most `max`:
+ * a body of millions of delimiter lines would otherwise cost memory and time far beyond the part limit.
+ */
+function findBoundaries(body: Buffer, boundary: string, max: number): Array<{ start: number; lineEnd: number; close: boolean }> {
   const marker = Buffer.from(`--${boundary}`, 'utf8');
   const found: Array<{ start: number; lineEnd: number; close: boolean }> = [];
   let from = 0;
@@ -129,7 +132,7 @@ function findBoundaries(body: Buffer, boundary: string): Array<{ start: number; 
     if (start > 0 && body[start - 1] === LF) start--;
     if (start > 0 && body[start - 1] === CR && at - start === 1) start--;
     found.push({ start, lineEnd, close });
-    if (close) break;
+    if (close || found.length >= max) break;
   }
   return found;
 }
@@ -172,7 +175,8 @@ export function parseEntity(
     state.limitsHit.push(`nesting deeper than ${limits.maxDepth} at part ${part.path || 'root'}`);
     return part;
   }
-  const marks = findBoundaries(body, ct.params.boundary);
+  // One delimiter per part the limit still allows, and one more to end the last of them.
+  const marks = findBoundaries(body, ct.params.boundary, Math.max(0, limits.maxParts - state.parts) + 1);
   for (let i = 0; i < marks.length && !marks[i]!.close; i++) {
     if (state.parts >= limits.maxParts) {
       part.truncated = true;
