@@ -14,14 +14,12 @@ import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import { Accounts, type Account } from '../accounts/accounts.ts';
 import { MemorySecretStore, PassphraseSecretStore } from '../accounts/secret-store.ts';
-import { withImap } from '../mail/imap-session.ts';
 import { openStore } from '../store/database.ts';
 import { findFolder, findFolderByRole, type FolderRow } from '../store/folders.ts';
 import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
 import { listOutbox, type OutboxItem } from '../store/outbox.ts';
 import type { SyncEvent } from '../sync/account-sync.ts';
-import { fetchBody } from '../sync/fetch-body.ts';
-import { readMessage } from '../usecases/read-message.ts';
+import { fetchOverOwnConnection, readMessage } from '../usecases/read-message.ts';
 import { queueMessage, sendQueuedNow } from '../usecases/send-message.ts';
 import { syncAccountNow, syncFailure, unsentError } from '../usecases/sync-account.ts';
 import { parseCommand } from './args.ts';
@@ -244,10 +242,7 @@ async function read(ctx: CommandContext, args: string[]): Promise<void> {
       folder,
       uid,
       // The password store is opened only when the body is not stored yet.
-      fetch: async (f, u) => {
-        const password = await passwordOf(ctx, home, db, account, false);
-        return withImap(account, password, (session) => fetchBody(db, session, f, u));
-      },
+      fetch: fetchOverOwnConnection(db, account, () => passwordOf(ctx, home, db, account, false)),
       keyring: ctx.keyring,
       keyPasswords,
     });

@@ -24,7 +24,6 @@ import type {
 import type { KeyringClient } from '../../keyring/client.ts';
 import { Accounts, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
-import { withImap } from '../mail/imap-session.ts';
 import { composeMessage, type ComposeOptions, type Draft } from '../pgp-mime/write/compose.ts';
 import { loadDraft, saveComposedDraft } from '../pgp-mime/write/save-draft.ts';
 import { deleteDraft, getDraft, listDrafts } from '../store/drafts.ts';
@@ -32,12 +31,12 @@ import { getFolder, listFolders, type FolderRow } from '../store/folders.ts';
 import { listMessages } from '../store/messages.ts';
 import { getOutbox, listOutbox, removeOutbox, requeueOutbox } from '../store/outbox.ts';
 import { listActions } from '../store/pending-actions.ts';
-import { fetchBody } from '../sync/fetch-body.ts';
 import type { MessageActionInput } from '../sync/message-actions.ts';
 import { actOnMessages } from '../usecases/act-on-messages.ts';
 import { addAccount } from '../usecases/add-account.ts';
 import { editAccount } from '../usecases/edit-account.ts';
 import { removeAccount } from '../usecases/remove-account.ts';
+import { fetchOverOwnConnection } from '../usecases/read-message.ts';
 import { queueMessage } from '../usecases/send-message.ts';
 import { syncAccountNow } from '../usecases/sync-account.ts';
 import { AccountWorker, BACKGROUND_INTERVAL_MS } from './account-worker.ts';
@@ -152,8 +151,7 @@ export class MailService {
     const watched = await this.#worker.fetchWatched(folder.id, uid);
     if (watched) return watched;
     const account = this.#accounts.get(folder.accountId);
-    const password = await this.#accounts.password(account.id);
-    return withImap(account, password, (session) => fetchBody(this.#db, session, folder, uid));
+    return fetchOverOwnConnection(this.#db, account, () => this.#accounts.password(account.id))(folder, uid);
   }
 
   // -------------------------------------------------------------------------

@@ -7,12 +7,23 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import type { KeyringClient } from '../../keyring/client.ts';
+import type { Account } from '../accounts/accounts.ts';
+import { withImap } from '../mail/imap-session.ts';
 import { examineMessage, type ExaminedMessage } from '../pgp-mime/read/inspect.ts';
 import type { FolderRow } from '../store/folders.ts';
 import { getMessage } from '../store/messages.ts';
+import { fetchBody } from '../sync/fetch-body.ts';
 
 /** Fetches the raw source of a message the store knows by header only, and stores it (e.g. `fetchBody` over a session). */
 export type FetchRaw = (folder: FolderRow, uid: string) => Promise<Uint8Array>;
+
+/** Fetches over a connection of its own, logged in with the account's password (asked only when a body is needed). */
+export function fetchOverOwnConnection(db: DatabaseSync, account: Account, password: () => Promise<string>): FetchRaw {
+  return async (folder, uid) => {
+    const secret = await password();
+    return withImap(account, secret, (session) => fetchBody(db, session, folder, uid));
+  };
+}
 
 /** The message's raw source: stored, or fetched by `fetch`. A UID the store does not know is refused before anything is fetched. */
 export async function messageRaw(db: DatabaseSync, folder: FolderRow, uid: string, fetch: FetchRaw): Promise<Uint8Array> {
