@@ -10,9 +10,12 @@
 import { SealpostError } from '../../app/errors.ts';
 import { Accounts, accountSummary } from '../accounts/accounts.ts';
 import { MemorySecretStore, PassphraseSecretStore } from '../accounts/secret-store.ts';
-import { parseServerUrl, validateCaPem, validateEmail, validateText } from '../accounts/validate.ts';
-import { checkImap, checkSmtp } from '../mail/connection-check.ts';
+import { parseServerUrl, validateCaPem, validateEmail } from '../accounts/validate.ts';
 import { openStore } from '../store/database.ts';
+import { addAccount } from '../usecases/add-account.ts';
+import { validateUser } from '../usecases/check-servers.ts';
+import { editAccount } from '../usecases/edit-account.ts';
+import { removeAccount } from '../usecases/remove-account.ts';
 import { parseCommand } from './args.ts';
 import type { CommandContext } from './keys-command.ts';
 import { readInputFile, readPassphraseFile, writeStdout } from './io.ts';
@@ -46,9 +49,9 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
   }
   // Offline checks first: nothing is contacted for settings that cannot work.
   const email = validateEmail(values.email!);
-  const imap = parseServerUrl('imap', values.imap!);
-  const smtp = parseServerUrl('smtp', values.smtp!);
-  const user = validateText(values.user, 'the user name', { min: 1, max: 256 });
+  parseServerUrl('imap', values.imap!);
+  parseServerUrl('smtp', values.smtp!);
+  const user = validateUser(values.user);
   const password = await readPassphraseFile(values['password-file']!);
   if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
   const caPem = values.ca === undefined ? null : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
@@ -58,10 +61,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
   const db = openStore(home);
   try {
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
-    if (accounts.find(email)) throw new SealpostError('account-exists', email);
-    await checkImap(imap, user, password, caPem);
-    await checkSmtp(smtp, user, password, caPem);
-    const account = await accounts.add({ email, imap: values.imap!, smtp: values.smtp!, user, password, caPem });
+    const account = await addAccount(accounts, { email, imap: values.imap!, smtp: values.smtp!, user, password, caPem });
     if (ctx.globals.json) await writeStdout(`${JSON.stringify(accountSummary(account))}\n`);
     else await writeStdout(`${account.email}\n`);
   } finally {
@@ -124,19 +124,7 @@ async function edit(ctx: CommandContext, args: string[]): Promise<void> {
   try {
     const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
-    const current = accounts.get(positionals[0]!);
-    const connection =
-      values.imap !== undefined || values.smtp !== undefined || values.user !== undefined || password !== undefined || caPem !== undefined;
-    if (connection) {
-      const imap = values.imap === undefined ? current.imap : parseServerUrl('imap', values.imap);
-      const smtp = values.smtp === undefined ? current.smtp : parseServerUrl('smtp', values.smtp);
-      const user = values.user === undefined ? current.imap.user : validateText(values.user, 'the user name', { min: 1, max: 256 });
-      const pass = password ?? (await accounts.password(current.id));
-      const ca = caPem === undefined ? current.caPem : caPem;
-      await checkImap(imap, user, pass, ca);
-      await checkSmtp(smtp, user, pass, ca);
-    }
-    const updated = await accounts.update(current.id, {
+    const updated = await editAccount(accounts, positionals[0]!, {
       ...(values.email !== undefined ? { email: values.email } : {}),
       ...(values.name !== undefined ? { displayName: values.name } : {}),
       ...(values.imap !== undefined ? { imap: values.imap } : {}),
@@ -160,7 +148,7 @@ async function remove(ctx: CommandContext, args: string[]): Promise<void> {
   try {
     const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
-    await accounts.remove(positionals[0]!, { force: Boolean(values.force) });
+    await removeAccount(accounts, positionals[0]!, { force: Boolean(values.force) });
   } finally {
     db.close();
   }

@@ -10,21 +10,18 @@
  * `--passphrase-file`. On `send` and `read`, `--passphrase-file` is the
  * passphrase of the secret key, as everywhere in the contract.
  */
-import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import { Accounts, type Account } from '../accounts/accounts.ts';
 import { MemorySecretStore, PassphraseSecretStore } from '../accounts/secret-store.ts';
-import { sendOutbox, type SendReport } from '../outbox/send-outbox.ts';
-import { inspectMessage } from '../pgp-mime/read/inspect.ts';
 import { openStore } from '../store/database.ts';
 import { findFolder, findFolderByRole, type FolderRow } from '../store/folders.ts';
 import { getMessage, listMessages, type MessageSummary } from '../store/messages.ts';
-import { enqueueOutbox, listOutbox, type OutboxItem } from '../store/outbox.ts';
-import { syncAccount, type SyncEvent } from '../sync/account-sync.ts';
-import { fetchBody } from '../sync/fetch-body.ts';
-import { withImap } from '../mail/imap-session.ts';
-import { replayActions } from '../sync/replay-actions.ts';
+import { listOutbox, type OutboxItem } from '../store/outbox.ts';
+import type { SyncEvent } from '../sync/account-sync.ts';
+import { fetchOverOwnConnection, readMessage } from '../usecases/read-message.ts';
+import { queueMessage, sendQueuedNow } from '../usecases/send-message.ts';
+import { syncAccountNow, syncFailure, unsentError } from '../usecases/sync-account.ts';
 import { parseCommand } from './args.ts';
 import { COMPOSE_OPTIONS, composeAsking, draftFromOptions } from './compose-command.ts';
 import { describeReport } from './inspect-command.ts';
@@ -91,21 +88,6 @@ function noPositionals(positionals: string[], usage: string): void {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** An error for the exit status of a send that did not go out: temporary ones are 75 (contract: "send"). */
-function unsentError(report: SendReport): SealpostError {
-  const error = report.error!;
-  if (report.state === 'queued') {
-    if (error.retryable)
-      return new SealpostError(
-        'network-temporary',
-        `the message stays queued in the outbox and goes out with the next sync (${error.message})`,
-      );
-    const kept = new SealpostError(error.code, `${error.detail ?? error.message}; the message stays queued in the outbox`);
-    return kept;
-  }
-  return error;
-}
-
 // ---------------------------------------------------------------------------
 // sync
 
@@ -138,9 +120,8 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
   try {
     const account = chooseAccount(db, values.account);
     const password = await passwordOf(ctx, home, db, account, true);
-    const result = await syncAccount(db, account, password, {
+    const { result } = await syncAccountNow(db, account, password, {
       ...(values.folder !== undefined ? { folder: values.folder } : {}),
-      sendNow: true,
       onEvent: (event) => {
         const line = progressLine(event);
         if (line !== null) process.stderr.write(`sealpost: ${line}\n`);
@@ -169,13 +150,8 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
       };
       await writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
     }
-    const unsent = result.sent.find((r) => r.error !== null);
-    if (unsent) throw unsentError(unsent);
-    if (result.sendError)
-      throw result.sendError.retryable
-        ? new SealpostError('network-temporary', `the outbox was not sent (${result.sendError.message})`)
-        : result.sendError;
-    if (result.folderErrors.length > 0) throw result.folderErrors[0]!.error;
+    const failure = syncFailure(result);
+    if (failure) throw failure;
   } finally {
     db.close();
   }
@@ -255,25 +231,25 @@ async function read(ctx: CommandContext, args: string[]): Promise<void> {
     throw new SealpostError('usage', `expected one message UID (usage: ${USAGE.read})`);
   const uid = positionals[0]!;
   const home = ctx.globals.home ?? defaultHome();
+  const keyPasswords = ctx.globals.passphraseFile ? [await readPassphraseFile(ctx.globals.passphraseFile)] : [];
   const db = openStore(home);
-  let raw: Uint8Array;
   try {
     const account = chooseAccount(db, values.account);
     const folder = chooseFolder(db, account, values.folder);
-    const known = getMessage(db, folder.id, uid);
-    if (!known) throw new SealpostError('bad-input', `no message with UID ${uid} in ${folder.path}; run "sealpost sync" first`);
-    if (known.raw) {
-      raw = known.raw;
-    } else {
-      const password = await passwordOf(ctx, home, db, account, false);
-      raw = await withImap(account, password, (session) => fetchBody(db, session, folder, uid));
-    }
+    if (!getMessage(db, folder.id, uid))
+      throw new SealpostError('bad-input', `no message with UID ${uid} in ${folder.path}; run "sealpost sync" first`);
+    const { report } = await readMessage(db, {
+      folder,
+      uid,
+      // The password store is opened only when the body is not stored yet.
+      fetch: fetchOverOwnConnection(db, account, () => passwordOf(ctx, home, db, account, false)),
+      keyring: ctx.keyring,
+      keyPasswords,
+    });
+    await writeStdout(values.json || ctx.globals.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeReport(report)}\n`);
   } finally {
     db.close();
   }
-  const keyPasswords = ctx.globals.passphraseFile ? [await readPassphraseFile(ctx.globals.passphraseFile)] : [];
-  const report = await inspectMessage(raw, ctx.keyring, { keyPasswords });
-  await writeStdout(values.json || ctx.globals.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeReport(report)}\n`);
 }
 
 // ---------------------------------------------------------------------------
@@ -297,37 +273,12 @@ async function send(ctx: CommandContext, args: string[]): Promise<void> {
         : (accounts.find(draft.from.address) ?? chooseAccount(db, undefined));
     // The password first: a locked password store must not leave a message behind in the outbox.
     const password = await passwordOf(ctx, home, db, account, false);
-    const messageId = `<${randomUUID()}@${draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1)}>`;
-    const raw = await composeAsking(ctx, draft, { ...opts, messageId });
-    const recipients = [...draft.to, ...draft.cc, ...(draft.bcc ?? [])].map((a) => a.address);
-    const queued = enqueueOutbox(db, {
-      accountId: account.id,
-      raw,
-      envelope: { from: draft.from.address, to: [...new Set(recipients)] },
-      messageId,
-    });
-
-    const run = await sendOutbox(db, account, password, { ids: [queued.id], ignoreBackoff: true });
-    const report = run.reports.find((r) => r.id === queued.id) ?? {
-      id: queued.id,
-      messageId,
-      state: 'queued' as const,
-      error: null,
-      rejected: [],
-    };
+    const queued = await queueMessage(db, { account, draft, compose: (messageId) => composeAsking(ctx, draft, { ...opts, messageId }) });
+    const messageId = queued.messageId!;
+    const { report, savedToSent: copySaved, copyError } = await sendQueuedNow(db, account, password, queued.id);
     if (report.rejected.length > 0)
       ctx.warn(`the server refused these recipients, the others got the message: ${report.rejected.join(', ')}`);
-    let copySaved = false;
-    if (report.state === 'sent') {
-      // The Sent copy: the very bytes that were sent. If IMAP cannot be reached now, the next sync saves it.
-      try {
-        await withImap(account, password, (session) => replayActions(db, session, account.id));
-        copySaved = !listOutbox(db, { accountId: account.id }).some((m) => m.id === queued.id);
-      } catch (e) {
-        if (!(e instanceof SealpostError)) throw e;
-        ctx.warn(`the message was sent; its copy in Sent will be saved at the next sync (${e.message})`);
-      }
-    }
+    if (copyError) ctx.warn(`the message was sent; its copy in Sent will be saved at the next sync (${copyError.message})`);
     if (values.json || ctx.globals.json) {
       await writeStdout(
         `${JSON.stringify({ id: queued.id, messageId, state: report.state, savedToSent: copySaved, rejected: report.rejected, error: report.error?.message ?? null })}\n`,
@@ -335,7 +286,7 @@ async function send(ctx: CommandContext, args: string[]): Promise<void> {
     } else if (report.state === 'sent') {
       await writeStdout(`${messageId}\n`);
     }
-    if (report.error) throw unsentError(report);
+    if (report.error) throw unsentError(report.state, report.error);
   } finally {
     db.close();
   }

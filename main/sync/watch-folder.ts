@@ -18,6 +18,9 @@
  *   again after a delay: 1 s, doubled after every attempt that did not get
  *   to a completed sync, up to 60 s; an error retrying cannot mend
  *   (the login refused, a certificate) waits the longest delay at once.
+ * - `fetchBody(uid)` fetches a message of the folder over this connection,
+ *   so that reading what just arrived needs no login of its own; it takes
+ *   its turn with the watcher's syncs (imapflow's mailbox lock).
  * - `stop()` ends everything, a connection attempt in progress included,
  *   and resolves when the connection is closed. It can be called any time,
  *   any number of times.
@@ -29,6 +32,7 @@ import { createImapClient } from '../mail/connection-check.ts';
 import { within } from '../mail/deadline.ts';
 import { translateImapError, where } from '../mail/imap-errors.ts';
 import { getFolder, type FolderRow } from '../store/folders.ts';
+import { fetchBody } from './fetch-body.ts';
 import { syncFolder, type FolderSyncResult } from './folder-sync.ts';
 import { closeImap, DEFAULT_SYNC_TIMEOUTS, droppedBecause, type ImapSession, type SyncTimeouts } from '../mail/imap-session.ts';
 
@@ -109,6 +113,18 @@ export class FolderWatcher {
   /** Connections that logged in so far (a reconnection adds one). */
   get connections(): number {
     return this.#connections;
+  }
+
+  /**
+   * The raw source of a message of the watched folder (stored, else fetched
+   * over the watcher's connection and stored, sync/fetch-body.ts); null when
+   * there is no logged-in connection now, for the caller to use one of its own.
+   */
+  async fetchBody(uid: string): Promise<Uint8Array | null> {
+    const current = this.#current;
+    if (this.#stopped || !current || current.error || !current.session.client.usable || !current.session.client.authenticated) return null;
+    const folder = getFolder(this.#options.db, this.#options.folder.id) ?? this.#options.folder;
+    return fetchBody(this.#options.db, current.session, folder, uid);
   }
 
   /** Starts watching; does nothing when already started or stopped. */

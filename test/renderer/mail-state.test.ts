@@ -152,8 +152,11 @@ test('events: mail.changed reloads the open folder, mail.arrived is announced, s
   fake.emit('mail.changed', { accountId: 'a1', folderIds: [1] });
   await until(() => fake.callsOf('mail.messages').length > before, 'list reloaded');
 
+  const reloads = fake.callsOf('mail.messages').length;
   fake.emit('mail.arrived', { accountId: 'a1', folderId: 1, count: 3, latest: { from: 'Bob', subject: 'Hi' } });
   assert.equal(mail.announcement, '3 new messages in Inbox.');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(fake.callsOf('mail.messages').length, reloads, 'the mail.changed of the same sync reloads the list, not the arrival too');
 
   fake.emit('sync.progress', { accountId: 'a1', phase: 'folder', folder: 'INBOX', done: 1200, total: 20000 });
   assert.equal(lib.syncText(mail.sync.a1!), 'Getting INBOX: 1,200 of 20,000');

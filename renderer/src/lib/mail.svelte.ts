@@ -120,7 +120,7 @@ export class MailState {
     const b = this.#bridge;
     this.#off.push(
       b.on('mail.changed', (p) => void this.onChanged(p)),
-      b.on('mail.arrived', (p) => void this.onArrived(p)),
+      b.on('mail.arrived', (p) => this.onArrived(p)),
       b.on('sync.progress', (p) => this.onSyncProgress(p)),
       b.on('outbox.changed', (p) => void this.refreshOutbox(p.accountId)),
     );
@@ -220,12 +220,12 @@ export class MailState {
     if (this.folderId !== null && (p.folderIds.length === 0 || p.folderIds.includes(this.folderId))) await this.list.reload();
   }
 
-  async onArrived(p: EventPayload<'mail.arrived'>): Promise<void> {
+  onArrived(p: EventPayload<'mail.arrived'>): void {
     const folder = (this.folders[p.accountId] ?? []).find((f) => f.id === p.folderId);
     const where = folder ? folderLabel(folder) : 'your inbox';
     this.announcement =
       p.count === 1 ? `1 new message in ${where}${p.latest ? ` from ${p.latest.from}` : ''}.` : `${p.count} new messages in ${where}.`;
-    await this.onChanged({ accountId: p.accountId, folderIds: [p.folderId] });
+    // No reload here: main sends mail.changed for the same sync, and one arrival is one reload.
   }
 
   async refreshOutbox(accountId: string): Promise<void> {

@@ -3,7 +3,9 @@
 // dispatcher: `mail.arrived` once for new unread inbox mail (from a sync and
 // from the IDLE watcher; not for the first sync, not for mail read
 // elsewhere), the reader's HTML of a message fetched from the server, and
-// drafts saved encrypted, uploaded in the background and deleted there.
+// drafts saved encrypted, uploaded in the background and deleted there; a
+// message that arrives by IDLE is one mail.changed, and its body is fetched
+// over the watcher's connection (connections counted by a proxy).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { mailServersAvailable, startMailServers, type MailServers } from '../../support/servers/mailservers.ts';
 import { asOtherClient, testAccountInput } from '../../support/imap-peer.ts';
+import { startCuttingProxy } from '../../support/cutting-proxy.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
 import { openStore } from '../../../main/store/database.ts';
 import { MemorySecretStore } from '../../../main/accounts/secret-store.ts';
@@ -200,5 +203,53 @@ describe("the app's mail procedures on the real servers", { skip: skip ?? false,
     await mail.flush(accountId);
     assert.deepEqual(await draftFiles(), [], 'the server copy is gone');
     assert.deepEqual(ok(await dispatch('drafts.list', { accountId })), []);
+  });
+
+  test("IDLE: an arrival is one mail.changed, and reading it uses the watcher's connection, no new login", async () => {
+    const DAVE = 'dave@app-mail.test';
+    await servers.addUser(DAVE, PASSWORD);
+    // Every IMAP connection of this account goes through the proxy, which counts them.
+    const proxy = await startCuttingProxy({ host: '127.0.0.1', port: servers.imap.port });
+    try {
+      const dave = ok<{ id: string }>(
+        await dispatch('accounts.add', testAccountInput(servers, DAVE, PASSWORD, { imapPort: proxy.port })),
+      ).id;
+      await servers.deliver(DAVE, plain('dave-old', 'before watching'));
+      ok(await dispatch('mail.sync', { accountId: dave }));
+      const folder = ok<FolderView[]>(await dispatch('mail.folders', { accountId: dave })).find((f) => f.role === 'inbox')!;
+      const changedFor = () => events.filter((e) => e.event === 'mail.changed' && (e.payload as { accountId: string }).accountId === dave);
+      const waitFor = async (what: string, done: () => boolean) => {
+        const deadline = Date.now() + 15_000;
+        while (!done()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const connected = proxy.accepted;
+      ok(await dispatch('mail.watch', { folderId: folder.id }));
+      try {
+        await waitFor('the watcher to connect', () => proxy.accepted === connected + 1);
+        // Its first sync (what changed while not watching) has had time to finish.
+        await new Promise((r) => setTimeout(r, 1000));
+        events.length = 0;
+        await servers.deliver(DAVE, plain('dave-new', 'arrived while watching'));
+        await waitFor('mail.arrived', () => events.some((e) => e.event === 'mail.arrived'));
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(changedFor().length, 1, `one list reload for one arrival: ${JSON.stringify(changedFor())}`);
+
+        const listed = ok<{ items: Array<{ uid: string; subject: string }> }>(await dispatch('mail.messages', { folderId: folder.id }));
+        const arrivedUid = listed.items.find((m) => m.subject === 'arrived while watching')!.uid;
+        const view = ok<MessageView>(await dispatch('mail.read', { folderId: folder.id, uid: arrivedUid }));
+        assert.match(view.report.text, /body dave-new/);
+        assert.equal(proxy.accepted, connected + 1, "the body came over the watcher's connection: no other login");
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(changedFor().length, 1, 'reading it changed no list');
+        assert.equal(proxy.accepted, connected + 1, 'and the watcher kept its connection');
+      } finally {
+        ok(await dispatch('mail.watch', { folderId: null }));
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -146,6 +146,23 @@ describe('folder watcher: IDLE on the open folder (real Dovecot)', { skip: skip 
     assert.equal(rows().length, 6);
   });
 
+  test("fetchBody: a message of the folder over the watcher's own connection, then IDLE again", { timeout: 15_000 }, async () => {
+    const w = watcher!;
+    const stored = byId(6)!;
+    assert.equal(stored.hasRaw, false, 'a sync stores the header only');
+    const raw = await w.fetchBody(stored.uid);
+    assert.ok(raw);
+    assert.match(Buffer.from(raw).toString('utf8'), /Subject: watched 6[\s\S]*text 6/);
+    assert.equal(byId(6)!.hasRaw, true, 'stored as fetched');
+    assert.equal(w.connections, 1, 'no other login');
+    await waitFor('IDLE again', 2_000, () => w.state === 'idle');
+    const from = changes.length;
+    await servers.deliver(USER, message(60));
+    await waitFor('message 60 after the fetch', SEEN_WITHIN_MS, () => byId(60) !== undefined);
+    await waitFor('onChange', 1_000, () => changes.slice(from).some((c) => c.added === 1));
+    assert.equal(w.connections, 1);
+  });
+
   test('a flag set by another client is seen', { timeout: 15_000 }, async () => {
     const from = changes.length;
     const uid = byId(2)!.uid;
@@ -228,6 +245,7 @@ describe('folder watcher: IDLE on the open folder (real Dovecot)', { skip: skip 
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.equal(byId(8), undefined);
     assert.equal(changes.length, from);
+    assert.equal(await w.fetchBody(byId(1)!.uid), null, 'stopped: no connection to fetch over');
     w.start();
     assert.equal(w.state, 'stopped', 'a stopped watcher does not start again');
     await w.stop();

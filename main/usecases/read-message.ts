@@ -1,0 +1,48 @@
+/**
+ * Reading a stored message, for the app and the command line alike: its raw
+ * source from the store, else fetched from the server once (and then kept
+ * raw: ciphertext stays ciphertext, sync/fetch-body.ts), then examined by
+ * the same code that makes the security report (pgp-mime/read/inspect.ts).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { SealpostError } from '../../app/errors.ts';
+import type { KeyringClient } from '../../keyring/client.ts';
+import type { Account } from '../accounts/accounts.ts';
+import { withImap } from '../mail/imap-session.ts';
+import { examineMessage, type ExaminedMessage } from '../pgp-mime/read/inspect.ts';
+import type { FolderRow } from '../store/folders.ts';
+import { getMessage } from '../store/messages.ts';
+import { fetchBody } from '../sync/fetch-body.ts';
+
+/** Fetches the raw source of a message the store knows by header only, and stores it (e.g. `fetchBody` over a session). */
+export type FetchRaw = (folder: FolderRow, uid: string) => Promise<Uint8Array>;
+
+/** Fetches over a connection of its own, logged in with the account's password (asked only when a body is needed). */
+export function fetchOverOwnConnection(db: DatabaseSync, account: Account, password: () => Promise<string>): FetchRaw {
+  return async (folder, uid) => {
+    const secret = await password();
+    return withImap(account, secret, (session) => fetchBody(db, session, folder, uid));
+  };
+}
+
+/** The message's raw source: stored, or fetched by `fetch`. A UID the store does not know is refused before anything is fetched. */
+export async function messageRaw(db: DatabaseSync, folder: FolderRow, uid: string, fetch: FetchRaw): Promise<Uint8Array> {
+  const known = getMessage(db, folder.id, uid);
+  if (!known) throw new SealpostError('bad-input', `no message with UID ${uid} in ${folder.path}; sync the folder first`);
+  return known.raw ?? (await fetch(folder, uid));
+}
+
+export interface ReadMessageInput {
+  folder: FolderRow;
+  uid: string;
+  fetch: FetchRaw;
+  keyring: KeyringClient;
+  /** Passphrases of secret keys to try (the command line's --passphrase-file); the app passes none, its keys are unlocked in the keyring's session. */
+  keyPasswords: string[];
+}
+
+/** Reads the message and examines it: the report, the HTML it speaks of, the attachments' parts and the key material. */
+export async function readMessage(db: DatabaseSync, input: ReadMessageInput): Promise<ExaminedMessage> {
+  const raw = await messageRaw(db, input.folder, input.uid, input.fetch);
+  return examineMessage(raw, input.keyring, { keyPasswords: input.keyPasswords });
+}
