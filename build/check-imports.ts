@@ -30,25 +30,34 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 /** Top folder and path (posix) of an import, or the package name for a bare specifier. */
-function target(file: string, specifier: string): { kind: 'local'; path: string } | { kind: 'package'; name: string } {
+function target(file: string, specifier: string, root: string): { kind: 'local'; path: string } | { kind: 'package'; name: string } {
   if (specifier.startsWith('.') || specifier.startsWith('/')) {
     const abs = resolve(dirname(file), specifier);
-    return { kind: 'local', path: relative(ROOT, abs).split(sep).join('/') };
+    return { kind: 'local', path: relative(root, abs).split(sep).join('/') };
   }
   if (specifier.startsWith('node:')) return { kind: 'package', name: 'node:' };
   const parts = specifier.split('/');
   return { kind: 'package', name: specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]! };
 }
 
-function check(file: string, specifier: string, typeOnly: boolean): string | null {
-  const rel = relative(ROOT, file).split(sep).join('/');
+export function check(file: string, specifier: string, typeOnly: boolean, root = ROOT): string | null {
+  const rel = relative(root, file).split(sep).join('/');
   const top = rel.split('/')[0]!;
-  const t = target(file, specifier);
+  const t = target(file, specifier, root);
   const electronAllowed = rel.startsWith('main/electron/') || rel.startsWith('main/preload/');
   if (t.kind === 'package' && t.name === 'electron' && !electronAllowed && top !== 'test') {
     return 'only main/electron and main/preload import electron';
   }
   const localTop = t.kind === 'local' ? t.path.split('/')[0] : null;
+  // app/node/ is the Node half of app/: node:* and app/, for keyring/ and main/ only.
+  const intoAppNode = t.kind === 'local' && t.path.startsWith('app/node/');
+  if (rel.startsWith('app/node/')) {
+    if (t.kind === 'package') return t.name === 'node:' || typeOnly ? null : 'app/node/ imports only node:* and app/';
+    return localTop === 'app' ? null : 'app/node/ imports only node:* and app/';
+  }
+  if (intoAppNode && top !== 'keyring' && top !== 'main' && top !== 'test' && top !== 'build') {
+    return 'only keyring/ and main/ import app/node/';
+  }
   switch (top) {
     case 'app':
       if (t.kind === 'package') return t.name === 'zod' || typeOnly ? null : 'app/ imports only the schema library (zod)';
@@ -90,7 +99,7 @@ export function findViolations(root = ROOT): Violation[] {
       for (const m of text.matchAll(IMPORT)) {
         const specifier = m[2] ?? m[3];
         if (!specifier) continue;
-        const rule = check(file, specifier, Boolean(m[1]));
+        const rule = check(file, specifier, Boolean(m[1]), root);
         if (rule) violations.push({ file: relative(root, file), specifier, rule });
       }
     }

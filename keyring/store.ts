@@ -5,8 +5,8 @@ import { SealpostError } from '../app/errors.ts';
 import { KeyringMetaFile, type EntryMeta } from '../app/keys.ts';
 
 export type { EntryMeta };
-import { syncDirectory, writeFileAtomic, writeFileDurably, readFileIfExists } from './atomic-file.ts';
-import { withFileLock } from './lock.ts';
+import { syncDirectory, writeFileAtomic, writeFileDurably, readFileIfExists } from '../app/node/atomic-file.ts';
+import { withFileLock } from '../app/node/file-lock.ts';
 
 /**
  * The keyring on disk, in OpenPGP-native files:
@@ -86,11 +86,15 @@ export class KeyStore {
   async update<T>(change: (files: KeyringFiles) => Promise<{ files: Omit<KeyringFiles, 'generation'> | null; value: T }>): Promise<T> {
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      return await withFileLock(join(this.dir, 'lock'), async () => {
-        const { files, value } = await change(await this.read());
-        if (files) await this.writeGeneration(files);
-        return value;
-      });
+      return await withFileLock(
+        join(this.dir, 'lock'),
+        async () => {
+          const { files, value } = await change(await this.read());
+          if (files) await this.writeGeneration(files);
+          return value;
+        },
+        { onTimeout: (pid) => new SealpostError('keyring-busy', `lock held by process ${pid ?? 'unknown'}`), timeoutMs: 15_000 },
+      );
     } catch (e) {
       throw asStorageError(e, this.dir);
     }

@@ -13,7 +13,8 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { SealpostError } from '../../app/errors.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from './atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../../app/node/atomic-file.ts';
+import { withFileLock } from '../../app/node/file-lock.ts';
 
 export interface SecretStore {
   /** The secret, or null when there is none for this account. */
@@ -306,8 +307,10 @@ export class PassphraseSecretStore implements SecretStore {
             throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`);
           }
         },
-        (pid) => new SealpostError('secret-store-busy', pid === null ? undefined : `held by process ${pid}`),
-        this.#lockTimeoutMs,
+        {
+          onTimeout: (pid) => new SealpostError('secret-store-busy', pid === null ? undefined : `held by process ${pid}`),
+          timeoutMs: this.#lockTimeoutMs,
+        },
       );
     };
     const next = this.#queue.then(run, run);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SealpostError } from '../../app/errors.ts';
-import { readFileIfExists, writeFileAtomic } from '../accounts/atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../../app/node/atomic-file.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { BrowserWindow, Dialog, SaveDialogOptions } from 'electron';
 import { join } from 'node:path';
 import { SealpostError } from '../../app/errors.ts';
-import { writeFileAtomic } from '../accounts/atomic-file.ts';
+import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 
 const RESERVED_WINDOWS_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 const MAX_NAME = 200;

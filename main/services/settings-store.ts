@@ -26,7 +26,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SealpostError } from '../../app/errors.ts';
 import { DEFAULT_SETTINGS, Settings } from '../../app/mail.ts';
-import { writeFileAtomic } from '../accounts/atomic-file.ts';
+import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 
 export const SETTINGS_FILE = 'settings.json';
 

@@ -1,8 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findViolations } from '../../build/check-imports.ts';
+import { check, findViolations } from '../../build/check-imports.ts';
 
 test('the import rules of the design hold', () => {
   const violations = findViolations();
   assert.deepEqual(violations, [], violations.map((v) => `${v.file}: ${v.specifier}: ${v.rule}`).join('\n'));
+});
+
+test('app/node/ is for keyring/ and main/ only, and imports only node:* and app/', () => {
+  const root = '/repo';
+  assert.equal(check('/repo/keyring/store.ts', '../app/node/file-lock.ts', false, root), null);
+  assert.equal(check('/repo/main/accounts/secret-store.ts', '../../app/node/atomic-file.ts', false, root), null);
+  assert.match(check('/repo/renderer/src/lib/x.ts', '../../../app/node/atomic-file.ts', false, root) ?? '', /only keyring\/ and main\//);
+  assert.match(check('/repo/app/mail.ts', './node/atomic-file.ts', false, root) ?? '', /only keyring\/ and main\//);
+  assert.equal(check('/repo/app/node/file-lock.ts', 'node:fs/promises', false, root), null);
+  assert.equal(check('/repo/app/node/file-lock.ts', '../errors.ts', false, root), null);
+  assert.match(check('/repo/app/node/file-lock.ts', 'openpgp', false, root) ?? '', /only node:\* and app\//);
+  assert.match(check('/repo/app/node/file-lock.ts', '../../main/x.ts', false, root) ?? '', /only node:\* and app\//);
+  assert.match(check('/repo/app/mail.ts', 'node:fs', false, root) ?? '', /app\/ imports only/);
 });
