@@ -5,10 +5,9 @@
  *
  * The account: `--account ADDR`, else the only account of the profile (for
  * `send`, the account whose address is `--from`). Its password comes from
- * the password store, whose passphrase is `SEALPOST_SECRETS_PASSPHRASE`, a
- * terminal prompt, or (for `sync`, which needs no key passphrase)
- * `--passphrase-file`. On `send` and `read`, `--passphrase-file` is the
- * passphrase of the secret key, as everywhere in the contract.
+ * the password store, whose passphrase is `--store-passphrase-file`,
+ * `SEALPOST_SECRETS_PASSPHRASE` or a terminal prompt; `--passphrase-file` is
+ * the passphrase of the secret key, as everywhere in the contract.
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
@@ -59,14 +58,8 @@ function chooseAccount(db: DatabaseSync, wanted: string | undefined): Account {
   return all[0]!;
 }
 
-async function passwordOf(
-  ctx: CommandContext,
-  home: string,
-  db: DatabaseSync,
-  account: Account,
-  passphraseFileIsForStore: boolean,
-): Promise<string> {
-  const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore });
+async function passwordOf(ctx: CommandContext, home: string, db: DatabaseSync, account: Account): Promise<string> {
+  const passphrase = await secretsPassphrase(ctx);
   return new Accounts(db, new PassphraseSecretStore(home, passphrase)).password(account.id);
 }
 
@@ -137,7 +130,7 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
   const db = openStore(home);
   try {
     const account = chooseAccount(db, values.account);
-    const password = await passwordOf(ctx, home, db, account, true);
+    const password = await passwordOf(ctx, home, db, account);
     const result = await syncAccount(db, account, password, {
       ...(values.folder !== undefined ? { folder: values.folder } : {}),
       sendNow: true,
@@ -265,7 +258,7 @@ async function read(ctx: CommandContext, args: string[]): Promise<void> {
     if (known.raw) {
       raw = known.raw;
     } else {
-      const password = await passwordOf(ctx, home, db, account, false);
+      const password = await passwordOf(ctx, home, db, account);
       raw = await withImap(account, password, (session) => fetchBody(db, session, folder, uid));
     }
   } finally {
@@ -296,7 +289,7 @@ async function send(ctx: CommandContext, args: string[]): Promise<void> {
         ? chooseAccount(db, values.account)
         : (accounts.find(draft.from.address) ?? chooseAccount(db, undefined));
     // The password first: a locked password store must not leave a message behind in the outbox.
-    const password = await passwordOf(ctx, home, db, account, false);
+    const password = await passwordOf(ctx, home, db, account);
     const messageId = `<${randomUUID()}@${draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1)}>`;
     const raw = await composeAsking(ctx, draft, { ...opts, messageId });
     const recipients = [...draft.to, ...draft.cc, ...(draft.bcc ?? [])].map((a) => a.address);
