@@ -35,7 +35,7 @@ import type {
   SyncProgress,
   SyncSummary,
 } from '../../app/mail.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/keyring-client.ts';
 import { Accounts, accountSummary, type Account, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 import { parseServerUrl } from '../accounts/validate.ts';

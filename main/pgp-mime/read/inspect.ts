@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SealpostError } from '../../../app/errors.ts';
 import type { InspectReport, Address } from '../../../app/inspect-report.ts';
 import type { DecryptResult, Verification } from '../../../app/crypto.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringCalls, KeyringClient } from '../../../app/keyring-client.ts';
 import {
   parseMime,
   parseEntity,
@@ -125,7 +125,7 @@ export class MessageInspector {
       },
       data,
     );
-    return { result, plaintext: output };
+    return { result, plaintext: Buffer.from(output.buffer, output.byteOffset, output.byteLength) };
   }
 
   private encryptionOf(result: DecryptResult): Encryption {
@@ -454,9 +454,9 @@ export interface ExaminedMessage {
 }
 
 /** The keyring as `collectMessageKeys` sees it, keeping each `keys.inspect` input and what it held. */
-function recordingKeyring(keyring: KeyringClient, material: MessageKeyMaterial[]): KeyringClient {
-  const call = async (method: string, params: unknown): Promise<unknown> => {
-    const result = await (keyring.call as (m: string, p: unknown) => Promise<unknown>)(method, params);
+function recordingKeyring(keyring: KeyringCalls, material: MessageKeyMaterial[]): KeyringCalls {
+  const call: KeyringCalls['call'] = async (method, params) => {
+    const result = await keyring.call(method, params);
     if (method === 'keys.inspect') {
       const p = params as { data: Uint8Array; source: string };
       const keys = (result as { keys: { fingerprint: string }[] }).keys;
@@ -468,7 +468,7 @@ function recordingKeyring(keyring: KeyringClient, material: MessageKeyMaterial[]
     }
     return result;
   };
-  return { call } as unknown as KeyringClient;
+  return { call };
 }
 
 /** `inspectMessage`, with the HTML body, the attachments' parts and the keys' material of the same reading. */

@@ -17,7 +17,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../../app/errors.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/keyring-client.ts';
 import { composeMessage, type Draft, type DraftAttachment } from './compose.ts';
 import { getDraft, saveDraft, type DraftItem } from '../../store/drafts.ts';
 import { MessageInspector } from '../read/inspect.ts';
