@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
-import { normalizeAddress } from '../pgp-mime/read/addresses.ts';
+import { normalizeAddress } from '../../app/address.ts';
 import {
   deleteAccount,
   findAccountByEmailKey,

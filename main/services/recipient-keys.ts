@@ -15,7 +15,7 @@ import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringCalls } from '../../app/keyring-client.ts';
 import { recipientKey } from '../pgp-mime/write/compose.ts';
-import { sameAddress } from '../pgp-mime/read/addresses.ts';
+import { normalizeAddress, sameAddress } from '../../app/address.ts';
 
 type State = RecipientKey['state'];
 
@@ -47,7 +47,7 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
   let all: KeySummary[] | null = null;
   const out: RecipientKey[] = [];
   for (const address of addresses) {
-    const id = address.trim().toLowerCase();
+    const id = normalizeAddress(address);
     let entry = known.get(id);
     if (!entry) {
       const found = await recipientKey(keyring, address.trim(), now);

@@ -17,7 +17,8 @@ import {
   type MimePart,
   DEFAULT_LIMITS,
 } from './mime-parse.ts';
-import { parseAddresses, sameAddress } from './addresses.ts';
+import { parseAddresses } from './addresses.ts';
+import { sameAddress } from '../../../app/address.ts';
 import { addressOfUserId } from '../../../app/user-ids.ts';
 import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock, splitCleartext } from './inline-pgp.ts';
 import { bodyHtml, bodyText, htmlToText, isLegacyHeaderPart, HTML_LIMIT, TEXT_LIMIT } from './body-text.ts';

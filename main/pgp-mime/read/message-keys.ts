@@ -1,7 +1,7 @@
 import type { KeyringCalls } from '../../../app/keyring-client.ts';
 import type { Address, InspectReport } from '../../../app/inspect-report.ts';
 import { type MimePart, walk, decodeBody, headerValues } from './mime-parse.ts';
-import { sameAddress } from './addresses.ts';
+import { sameAddress } from '../../../app/address.ts';
 
 type KeyEntry = InspectReport['keys'][number];
 type Warning = InspectReport['warnings'][number];

@@ -25,7 +25,7 @@ import { foldLines } from 'nodemailer/lib/mime-funcs/index.js';
 import { SealpostError } from '../../../app/errors.ts';
 import type { KeySummary } from '../../../app/keys.ts';
 import type { KeyringCalls, KeyringClient } from '../../../app/keyring-client.ts';
-import { sameAddress } from '../read/addresses.ts';
+import { normalizeAddress, sameAddress } from '../../../app/address.ts';
 
 export interface Address {
   name: string;
@@ -402,9 +402,9 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const r of [...to, ...cc, ...bcc]) {
-      const lower = r.address.toLowerCase();
-      if (seen.has(lower)) continue;
-      seen.add(lower);
+      const id = normalizeAddress(r.address);
+      if (seen.has(id)) continue;
+      seen.add(id);
       const found = await recipientKey(keyring, r.address, nowMs);
       if (!('key' in found)) problems.push(`${r.address} (${found.problem})`);
       else if (!recipientRefs.includes(found.key.fingerprint)) recipientRefs.push(found.key.fingerprint);

@@ -1,6 +1,7 @@
 import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import type { AccountView } from '../../../app/mail.ts';
 import { isEmail } from './addresses.ts';
+import { sameAddress } from './format.ts';
 import { callBridge, localError, type UiError } from './outcome.ts';
 
 type ServerField = 'imap' | 'smtp' | 'user';
@@ -62,7 +63,7 @@ export class AccountForm {
   /** Fill the server fields from the address's domain (once per address). */
   async guess(bridge: SealpostBridge): Promise<void> {
     const email = this.email.trim();
-    if (!isEmail(email) || email.toLowerCase() === this.#guessedFor.toLowerCase()) return;
+    if (!isEmail(email) || sameAddress(email, this.#guessedFor)) return;
     this.#guessedFor = email;
     this.guessing = true;
     const r = await callBridge(bridge, 'accounts.guess', { email });

@@ -2,7 +2,7 @@ import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.t
 import type { KeySummary } from '../../../app/keys.ts';
 import type { AccountView, OutboxEntry, RecipientKey, Settings } from '../../../app/mail.ts';
 import { parseAddresses, parseEntry } from './addresses.ts';
-import { sizeText, type NamedAddress } from './format.ts';
+import { normalizeAddress, sizeText, type NamedAddress } from './format.ts';
 import { callBridge, localError, type UiError } from './outcome.ts';
 import { emptySeed, type ComposeSeed } from './reply.ts';
 import { lockedKeys, PassphrasePrompt } from './unlock.svelte.ts';
@@ -83,11 +83,11 @@ export class RecipientField {
   /** Add what was typed or pasted (several addresses at once are split); duplicates are skipped. */
   add(text: string): void {
     const { valid, invalid } = parseAddresses(text);
-    const have = new Set(this.chips.map((c) => c.address.toLowerCase()));
+    const have = new Set(this.chips.map((c) => normalizeAddress(c.address)));
     const next = [...this.chips];
     for (const a of valid) {
-      if (have.has(a.address.toLowerCase())) continue;
-      have.add(a.address.toLowerCase());
+      if (have.has(normalizeAddress(a.address))) continue;
+      have.add(normalizeAddress(a.address));
       next.push({ ...a, invalid: false });
     }
     for (const t of invalid) next.push({ name: '', address: t, invalid: true });
@@ -230,11 +230,11 @@ export class ComposerState {
 
   chipState(chip: Chip): ChipState {
     if (chip.invalid) return 'invalid';
-    return this.keyStates[chip.address.toLowerCase()]?.state ?? 'checking';
+    return this.keyStates[normalizeAddress(chip.address)]?.state ?? 'checking';
   }
 
   keyFor(chip: Chip): RecipientKey | null {
-    return this.keyStates[chip.address.toLowerCase()] ?? null;
+    return this.keyStates[normalizeAddress(chip.address)] ?? null;
   }
 
   field(name: FieldName): RecipientField {
@@ -260,7 +260,7 @@ export class ComposerState {
       this.error = r.error;
       return;
     }
-    this.keyStates = { ...this.keyStates, ...Object.fromEntries(r.value.map((k) => [k.address.toLowerCase(), k])) };
+    this.keyStates = { ...this.keyStates, ...Object.fromEntries(r.value.map((k) => [normalizeAddress(k.address), k])) };
   }
 
   /** Commit the typed text of every field, then check keys for any new address. */

@@ -116,7 +116,5 @@ export function splitUserId(userId: string): { name: string; address: string } {
   return /@/.test(userId) ? { name: '', address: userId.trim() } : { name: userId.trim(), address: '' };
 }
 
-/** Same address, whatever the case of its letters (domain parts are case-insensitive; local parts nearly always in practice). */
-export function sameAddress(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
+/** Same address: case, NFC and IDN spelling aside (app/address.ts, as main compares them). */
+export { normalizeAddress, sameAddress } from '../../../app/address.ts';

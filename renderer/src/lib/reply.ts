@@ -1,5 +1,5 @@
 import type { InspectReport } from '../../../app/inspect-report.ts';
-import { addressText, fullDateText, sameAddress, type NamedAddress } from './format.ts';
+import { addressText, fullDateText, normalizeAddress, sameAddress, type NamedAddress } from './format.ts';
 
 /**
  * Replies and forwards, built from what the reader showed: the report's
@@ -39,10 +39,10 @@ export function quoteText(text: string): string {
 }
 
 function dedupe(list: NamedAddress[], exclude: string[]): NamedAddress[] {
-  const seen = new Set(exclude.map((a) => a.toLowerCase()));
+  const seen = new Set(exclude.map((a) => normalizeAddress(a)));
   const out: NamedAddress[] = [];
   for (const a of list) {
-    const key = a.address.toLowerCase();
+    const key = normalizeAddress(a.address);
     if (!a.address || seen.has(key)) continue;
     seen.add(key);
     out.push({ name: a.name, address: a.address });
