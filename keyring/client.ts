@@ -15,6 +15,7 @@ import {
   type StreamParams,
   type StreamResult,
 } from '../app/keyring-protocol.ts';
+import type { KeyringClient, StreamCall } from '../app/node/keyring-client.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -24,19 +25,15 @@ interface Pending {
   onAck?(): void;
 }
 
-export interface StreamCall<T> {
-  /** The operation's output; read it to its end (the keyring waits for the reader). */
-  output: ReadableStream<Uint8Array>;
-  /** The final result; settles after the output has been delivered. */
-  result: Promise<T>;
-}
-
 /**
- * The typed client of the keyring. The only part of `keyring/` that the
- * main process and the command line use. Answers are validated here, where
- * they are received; a failure arrives as a `SealpostError`.
+ * The typed client of the keyring over a message port (a worker's or a
+ * utility process's): the only part of `keyring/` that the composition roots
+ * of the main process and the command line use; the rest of main/ sees it as
+ * the `KeyringClient` interface of app/keyring-client.ts. Answers are
+ * validated here, where they are received; a failure arrives as a
+ * `SealpostError`.
  */
-export class KeyringClient {
+export class PortKeyringClient implements KeyringClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly port: PortLike;

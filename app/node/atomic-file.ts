@@ -1,6 +1,6 @@
 /**
- * Durable and atomic file writes, shared by the keyring and the main process
- * (the keyring files, the password stores, settings, saved attachments).
+ * Durable and atomic file writes, shared by keyring/ and main/ (app/node/ is
+ * the one place in app/ that may use node:*).
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -21,7 +21,7 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Write a new file, fsync, close: it is complete on disk before anyone refers to it. Fails if it exists. */
+/** Create (never overwrite), write, fsync, close: the file is complete on disk before anyone refers to it. */
 export async function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const handle = await open(path, 'wx', mode);
   try {
@@ -33,10 +33,10 @@ export async function writeFileDurably(path: string, data: string | Uint8Array, 
 }
 
 /**
- * Replaces `path` atomically: write a temporary file in the same folder,
- * fsync it, rename it over `path`, fsync the folder. A reader, or a crash,
- * sees the old content or the new, never a mix. A missing folder is made
- * private (0700).
+ * Replaces `path`: write a temporary file in the same folder, fsync it,
+ * rename it over `path` (rename(2) is atomic within a file system), fsync the
+ * folder. A reader or a crash sees the old content or the new, never a mix.
+ * A missing folder is made private (0700).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
@@ -52,7 +52,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await syncDirectory(dir);
 }
 
-/** The file's bytes, or null when it does not exist (any other error is thrown). */
 export async function readFileIfExists(path: string): Promise<Buffer | null> {
   try {
     return await readFile(path);

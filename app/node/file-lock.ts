@@ -1,6 +1,6 @@
 /**
  * An exclusive lock between processes (the app and the command line share a
- * profile), shared by the keyring and the main process.
+ * profile), shared by keyring/ and main/.
  */
 import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -12,22 +12,26 @@ function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 export interface FileLockOptions {
-  /** The error to throw when the lock stays held past `timeoutMs`; `pid` is the holder's, when known. */
+  /** Makes the error to throw when the lock stays held past `timeoutMs`; gets the holder's pid when known. */
   onTimeout: (pid: number | null) => Error;
   timeoutMs?: number;
 }
 
 /**
- * Runs `fn` holding a lock file created with O_EXCL that holds the owner's
- * pid and a random token. A lock whose owner died (killed mid-write) is
- * taken over: the stale file is renamed first, so only one waiter can win
- * it, and a lock that another waiter made between our read and our rename is
- * given back. Only the owner's own token is ever removed on release.
+ * Runs `fn` holding the lock file `lockPath`: created with O_EXCL, holding a
+ * token that starts with the owner's pid. A lock whose owner died (killed
+ * mid-write) is taken over: the taker renames the stale file aside first, so
+ * only one waiter can win it; and when, between its read and its rename,
+ * another waiter already took the stale lock over and made its own, the file
+ * renamed aside is that live lock and is linked back (link(2) fails if a third
+ * made one meanwhile, which is then the lock). The lock is removed on the way
+ * out only if it still holds our token.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -38,6 +42,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
       const handle = await open(lockPath, 'wx', 0o600);
       try {
         await handle.writeFile(token);
+        await handle.sync();
       } finally {
         await handle.close();
       }
@@ -51,8 +56,6 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
       const stale = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
       try {
         await rename(lockPath, stale);
-        // Between our read and the rename, another waiter may have taken the
-        // stale lock over and made its own: give that one back.
         if ((await readFile(stale, 'utf8').catch(() => owner)) !== owner) await link(stale, lockPath).catch(() => undefined);
         await rm(stale, { force: true });
       } catch {

@@ -55,7 +55,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
   const password = await readPassphraseFile(values['password-file']!);
   if (password === '') throw new SealpostError('bad-input', `${values['password-file']}: the password file is empty`);
   const caPem = values.ca === undefined ? null : validateCaPem((await readInputFile(values.ca)).toString('utf8'));
-  const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
+  const passphrase = await secretsPassphrase(ctx);
 
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
@@ -122,7 +122,7 @@ async function edit(ctx: CommandContext, args: string[]): Promise<void> {
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
   try {
-    const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
+    const passphrase = await secretsPassphrase(ctx);
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
     const updated = await editAccount(accounts, positionals[0]!, {
       ...(values.email !== undefined ? { email: values.email } : {}),
@@ -146,7 +146,7 @@ async function remove(ctx: CommandContext, args: string[]): Promise<void> {
   const home = ctx.globals.home ?? defaultHome();
   const db = openStore(home);
   try {
-    const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore: true });
+    const passphrase = await secretsPassphrase(ctx);
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
     await removeAccount(accounts, positionals[0]!, { force: Boolean(values.force) });
   } finally {

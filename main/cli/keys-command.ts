@@ -1,7 +1,7 @@
 import { SealpostError } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { Trust } from '../../app/keys.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { GlobalOptions } from './args.ts';
 import { parseCommand } from './args.ts';
 import { parseDuration } from './durations.ts';

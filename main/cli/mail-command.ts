@@ -63,7 +63,7 @@ async function passwordOf(
   account: Account,
   passphraseFileIsForStore: boolean,
 ): Promise<string> {
-  const passphrase = await secretsPassphrase(ctx, { passphraseFileIsForStore });
+  const passphrase = await secretsPassphrase(ctx);
   return new Accounts(db, new PassphraseSecretStore(home, passphrase)).password(account.id);
 }
 

@@ -12,7 +12,11 @@ import { defaultHome } from './profile.ts';
 
 const HELP = `sealpost: OpenPGP mail from the command line
 
-  sealpost [--home DIR] [--json] [--passphrase-file FILE] COMMAND ...
+  sealpost [--home DIR] [--json] [--passphrase-file FILE] [--store-passphrase-file FILE] COMMAND ...
+
+  --passphrase-file FILE        the secret key's passphrase (first line), on every command
+  --store-passphrase-file FILE  the account-password store's passphrase
+                                (else SEALPOST_SECRETS_PASSPHRASE, else a prompt on a terminal)
 
   keys generate|import|list|show|export|delete|trust|revoke|expire|passwd|add-uid|lookup
   inspect FILE.eml [--json]

@@ -3,7 +3,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { Verification } from '../../app/crypto.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import { stdinStream, writeStream, writeStdout } from './io.ts';
 
 /**

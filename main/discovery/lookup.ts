@@ -13,7 +13,7 @@
 import { domainToASCII } from 'node:url';
 import { SealpostError } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, defaultFetcher, NetworkError, type Fetcher, type HttpLimits } from './http.ts';
 import { DEFAULT_KEYSERVER, keyserverBase, vksFetch } from './keyserver.ts';
 import { wkdFetch } from './wkd.ts';
@@ -33,7 +33,7 @@ export interface LookupResult {
 }
 
 export interface LookupOptions {
-  keyring: KeyringClient;
+  keyring: KeyringCalls;
   /** The transport; default: the global fetch. */
   fetcher?: Fetcher;
   /** Base URL of a VKS keyserver; default https://keys.openpgp.org. */
@@ -97,7 +97,7 @@ async function fromNetwork(
   source: 'wkd' | 'keyserver',
   fetchIt: () => Promise<{ url: string; data: Uint8Array | null }>,
   address: MailAddress,
-  keyring: KeyringClient,
+  keyring: KeyringCalls,
 ): Promise<LookupResult> {
   let url: string | undefined;
   try {
@@ -117,7 +117,7 @@ async function fromNetwork(
   }
 }
 
-async function fromAutocrypt(address: MailAddress, keyring: KeyringClient): Promise<LookupResult> {
+async function fromAutocrypt(address: MailAddress, keyring: KeyringCalls): Promise<LookupResult> {
   try {
     const all = await keyring.call('keys.list', { secret: false });
     const keys = all.filter((k) => k.sources.includes('autocrypt') && k.emails.some((e) => addressMatches(e, address)));
@@ -173,7 +173,7 @@ export interface ImportReport {
  * also held dropped keys is not imported: the keyring imports key material
  * whole, and this process does not take OpenPGP data apart.
  */
-export async function importFound(keyring: KeyringClient, results: readonly LookupResult[]): Promise<ImportReport[]> {
+export async function importFound(keyring: KeyringCalls, results: readonly LookupResult[]): Promise<ImportReport[]> {
   const reports: ImportReport[] = [];
   for (const result of results) {
     const material = MATERIAL.get(result);

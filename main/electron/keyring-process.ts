@@ -1,7 +1,8 @@
 import type { MessageChannelMain as MessageChannelMainType, MessagePortMain, UtilityProcess } from 'electron';
 import { SealpostError } from '../../app/errors.ts';
 import { portFromMessagePortMain } from '../../app/keyring-protocol.ts';
-import { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
+import { PortKeyringClient } from '../../keyring/client.ts';
 
 /** The parts of Electron's API this module uses (a test passes fakes). */
 export interface KeyringProcessApi {
@@ -29,13 +30,13 @@ export interface KeyringProcess {
  * the profile directory in one init message (keyring/utility-entry.ts).
  */
 export function startKeyringProcess(api: KeyringProcessApi, entry: string, home: string): KeyringProcess {
-  let current: { child: UtilityProcess; client: KeyringClient; port: MessagePortMain } | null = null;
+  let current: { child: UtilityProcess; client: PortKeyringClient; port: MessagePortMain } | null = null;
   let stopped = false;
 
   const start = () => {
     const child = api.utilityProcess.fork(entry, [], { serviceName: 'Sealpost keyring', stdio: 'inherit' });
     const { port1, port2 } = new api.MessageChannelMain();
-    const client = new KeyringClient(portFromMessagePortMain(port1));
+    const client = new PortKeyringClient(portFromMessagePortMain(port1));
     child.postMessage({ t: 'init', home }, [port2]);
     const running = { child, client, port: port1 };
     child.once('exit', () => {
@@ -51,16 +52,12 @@ export function startKeyringProcess(api: KeyringProcessApi, entry: string, home:
     if (stopped) throw new SealpostError('keyring-unavailable', 'the app is closing');
     return (current ?? start()).client;
   };
-  // Methods are looked up on the current client when they are called, not when they are read.
-  const live = new Proxy({} as KeyringClient, {
-    get(_target, property) {
-      if (property === 'then') return undefined; // not a promise: awaiting it must not start a process
-      return (...args: unknown[]) => {
-        const client = currentClient();
-        return (Reflect.get(client, property, client) as (...a: unknown[]) => unknown).apply(client, args);
-      };
-    },
-  });
+  // The current client is taken when a method is called, not when it is read.
+  const live: KeyringClient = {
+    call: (method, params) => currentClient().call(method, params),
+    stream: (method, params, input) => currentClient().stream(method, params, input),
+    collect: (method, params, input) => currentClient().collect(method, params, input),
+  };
 
   return {
     get client() {

@@ -1,4 +1,4 @@
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { SealpostError } from '../../app/errors.ts';
 import type { EventName, EventPayload, ProcedureName, ProcedureOutput, ProcedureParams } from '../../app/ipc/contract.ts';
 import type { KeySummary } from '../../app/keys.ts';
@@ -23,7 +23,7 @@ const short = (text: string): string => text.slice(0, 1024);
 /** What the handlers need from the rest of the main process. */
 export interface Services {
   /** The keyring, through its client only. Read on every call, so a supervisor may replace it. */
-  readonly keyring: Pick<KeyringClient, 'call'>;
+  readonly keyring: KeyringCalls;
   /** Tell every window (or bridge) that something changed; optional for the command line. A failure here never fails the call. */
   emit?<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Accounts, mail and the outbox; absent where no mail store is open. */
@@ -71,8 +71,6 @@ export function createHandlers(services: Services): Handlers {
     if (!services.settings) throw new SealpostError('internal', 'the settings are not kept here');
     return services.settings;
   };
-  // Only the keyring's `call` is used; the helpers shared with the command line are typed with the whole client.
-  const keyring = () => services.keyring as KeyringClient;
   return {
     'keys.list': (p) => services.keyring.call('keys.list', { secret: p.secret ?? false }),
     'keys.show': (p) => services.keyring.call('keys.show', { query: p.query }),
@@ -202,11 +200,11 @@ export function createHandlers(services: Services): Handlers {
       return key;
     },
     'keys.lookup': async (p) => {
-      const results = await lookupKeys(p.email, { ...services.lookup, keyring: keyring() });
+      const results = await lookupKeys(p.email, { ...services.lookup, keyring: services.keyring });
       const found = results.map((r) => ({ source: r.source, keys: r.keys, error: r.error ? short(r.error.message) : null }));
       const imported: KeySummary[] = [];
       if (p.import) {
-        for (const report of await importFound(keyring(), results)) {
+        for (const report of await importFound(services.keyring, results)) {
           imported.push(...report.changed);
           const entry = found.find((f) => f.source === report.source);
           if (report.error && entry && entry.error === null) entry.error = short(`not imported: ${report.error.message}`);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SealpostError } from '../../app/errors.ts';
-import { KeyringClient } from '../../keyring/client.ts';
+import { PortKeyringClient } from '../../keyring/client.ts';
 
 /**
  * Where the keyring worker's entry lives: the TypeScript source when running
@@ -14,7 +14,7 @@ function workerEntry(): URL {
 }
 
 export interface RunningKeyring {
-  client: KeyringClient;
+  client: PortKeyringClient;
   close(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export function startKeyringWorker(home: string | null): RunningKeyring {
   // A small young generation: streaming 100 MB allocates chunk after short-lived
   // chunk, and a large nursery lets the resident size grow with the data.
   const worker = new Worker(workerEntry(), { workerData: { home }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-  const client = new KeyringClient({
+  const client = new PortKeyringClient({
     postMessage: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (handler) => worker.on('message', handler),
   });

@@ -21,7 +21,7 @@ import type {
   SyncProgress,
   SyncSummary,
 } from '../../app/mail.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import { Accounts, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 import { composeMessage } from '../pgp-mime/write/compose.ts';

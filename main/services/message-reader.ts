@@ -11,7 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { ExaminedMessage } from '../pgp-mime/read/inspect.ts';
 import { decodeBody } from '../pgp-mime/read/mime-parse.ts';
 import { getFolder, type FolderRow } from '../store/folders.ts';

@@ -13,7 +13,7 @@
 import type { RecipientKey } from '../../app/mail.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { recipientKey } from '../pgp-mime/write/recipient-keys.ts';
 import { normalizeAddress, sameAddress } from '../../app/address.ts';
 
@@ -42,12 +42,7 @@ function carries(key: KeySummary, address: string): boolean {
 }
 
 /** One entry per address, in the order given (an address given twice is looked up once). */
-export async function recipientKeyStates(
-  keyring: Pick<KeyringClient, 'call'>,
-  addresses: readonly string[],
-  now = Date.now(),
-): Promise<RecipientKey[]> {
-  const client = keyring as KeyringClient;
+export async function recipientKeyStates(keyring: KeyringCalls, addresses: readonly string[], now = Date.now()): Promise<RecipientKey[]> {
   const known = new Map<string, Omit<RecipientKey, 'address'>>();
   let all: KeySummary[] | null = null;
   const out: RecipientKey[] = [];
@@ -55,7 +50,7 @@ export async function recipientKeyStates(
     const id = normalizeAddress(address);
     let entry = known.get(id);
     if (!entry) {
-      const found = await recipientKey(client, address.trim(), now);
+      const found = await recipientKey(keyring, address.trim(), now);
       if ('key' in found) {
         entry = {
           state: found.key.trust === 'verified' ? 'verified' : 'unverified',
@@ -63,7 +58,7 @@ export async function recipientKeyStates(
           userId: userIdFor(found.key, address),
         };
       } else {
-        all ??= await client.call('keys.list', { secret: false });
+        all ??= await keyring.call('keys.list', { secret: false });
         const candidates = all.filter((k) => carries(k, address)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
         const newest = candidates[0];
         entry = newest

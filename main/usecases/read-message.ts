@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { withImap } from '../mail/imap-session.ts';
 import { examineMessage, type ExaminedMessage } from '../pgp-mime/read/inspect.ts';

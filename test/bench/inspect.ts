@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKeyringWorker } from '../../main/keyring-host/worker-keyring.ts';
 import { inspectMessage } from '../../main/pgp-mime/read/inspect.ts';
-import type { KeyringClient } from '../../keyring/client.ts';
+import type { KeyringClient } from '../../app/node/keyring-client.ts';
 
 const CRLF = '\r\n';
 const P95_TARGET_MS = 50;

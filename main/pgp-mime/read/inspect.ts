@@ -7,7 +7,7 @@
  */
 import { SealpostError } from '../../../app/errors.ts';
 import type { InspectReport } from '../../../app/inspect-report.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringCalls, KeyringClient } from '../../../app/node/keyring-client.ts';
 import { parseMime, walk, decodeHeader, headerValue, type MimePart } from './mime-parse.ts';
 import { parseAddresses } from './addresses.ts';
 import { sameAddress } from '../../../app/address.ts';
@@ -50,9 +50,9 @@ export interface ExaminedMessage {
 }
 
 /** The keyring as `collectMessageKeys` sees it, keeping each `keys.inspect` input and what it held. */
-function recordingKeyring(keyring: KeyringClient, material: MessageKeyMaterial[]): KeyringClient {
-  const call = async (method: string, params: unknown): Promise<unknown> => {
-    const result = await (keyring.call as (m: string, p: unknown) => Promise<unknown>)(method, params);
+function recordingKeyring(keyring: KeyringCalls, material: MessageKeyMaterial[]): KeyringCalls {
+  const call: KeyringCalls['call'] = async (method, params) => {
+    const result = await keyring.call(method, params);
     if (method === 'keys.inspect') {
       const p = params as { data: Uint8Array; source: string };
       const keys = (result as { keys: { fingerprint: string }[] }).keys;
@@ -64,7 +64,7 @@ function recordingKeyring(keyring: KeyringClient, material: MessageKeyMaterial[]
     }
     return result;
   };
-  return { call } as unknown as KeyringClient;
+  return { call };
 }
 
 /** `inspectMessage`, with the HTML body, the attachments' parts and the keys' material of the same reading. */

@@ -1,4 +1,4 @@
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringCalls } from '../../../app/node/keyring-client.ts';
 import type { Address, InspectReport } from '../../../app/inspect-report.ts';
 import { type MimePart, walk, decodeBody, headerValues } from './mime-parse.ts';
 import { sameAddress } from '../../../app/address.ts';
@@ -28,7 +28,7 @@ export function parseAutocrypt(value: string): { addr: string; keydata: Buffer }
  * address) and Autocrypt-Gossip headers inside the encrypted part.
  */
 export async function collectMessageKeys(
-  keyring: KeyringClient,
+  keyring: KeyringCalls,
   message: { root: MimePart; content: MimePart | null; contentProtected: boolean; from: Address | null },
   warn: (w: Warning) => void,
 ): Promise<KeyEntry[]> {

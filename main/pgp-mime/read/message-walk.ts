@@ -8,17 +8,8 @@
 import { SealpostError } from '../../../app/errors.ts';
 import type { InspectReport } from '../../../app/inspect-report.ts';
 import type { DecryptResult, Verification } from '../../../app/crypto.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
-import {
-  walk,
-  parseEntity,
-  decodeBody,
-  isAttachment,
-  partText,
-  decodeCharset,
-  type MimePart,
-  DEFAULT_LIMITS,
-} from './mime-parse.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
+import { walk, parseEntity, decodeBody, isAttachment, partText, decodeCharset, type MimePart, DEFAULT_LIMITS } from './mime-parse.ts';
 import { htmlToText } from './body-text.ts';
 import { findInlineBlocks, isWholeBody, cleanArmor, cleanSignedBlock, splitCleartext } from './inline-pgp.ts';
 import { canonicalCrlf, exchangeRepair, isEncryptedOpenPgp, isPgpEncrypted, isPgpSigned } from './pgp-structure.ts';
@@ -91,7 +82,7 @@ export class MessageInspector {
       },
       data,
     );
-    return { result, plaintext: output };
+    return { result, plaintext: Buffer.from(output.buffer, output.byteOffset, output.byteLength) };
   }
 
   private encryptionOf(result: DecryptResult): Encryption {

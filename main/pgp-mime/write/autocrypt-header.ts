@@ -4,7 +4,7 @@
  * the encryption subkey, the user id of the address: `keys.export` with
  * `minimal`), binary, in base64 lines.
  */
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { CRLF } from './mime-body.ts';
 
 /** The whole header field, folded, for the sender key's fingerprint. */

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { SealpostError } from '../../../app/errors.ts';
 import { normalizeAddress } from '../../../app/address.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { autocryptHeader } from './autocrypt-header.ts';
 import type { ComposeOptions, Draft, DraftAttachment } from './draft.ts';
 import { asciiAddress, cleanAddress, domainOf, fold, messageFieldList, msgId, type MessageFields } from './header-fields.ts';

@@ -12,7 +12,7 @@
  * checked to occur in none of the contents.
  */
 import { randomBytes } from 'node:crypto';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { CRLF, crlf, serialize } from './mime-body.ts';
 
 /** The outer header section for a given Content-Type field (each line without its CRLF). */

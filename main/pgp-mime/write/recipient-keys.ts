@@ -9,7 +9,7 @@
  */
 import { SealpostError } from '../../../app/errors.ts';
 import type { KeySummary } from '../../../app/keys.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringCalls } from '../../../app/node/keyring-client.ts';
 import { sameAddress } from '../../../app/address.ts';
 
 export function isUsableForEncryption(k: KeySummary, now: number): boolean {
@@ -35,7 +35,7 @@ function best(keys: KeySummary[]): KeySummary {
  * the whole list when several keys carry it or the address is spelled in
  * another case than in the user id.
  */
-async function keysCarrying(keyring: KeyringClient, address: string, secret: boolean): Promise<KeySummary[]> {
+async function keysCarrying(keyring: KeyringCalls, address: string, secret: boolean): Promise<KeySummary[]> {
   let found: KeySummary[];
   try {
     found = [await keyring.call('keys.show', { query: address })];
@@ -48,7 +48,7 @@ async function keysCarrying(keyring: KeyringClient, address: string, secret: boo
 
 /** The key to encrypt to for an address, or why there is none. */
 export async function recipientKey(
-  keyring: KeyringClient,
+  keyring: KeyringCalls,
   address: string,
   now = Date.now(),
 ): Promise<{ key: KeySummary } | { problem: string }> {
@@ -60,7 +60,7 @@ export async function recipientKey(
 }
 
 /** The sender's own key: a secret key that can sign and whose user id carries the address. Null when there is none. */
-export async function senderKey(keyring: KeyringClient, address: string, now = Date.now()): Promise<KeySummary | null> {
+export async function senderKey(keyring: KeyringCalls, address: string, now = Date.now()): Promise<KeySummary | null> {
   const candidates = (await keysCarrying(keyring, address, true)).filter(
     (k) => k.hasSecret && k.canSign && !k.revoked && !(k.expires && Date.parse(k.expires) <= now),
   );

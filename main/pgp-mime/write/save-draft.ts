@@ -17,7 +17,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../../app/errors.ts';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { composeMessage } from './compose.ts';
 import type { Draft, DraftAttachment } from './draft.ts';
 import { getDraft, saveDraft, type DraftItem } from '../../store/drafts.ts';

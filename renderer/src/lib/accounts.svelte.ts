@@ -1,7 +1,7 @@
 import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import type { AccountView } from '../../../app/mail.ts';
-import { sameAddress } from './format.ts';
 import { isEmail } from './addresses.ts';
+import { sameAddress } from './format.ts';
 import { callBridge, localError, type UiError } from './outcome.ts';
 
 type ServerField = 'imap' | 'smtp' | 'user';

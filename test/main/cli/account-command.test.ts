@@ -248,7 +248,7 @@ describe('account add and list against real servers', { skip: skip ?? false, tim
       const r = await runSealpost(addArgs(urls('tls')), { home: home.path, env: { SEALPOST_SECRETS_PASSPHRASE: '' } });
       assert.equal(r.code, 64, r.stderr);
       oneLineError(r.stderr);
-      assert.match(r.stderr, /--passphrase-file/);
+      assert.match(r.stderr, /--store-passphrase-file/);
       assert.match(r.stderr, /SEALPOST_SECRETS_PASSPHRASE/);
       await assertNothingSaved(home.path);
     } finally {

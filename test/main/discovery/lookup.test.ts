@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
 import type { Fetcher } from '../../../main/discovery/http.ts';
 import { wkdHash, wkdUrls, zbase32 } from '../../../main/discovery/wkd.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import type { KeyringClient } from '../../../keyring/client.ts';
+import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
 import { composeMessage } from '../../../main/pgp-mime/write/compose.ts';
 import { MessageReader } from '../../../main/services/message-reader.ts';
