@@ -1,14 +1,13 @@
 /**
  * `sealpost sync | messages | read | send | outbox` (shared/contracts/cli.md,
- * "Accounts and mail"): the app's own services (main/sync, main/outbox,
- * main/security), scriptable.
+ * "Accounts and mail"): the use cases the app calls (main/usecases), with
+ * arguments parsed and results printed here.
  *
  * The account: `--account ADDR`, else the only account of the profile (for
  * `send`, the account whose address is `--from`). Its password comes from
- * the password store, whose passphrase is `SEALPOST_SECRETS_PASSPHRASE`, a
- * terminal prompt, or (for `sync`, which needs no key passphrase)
- * `--passphrase-file`. On `send` and `read`, `--passphrase-file` is the
- * passphrase of the secret key, as everywhere in the contract.
+ * the password store, whose passphrase is `--store-passphrase-file`,
+ * `SEALPOST_SECRETS_PASSPHRASE` or a terminal prompt; `--passphrase-file`
+ * is the passphrase of the secret key, as everywhere in the contract.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
@@ -56,13 +55,7 @@ function chooseAccount(db: DatabaseSync, wanted: string | undefined): Account {
   return all[0]!;
 }
 
-async function passwordOf(
-  ctx: CommandContext,
-  home: string,
-  db: DatabaseSync,
-  account: Account,
-  passphraseFileIsForStore: boolean,
-): Promise<string> {
+async function passwordOf(ctx: CommandContext, home: string, db: DatabaseSync, account: Account): Promise<string> {
   const passphrase = await secretsPassphrase(ctx);
   return new Accounts(db, new PassphraseSecretStore(home, passphrase)).password(account.id);
 }
@@ -119,7 +112,7 @@ async function sync(ctx: CommandContext, args: string[]): Promise<void> {
   const db = openStore(home);
   try {
     const account = chooseAccount(db, values.account);
-    const password = await passwordOf(ctx, home, db, account, true);
+    const password = await passwordOf(ctx, home, db, account);
     const { result } = await syncAccountNow(db, account, password, {
       ...(values.folder !== undefined ? { folder: values.folder } : {}),
       onEvent: (event) => {
@@ -242,7 +235,7 @@ async function read(ctx: CommandContext, args: string[]): Promise<void> {
       folder,
       uid,
       // The password store is opened only when the body is not stored yet.
-      fetch: fetchOverOwnConnection(db, account, () => passwordOf(ctx, home, db, account, false)),
+      fetch: fetchOverOwnConnection(db, account, () => passwordOf(ctx, home, db, account)),
       keyring: ctx.keyring,
       keyPasswords,
     });
@@ -272,7 +265,7 @@ async function send(ctx: CommandContext, args: string[]): Promise<void> {
         ? chooseAccount(db, values.account)
         : (accounts.find(draft.from.address) ?? chooseAccount(db, undefined));
     // The password first: a locked password store must not leave a message behind in the outbox.
-    const password = await passwordOf(ctx, home, db, account, false);
+    const password = await passwordOf(ctx, home, db, account);
     const queued = await queueMessage(db, { account, draft, compose: (messageId) => composeAsking(ctx, draft, { ...opts, messageId }) });
     const messageId = queued.messageId!;
     const { report, savedToSent: copySaved, copyError } = await sendQueuedNow(db, account, password, queued.id);
