@@ -56,15 +56,19 @@ export function droppedBecause(client: ImapFlow): (error: unknown) => unknown {
   };
 }
 
-/** Connects and logs in to the account's IMAP server. Close it with `closeImap` in a `finally`. */
-export async function connectImap(
+/**
+ * A session for one connection, not yet logged in: every step bounded in
+ * time, and its failure translated once, with the reason imapflow gave when
+ * it dropped the connection. Made before the login so that the caller can
+ * close an attempt in progress.
+ */
+export function imapSession(
   account: Account,
   password: string,
-  timeouts: SyncTimeouts = DEFAULT_SYNC_TIMEOUTS,
-): Promise<ImapSession> {
-  const { host, port, user } = account.imap;
-  const endpoint = { host, port };
-  const client = createImapClient(account.imap, user, password, account.caPem, timeouts);
+  timeouts: SyncTimeouts,
+): { session: ImapSession; dropped: (error: unknown) => unknown } {
+  const endpoint = { host: account.imap.host, port: account.imap.port };
+  const client = createImapClient(account.imap, account.imap.user, password, account.caPem, timeouts);
   const dropped = droppedBecause(client);
   const session: ImapSession = {
     client,
@@ -75,6 +79,17 @@ export async function connectImap(
         throw translateImapError(dropped(e), endpoint);
       }),
   };
+  return { session, dropped };
+}
+
+/** Connects and logs in to the account's IMAP server. Close it with `closeImap` in a `finally`. */
+export async function connectImap(
+  account: Account,
+  password: string,
+  timeouts: SyncTimeouts = DEFAULT_SYNC_TIMEOUTS,
+): Promise<ImapSession> {
+  const { session } = imapSession(account, password, timeouts);
+  const { client } = session;
   try {
     await session.step('the login', () => client.connect());
   } catch (e) {

@@ -28,13 +28,11 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
 import type { Account } from '../accounts/accounts.ts';
-import { createImapClient } from '../mail/connection-check.ts';
-import { within } from '../mail/deadline.ts';
-import { translateImapError, where } from '../mail/imap-errors.ts';
+import { translateImapError } from '../mail/imap-errors.ts';
 import { getFolder, type FolderRow } from '../store/folders.ts';
 import { fetchBody } from './fetch-body.ts';
 import { syncFolder, type FolderSyncResult } from './folder-sync.ts';
-import { closeImap, DEFAULT_SYNC_TIMEOUTS, droppedBecause, type ImapSession, type SyncTimeouts } from '../mail/imap-session.ts';
+import { closeImap, DEFAULT_SYNC_TIMEOUTS, imapSession, type ImapSession, type SyncTimeouts } from '../mail/imap-session.ts';
 
 export interface WatcherBackoff {
   /** Delay before the first reconnection attempt. */
@@ -232,20 +230,7 @@ export class FolderWatcher {
 
   /** The session of one connection, made before the login so that `stop()` can close an attempt in progress. */
   #open(password: string): Connection {
-    const { account } = this.#options;
-    const timeouts = this.#timeouts;
-    const endpoint = { host: account.imap.host, port: account.imap.port };
-    const client = createImapClient(account.imap, account.imap.user, password, account.caPem, timeouts);
-    const dropped = droppedBecause(client);
-    const session: ImapSession = {
-      client,
-      endpoint,
-      timeouts,
-      step: (what, work) =>
-        within(timeouts.stepMs, `${what} (IMAP server ${where(endpoint)})`, work, () => client.close()).catch((e: unknown) => {
-          throw translateImapError(dropped(e), endpoint);
-        }),
-    };
+    const { session, dropped } = imapSession(this.#options.account, password, this.#timeouts);
     return { session, error: null, dropped };
   }
 
