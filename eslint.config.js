@@ -21,10 +21,14 @@ const LAYERS = [
   { folder: 'app/', local: ['app/'], not: ['app/node/'], packages: ['zod'] },
   // The protocol's types are zod inferences: a type-only import, erased before it runs.
   { folder: 'keyring/', local: ['keyring/', 'app/'], packages: ['openpgp', 'node:'], typePackages: ['zod'] },
+  // The two places that start the keyring (its utilityProcess, its worker thread) take its client class;
+  // the rest of main/ knows the keyring only by its interface, app/node/keyring-client.ts.
+  { folder: 'main/electron/keyring-process.ts', local: ['main/', 'app/', 'keyring/client.ts', 'package.json'] },
+  { folder: 'main/keyring-host/', local: ['main/', 'app/', 'keyring/client.ts', 'package.json'], notPackages: ['electron'] },
   // The only places that import electron (design: "main/electron/ and main/preload/").
-  { folder: 'main/electron/', local: ['main/', 'app/', 'keyring/client.ts', 'package.json'] },
-  { folder: 'main/preload/', local: ['main/', 'app/', 'keyring/client.ts', 'package.json'] },
-  { folder: 'main/', local: ['main/', 'app/', 'keyring/client.ts', 'package.json'], notPackages: ['electron'] },
+  { folder: 'main/electron/', local: ['main/', 'app/', 'package.json'] },
+  { folder: 'main/preload/', local: ['main/', 'app/', 'package.json'] },
+  { folder: 'main/', local: ['main/', 'app/', 'package.json'], notPackages: ['electron'] },
   // dompurify sanitizes HTML mail before the reader's sandboxed frame shows it.
   { folder: 'renderer/src/', local: ['renderer/src/', 'app/'], not: ['app/node/'], packages: ['svelte', 'zod', 'dompurify'] },
 ];

@@ -39,6 +39,8 @@ const violations: [file: string, source: string][] = [
   ['main/sync/planted.ts', "export { x } from '../../renderer/src/lib/format.ts';"],
   ['main/sync/planted.ts', "import { x } from '../../test/support/peers.ts';"],
   ['main/sync/planted.ts', "import { app } from 'electron';"],
+  ['main/services/planted.ts', "import type { PortKeyringClient } from '../../keyring/client.ts';"],
+  ['main/electron/planted.ts', "import { PortKeyringClient } from '../../keyring/client.ts';"],
   ['main/cli/planted.ts', "const { app } = require('electron');"],
   ['renderer/src/lib/planted.ts', "import { x } from '../../../app/node/atomic-file.ts';"],
   ['renderer/src/lib/planted.ts', "import { x } from '../../../main/ipc/handlers.ts';"],
@@ -53,8 +55,10 @@ const allowed: [file: string, source: string][] = [
   ['keyring/planted.ts', "import openpgp from 'openpgp';\nimport type { z } from 'zod';\nimport { x } from '../app/node/lock.ts';"],
   [
     'main/sync/planted.ts',
-    "import { ImapFlow } from 'imapflow';\nimport { x } from '../../keyring/client.ts';\nimport { y } from '../../app/node/lock.ts';",
+    "import { ImapFlow } from 'imapflow';\nimport type { KeyringClient } from '../../app/node/keyring-client.ts';\nimport { y } from '../../app/node/lock.ts';",
   ],
+  ['main/keyring-host/planted.ts', "import { PortKeyringClient } from '../../keyring/client.ts';"],
+  ['main/electron/keyring-process.ts', "import { PortKeyringClient } from '../../keyring/client.ts';"],
   ['main/electron/planted.ts', "import { app } from 'electron';\nimport { x } from '../ipc/handlers.ts';"],
   ['main/preload/planted.ts', "import { contextBridge } from 'electron';"],
   [
