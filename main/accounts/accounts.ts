@@ -143,7 +143,7 @@ export class Accounts {
       updatedAt: this.#now(),
     };
     const password = checkPassword(input.password);
-    if (findAccountByEmailKey(this.#db, emailKey)) throw new SealpostError('account-exists', email);
+    if (findAccountByEmailKey(this.#db, emailKey)) throw new SealpostError('account-exists', email, { email });
     await this.#secrets.set(row.id, password);
     try {
       return toAccount(insertAccount(this.#db, row));
@@ -165,7 +165,7 @@ export class Accounts {
 
   get(idOrEmail: string): Account {
     const account = this.find(idOrEmail);
-    if (!account) throw new SealpostError('account-not-found', idOrEmail.slice(0, 320));
+    if (!account) throw new SealpostError('account-not-found', idOrEmail.slice(0, 320), { account: idOrEmail.slice(0, 320) });
     return account;
   }
 

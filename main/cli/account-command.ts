@@ -58,7 +58,7 @@ async function add(ctx: CommandContext, args: string[]): Promise<void> {
   const db = openStore(home);
   try {
     const accounts = new Accounts(db, new PassphraseSecretStore(home, passphrase));
-    if (accounts.find(email)) throw new SealpostError('account-exists', email);
+    if (accounts.find(email)) throw new SealpostError('account-exists', email, { email });
     await checkImap(imap, user, password, caPem);
     await checkSmtp(smtp, user, password, caPem);
     const account = await accounts.add({ email, imap: values.imap!, smtp: values.smtp!, user, password, caPem });

@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { EventPayload } from '../../app/ipc/contract.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import type {
@@ -179,7 +179,7 @@ export class MailService {
 
   /** Logs in to both servers with the settings first; saves nothing unless both accept. */
   async addAccount(input: AccountInput): Promise<AccountView> {
-    if (this.#accounts.find(input.email)) throw new SealpostError('account-exists', input.email);
+    if (this.#accounts.find(input.email)) throw new SealpostError('account-exists', input.email, { email: input.email });
     if (this.#checkServers) {
       await checkImap(parseServerUrl('imap', input.imap), input.user, input.password, input.caPem ?? null);
       await checkSmtp(parseServerUrl('smtp', input.smtp), input.user, input.password, input.caPem ?? null);
@@ -258,7 +258,7 @@ export class MailService {
     folderId: number,
     uid: string,
     fingerprints: readonly string[],
-  ): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
+  ): Promise<{ changed: KeySummary[]; problems: { code: ErrorCode; message: string }[] }> {
     const { report, keyMaterial } = await this.#examine(folderId, uid);
     const wanted = [...new Set(fingerprints.map((f) => f.toUpperCase()))];
     const listed = new Set(report.keys.map((k) => k.fingerprint.toUpperCase()));
@@ -266,7 +266,7 @@ export class MailService {
     if (unlisted.length > 0) throw new SealpostError('bad-input', `the message does not carry the key ${unlisted.join(', ')}`);
     const asked = new Set(wanted);
     const chosen = new Set<(typeof keyMaterial)[number]>();
-    const problems: { code: string; message: string }[] = [];
+    const problems: { code: ErrorCode; message: string }[] = [];
     for (const fingerprint of wanted) {
       const holding = keyMaterial.filter((m) => m.fingerprints.some((f) => f.toUpperCase() === fingerprint));
       const whole = holding.find((m) => m.fingerprints.every((f) => asked.has(f.toUpperCase())));
@@ -431,7 +431,7 @@ export class MailService {
   /** Takes a queued or failed message out of the outbox (never one being sent). */
   cancel(outboxId: number): void {
     const item = getOutbox(this.#db, outboxId);
-    if (!item) throw new SealpostError('outbox-not-found', String(outboxId));
+    if (!item) throw new SealpostError('outbox-not-found', String(outboxId), { id: outboxId });
     removeOutbox(this.#db, outboxId);
     this.#emit('outbox.changed', { accountId: item.accountId });
   }

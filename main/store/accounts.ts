@@ -70,7 +70,7 @@ export function insertAccount(db: DatabaseSync, account: AccountRow): AccountRow
       return fromRow(row!);
     });
   } catch (e) {
-    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', account.email);
+    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', account.email, { email: account.email });
     throw e;
   }
 }
@@ -93,7 +93,7 @@ export function updateAccount(db: DatabaseSync, id: string, patch: AccountPatch,
   try {
     return transaction(db, () => {
       const current = getAccount(db, id);
-      if (!current) throw new SealpostError('account-not-found', id);
+      if (!current) throw new SealpostError('account-not-found', id, { account: id.slice(0, 320) });
       const next = { ...current, ...patch };
       const row = db
         .prepare(
@@ -104,7 +104,7 @@ export function updateAccount(db: DatabaseSync, id: string, patch: AccountPatch,
       return fromRow(row!);
     });
   } catch (e) {
-    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', patch.email ?? id);
+    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', patch.email ?? id, { email: patch.email ?? id });
     throw e;
   }
 }
@@ -135,7 +135,7 @@ export function deleteAccount(db: DatabaseSync, id: string, options: { force?: b
     if (!getAccount(db, id)) return false;
     const unsent = unsentWork(db, id);
     if ((unsent.outbox > 0 || unsent.drafts > 0) && !options.force) {
-      throw new SealpostError('account-has-unsent', `${unsent.outbox} in the outbox, ${unsent.drafts} unsaved draft(s)`);
+      throw new SealpostError('account-has-unsent', `${unsent.outbox} in the outbox, ${unsent.drafts} unsaved draft(s)`, unsent);
     }
     db.prepare('DELETE FROM outbox WHERE account_id = ?').run(id);
     db.prepare('DELETE FROM drafts WHERE account_id = ?').run(id);

@@ -215,8 +215,13 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
     { 'bob@example.org': 'verified' },
     {
       'mail.send': (input: { encrypt: boolean }) => {
+        // The key is named in the details only: the message text is for people, the prompt reads the details.
         if (!unlocked)
-          throw { code: 'key-passphrase-required', message: `A passphrase is needed to unlock the secret key: for key ${FPR}` };
+          throw {
+            code: 'key-passphrase-required',
+            message: 'A passphrase is needed to unlock the secret key',
+            details: { fingerprints: [FPR] },
+          };
         return {
           id: 3,
           accountId: 'a1',
@@ -246,6 +251,14 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
       emails: ['alice@example.org'],
       hasSecret: true,
     },
+    // Another secret key for the same address: only the one the details name is asked for.
+    {
+      fingerprint: 'C'.repeat(40),
+      keyId: 'C'.repeat(16),
+      userIds: ['Alice Example <alice@example.org>'],
+      emails: ['alice@example.org'],
+      hasSecret: true,
+    },
   ] as never[];
   const c = new lib.ComposerState(
     fake.bridge,
@@ -254,6 +267,10 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
   );
   c.to.add('bob@example.org');
   assert.equal(await c.send(), 'unlock');
+  assert.deepEqual(
+    c.unlock!.candidates.map((k: { fingerprint: string }) => k.fingerprint),
+    [FPR],
+  );
   assert.equal(c.unlock!.fingerprint, FPR);
   assert.equal(c.unlock!.label, `Alice Example <alice@example.org> (${FPR.slice(-16)})`);
   assert.equal(c.error, null, 'a prompt, not an error');

@@ -81,7 +81,11 @@ function draftsBridge() {
     },
     'drafts.load': ({ id }: { id: number }) => {
       if (id !== 7 || !unlocked.has(NEW_FPR))
-        throw { code: 'key-passphrase-required', message: 'the draft is encrypted to a locked key; give its passphrase' };
+        throw {
+          code: 'key-passphrase-required',
+          message: 'the draft is encrypted to a locked key; give its passphrase',
+          details: { fingerprints: [] },
+        };
       return {
         summary: summary(7, 'a1'),
         draft: {

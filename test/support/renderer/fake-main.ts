@@ -333,12 +333,15 @@ export function installFakeMain(config: FakeMainConfig): void {
     async call(procedure: string, input: Json) {
       calls.push({ procedure, input });
       const handler = handlers[procedure];
-      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false } };
+      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false, details: {} } };
       try {
         return { ok: true, value: structuredClone(await handler(input)) };
       } catch (e) {
-        const err = e as { code?: string; message?: string };
-        return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? 'failed', retryable: false } };
+        const err = e as { code?: string; message?: string; details?: object };
+        return {
+          ok: false,
+          error: { code: err.code ?? 'internal', message: err.message ?? 'failed', retryable: false, details: err.details ?? {} },
+        };
       }
     },
     on(event: string, handler: (p: Json) => void) {
