@@ -16,7 +16,7 @@
  * recorded meanwhile) is queued for deletion at once.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { SealpostError, type ErrorCode } from '../../app/errors.ts';
 import { transaction } from '../store/database.ts';
 import { getDraft, markDraftSynced, unsavedDrafts } from '../store/drafts.ts';
 import { checkUidValidity, findFolderByRole, upsertFolder, type FolderRow } from '../store/folders.ts';
@@ -29,7 +29,7 @@ export const DRAFT_FLAGS = ['\\Draft', '\\Seen'] as const;
 
 export interface DraftUploadFailure {
   draftId: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
