@@ -15,7 +15,8 @@ type CodeWithoutRequiredDetails = { [C in ErrorCode]: Record<string, never> exte
  */
 const RULES: Rule[] = [
   [/Incorrect key passphrase|Error decrypting private key|Key packet is already decrypted.*passphrase/i, 'key-wrong-passphrase', {}],
-  [/Private key is not decrypted/i, 'key-passphrase-required', { fingerprints: [] }],
+  // openpgp 6: "Signing key is not decrypted.", "Decryption key is not decrypted.", "Key is not decrypted".
+  [/\bkey is not decrypted/i, 'key-passphrase-required', { fingerprints: [] }],
   [/Modification detected|Authentication tag mismatch|Integrity check failed|MDC/i, 'crypto-integrity-failed', {}],
   [/not integrity protected|Message is not authenticated|SymmetricallyEncryptedDataPacket|unauthenticated/i, 'crypto-no-integrity', {}],
   [/Maximum decompressed message size exceeded|decompress.*(size|limit)/i, 'crypto-too-large', {}],
