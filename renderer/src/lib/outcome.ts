@@ -1,3 +1,5 @@
+// First: zod must be told not to generate code before app/errors.ts makes its schemas.
+import './schema-config.ts';
 import { AppErrorSchema, type AppError, type ErrorCode, type ErrorDetails } from '../../../app/errors.ts';
 import type { ProcedureInput, ProcedureName, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
 
