@@ -44,7 +44,10 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, ti
       }
       continue;
     }
-    if (Date.now() > deadline) throw new SealpostError('keyring-busy', `lock held by process ${Number.isFinite(pid) ? pid : 'unknown'}`);
+    if (Date.now() > deadline) {
+      const holder = Number.isSafeInteger(pid) && pid > 0 ? { pid } : {};
+      throw new SealpostError('keyring-busy', `lock held by process ${Number.isFinite(pid) ? pid : 'unknown'}`, holder);
+    }
     await sleep(25 + Math.random() * 25);
   }
   try {

@@ -306,7 +306,10 @@ export class PassphraseSecretStore implements SecretStore {
             throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`, ioDetails(this.path, e));
           }
         },
-        (pid) => new SealpostError('secret-store-busy', pid === null ? undefined : `held by process ${pid}`),
+        (pid) =>
+          pid !== null && Number.isSafeInteger(pid) && pid > 0
+            ? new SealpostError('secret-store-busy', `held by process ${pid}`, { pid })
+            : new SealpostError('secret-store-busy', pid === null ? undefined : `held by process ${pid}`),
         this.#lockTimeoutMs,
       );
     };
