@@ -22,6 +22,8 @@ export const InspectReport = z.object({
     integrity: z.enum(['mdc', 'aead']).nullable(),
     recipients: z.array(z.string()),
     protectedHeaders: z.boolean(),
+    /** With `no-key`: the fingerprints of the user's secret keys that would open it once unlocked. */
+    lockedKeys: z.array(z.string()),
   }),
   signature: z.object({
     status: z.enum(['none', 'valid', 'invalid', 'unknown-key', 'expired-key', 'revoked-key']),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppErrorSchema, ErrorCodeSchema } from './errors.ts';
 import { KeySummary, KeySource, Trust } from './keys.ts';
 import { DecryptResult, VerifyResult } from './crypto.ts';
 
@@ -30,12 +31,12 @@ export const unaryMethods = {
   'keys.show': { params: z.strictObject({ query: Query }), result: KeySummary },
   'keys.import': {
     params: z.strictObject({ data: Bytes, source: KeySource }),
-    result: z.object({ changed: z.array(KeySummary), problems: z.array(z.object({ code: z.string(), message: z.string() })) }),
+    result: z.object({ changed: z.array(KeySummary), problems: z.array(z.object({ code: ErrorCodeSchema, message: z.string() })) }),
   },
   /** What key material holds, without storing anything (keys found by discovery, attached keys). */
   'keys.inspect': {
     params: z.strictObject({ data: Bytes, source: KeySource }),
-    result: z.object({ keys: z.array(KeySummary), problems: z.array(z.object({ code: z.string(), message: z.string() })) }),
+    result: z.object({ keys: z.array(KeySummary), problems: z.array(z.object({ code: ErrorCodeSchema, message: z.string() })) }),
   },
   'keys.export': {
     params: z.strictObject({ query: Query, secret: z.boolean().default(false), minimal: z.boolean().default(false) }),
@@ -158,7 +159,6 @@ export type StreamParams<M extends StreamMethod> = z.input<(typeof streamMethods
 export type StreamResult<M extends StreamMethod> = z.output<(typeof streamMethods)[M]['result']>;
 
 const Id = z.number().int().nonnegative();
-const AppErrorShape = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
 
 /** Client to keyring. */
 export const ClientMessage = z.discriminatedUnion('t', [
@@ -177,7 +177,7 @@ export const HostMessage = z.discriminatedUnion('t', [
   z.strictObject({
     t: z.literal('done'),
     id: Id,
-    result: z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: AppErrorShape })]),
+    result: z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: AppErrorSchema })]),
   }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;

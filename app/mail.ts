@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Address, InspectReport as InspectReportRef } from './inspect-report.ts';
+import { ErrorCodeSchema } from './errors.ts';
 
 export const FOLDER_ROLES = ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged'] as const;
 export const SECURITY_HINTS = ['encrypted', 'signed', 'none'] as const;
@@ -21,6 +22,8 @@ export const AccountView = z.object({
   smtp: z.string(),
   user: z.string(),
   customCa: z.boolean(),
+  /** `command`: the password is what a command prints each time (set with `sealpost account add --password-command`); nothing is stored. */
+  passwordSource: z.enum(['stored', 'command']),
 });
 export type AccountView = z.infer<typeof AccountView>;
 
@@ -72,7 +75,7 @@ export const SyncSummary = z.object({
   unsent: z.number().int(),
   actionsApplied: z.number().int(),
   folders: z.array(z.object({ path: z.string(), added: z.number().int(), removed: z.number().int(), flagsUpdated: z.number().int() })),
-  problems: z.array(z.object({ what: z.string(), message: z.string() })),
+  problems: z.array(z.object({ what: z.string(), code: ErrorCodeSchema, message: z.string() })),
 });
 export type SyncSummary = z.infer<typeof SyncSummary>;
 
@@ -83,7 +86,8 @@ export const SyncProgress = z.strictObject({
   folder: z.string().max(1000).optional(),
   done: z.number().int().nonnegative().optional(),
   total: z.number().int().nonnegative().optional(),
-  /** For `failed`: the error's text. */
+  /** For `failed`: the error's registry code and text. */
+  code: ErrorCodeSchema.optional(),
   message: z.string().max(1000).optional(),
 });
 export type SyncProgress = z.infer<typeof SyncProgress>;

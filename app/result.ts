@@ -1,11 +1,6 @@
-import type { ErrorCode } from './errors.ts';
+import type { AppError } from './errors.ts';
 
-/** An error as it crosses a process boundary: a value, never a thrown object. */
-export interface AppError {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-}
+export type { AppError };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 

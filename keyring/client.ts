@@ -1,4 +1,4 @@
-import { SealpostError, isErrorCode } from '../app/errors.ts';
+import { SealpostError } from '../app/errors.ts';
 import {
   HostMessage,
   STREAM_WINDOW,
@@ -50,7 +50,16 @@ export class PortKeyringClient implements KeyringClient {
 
   private receive(raw: unknown): void {
     const parsed = HostMessage.safeParse(raw);
-    if (!parsed.success) return;
+    if (!parsed.success) {
+      // A final answer that breaks the protocol (say an error whose details do not match its code) fails its call instead of leaving it waiting.
+      const { t, id } = (raw && typeof raw === 'object' ? raw : {}) as { t?: unknown; id?: unknown };
+      const pending = t === 'done' && typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (pending) {
+        this.pending.delete(id as number);
+        pending.reject(new SealpostError('protocol-invalid', 'the keyring sent an answer that does not match the contract'));
+      }
+      return;
+    }
     const msg = parsed.data;
     const pending = this.pending.get(msg.id);
     if (!pending) return;
@@ -65,8 +74,8 @@ export class PortKeyringClient implements KeyringClient {
           pending.reject(new SealpostError('protocol-invalid', 'the keyring sent an answer that does not match the contract'));
         }
       } else {
-        const { code, message } = msg.result.error;
-        pending.reject(SealpostError.from({ code: isErrorCode(code) ? code : 'internal', message }));
+        // Checked against the registry by HostMessage: a known code with details of that code's shape.
+        pending.reject(SealpostError.from(msg.result.error));
       }
     }
   }

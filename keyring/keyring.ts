@@ -134,9 +134,14 @@ export class Keyring {
 
   private find(model: Model, query: string): Entry {
     const matches = this.match(model, query);
-    if (matches.length === 0) throw new SealpostError('key-not-found', query);
-    if (matches.length > 1)
-      throw new SealpostError('key-ambiguous', `${query} matches ${matches.map((e) => upperFingerprint(e.key)).join(', ')}`);
+    if (matches.length === 0) throw new SealpostError('key-not-found', query, { query: query.slice(0, 1000) });
+    if (matches.length > 1) {
+      const fingerprints = matches.map((e) => upperFingerprint(e.key));
+      throw new SealpostError('key-ambiguous', `${query} matches ${fingerprints.join(', ')}`, {
+        query: query.slice(0, 1000),
+        fingerprints: fingerprints.slice(0, 100),
+      });
+    }
     return matches[0]!;
   }
 
@@ -181,7 +186,7 @@ export class Keyring {
   async publicKeysFor(query: string): Promise<PublicKey[]> {
     const model = await this.load();
     const found = this.match(model, query);
-    if (found.length === 0) throw new SealpostError('key-not-found', query);
+    if (found.length === 0) throw new SealpostError('key-not-found', query, { query: query.slice(0, 1000) });
     return found.map((e) => e.key);
   }
 
@@ -191,7 +196,7 @@ export class Keyring {
 
   async secretKeyFor(query: string): Promise<PrivateKey> {
     const entry = this.find(await this.load(), query);
-    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
     return entry.secret;
   }
 
@@ -212,7 +217,7 @@ export class Keyring {
 
   async import(bytes: Uint8Array, source: KeySource): Promise<ImportOutcome> {
     const parsed = await parseKeyMaterial(bytes);
-    const problems = parsed.problems.map((p) => ({ code: p.code, message: p.message }));
+    const problems: SealpostError[] = [...parsed.problems];
     if (parsed.keys.length === 0 && parsed.revocations.length === 0) {
       const first = parsed.problems[0] ?? new SealpostError('key-unparseable', 'no key found');
       throw first;
@@ -241,7 +246,7 @@ export class Keyring {
             entry.secret = await secretOnly(await entry.secret.update(publicPart));
           }
         } catch (e) {
-          problems.push({ code: 'key-unparseable', message: `cannot merge key ${fpr}: ${translateOpenpgpError(e).detail}` });
+          problems.push(new SealpostError('key-unparseable', `cannot merge key ${fpr}: ${translateOpenpgpError(e).detail}`));
           continue;
         }
         if (!entry.meta.sources.includes(source)) entry.meta.sources = [...entry.meta.sources, source];
@@ -251,16 +256,13 @@ export class Keyring {
         const target = await this.applyRevocation(model, signature);
         if (target) changedFprs.add(target);
         else
-          problems.push({
-            code: 'key-not-revocation',
-            message: 'a revocation certificate names no key in the keyring, or does not verify',
-          });
+          problems.push(
+            new SealpostError('key-not-revocation', 'a revocation certificate names no key in the keyring, or does not verify'),
+          );
       }
       const changed = await Promise.all([...changedFprs].map((f) => this.summary(model.get(f)!)));
-      if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) {
-        throw new SealpostError(problems[0]!.code, problems[0]!.message.replace(/^[^:]*: /, ''));
-      }
-      return { changed: changedFprs.size > 0, value: { changed, problems } };
+      if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) throw problems[0]!;
+      return { changed: changedFprs.size > 0, value: { changed, problems: problems.map((p) => ({ code: p.code, message: p.message })) } };
     });
   }
 
@@ -291,7 +293,8 @@ export class Keyring {
   async export(query: string, opts: { secret: boolean; minimal: boolean }): Promise<string> {
     const entry = this.find(await this.load(), query);
     if (opts.secret) {
-      if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+      if (!entry.secret)
+        throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
       return entry.secret.armor(OPENPGP_CONFIG);
     }
     const key = opts.minimal ? await minimalCertificate(entry.key) : entry.key;
@@ -302,7 +305,7 @@ export class Keyring {
     await this.change(async (model) => {
       const entry = this.find(model, fingerprint);
       const fpr = upperFingerprint(entry.key);
-      if (entry.secret && !secret) throw new SealpostError('key-secret-exists', fpr);
+      if (entry.secret && !secret) throw new SealpostError('key-secret-exists', fpr, { fingerprint: fpr });
       model.delete(fpr);
       return { changed: true, value: undefined };
     });
@@ -333,12 +336,14 @@ export class Keyring {
   /** The secret key, unlocked with `passphrase` (or as it is when not protected). The result is never stored. */
   static async unlock(secret: PrivateKey, passphrase: string | null): Promise<PrivateKey> {
     if (secret.isDecrypted()) return secret;
-    if (passphrase === null) throw new SealpostError('key-passphrase-required', upperFingerprint(secret));
+    const fingerprint = upperFingerprint(secret);
+    if (passphrase === null) throw new SealpostError('key-passphrase-required', fingerprint, { fingerprints: [fingerprint] });
     try {
       return await openpgp.decryptKey({ privateKey: secret, passphrase });
     } catch (e) {
       const err = translateOpenpgpError(e, 'key-wrong-passphrase');
-      throw new SealpostError(err.code === 'key-wrong-passphrase' ? err.code : err.code, `for key ${upperFingerprint(secret)}`);
+      if (err.is('key-wrong-passphrase')) throw new SealpostError('key-wrong-passphrase', `for key ${fingerprint}`, { fingerprint });
+      throw new SealpostError(err.code, `for key ${fingerprint}`, err.details);
     }
   }
 
@@ -353,7 +358,8 @@ export class Keyring {
         });
         entry.key = publicKey;
       } else {
-        if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+        if (!entry.secret)
+          throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
         const unlocked = await Keyring.unlock(entry.secret, opts.passphrase);
         const { publicKey } = await openpgp.revokeKey({
           key: unlocked,
@@ -375,7 +381,7 @@ export class Keyring {
    * certifications and the stored protection of the secret key stay as they were.
    */
   private async resign(entry: Entry, passphrase: string | null, userIds: string[], expiresInSeconds: number | null): Promise<void> {
-    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+    if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
     const unlocked = await Keyring.unlock(entry.secret, passphrase);
     const parsed = userIds.map(parseUserId);
     await afterNewestSelfSignature(entry.key);
@@ -415,7 +421,8 @@ export class Keyring {
   async changePassphrase(fingerprint: string, oldPassphrase: string | null, newPassphrase: string | null): Promise<KeySummary> {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);
-      if (!entry.secret) throw new SealpostError('key-no-secret', upperFingerprint(entry.key));
+      if (!entry.secret)
+        throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
       const unlocked = await Keyring.unlock(entry.secret, oldPassphrase);
       entry.secret =
         newPassphrase === null

@@ -88,7 +88,10 @@ async function secretKeys(ctx: OpContext, refs: KeyRefs): Promise<PrivateKey[]> 
   const keys: PrivateKey[] = [];
   for (const ref of refs.refs) keys.push(await ctx.keyring.secretKeyFor(ref));
   for (const key of await materialKeys(refs.material)) {
-    if (!key.isPrivate()) throw new SealpostError('key-no-secret', `${upperFingerprint(key)} is a certificate, not a secret key`);
+    if (!key.isPrivate())
+      throw new SealpostError('key-no-secret', `${upperFingerprint(key)} is a certificate, not a secret key`, {
+        fingerprint: upperFingerprint(key),
+      });
     keys.push(key);
   }
   return keys;
@@ -113,15 +116,18 @@ async function tryUnlock(ctx: OpContext, key: PrivateKey, passwords: string[]): 
 
 async function unlockAll(ctx: OpContext, keys: PrivateKey[], passwords: string[]): Promise<PrivateKey[]> {
   const out: PrivateKey[] = [];
+  const locked: string[] = [];
   for (const key of keys) {
     const unlocked = await tryUnlock(ctx, key, passwords);
-    if (!unlocked) {
-      throw new SealpostError(
-        passwords.length > 0 ? 'key-wrong-passphrase' : 'key-passphrase-required',
-        `for key ${upperFingerprint(key)}`,
-      );
-    }
-    out.push(unlocked);
+    if (unlocked) out.push(unlocked);
+    else locked.push(upperFingerprint(key));
+  }
+  const [first] = locked;
+  if (first !== undefined && passwords.length > 0)
+    throw new SealpostError('key-wrong-passphrase', `for key ${first}`, { fingerprint: first });
+  // Every key that still needs its passphrase, so that one prompt can ask for all of them.
+  if (first !== undefined) {
+    throw new SealpostError('key-passphrase-required', `for key ${locked.join(', ')}`, { fingerprints: locked.slice(0, 100) });
   }
   return out;
 }
@@ -133,15 +139,23 @@ async function describe(key: Key): Promise<string> {
 
 /** Refuse a recipient that cannot receive, naming the key and the reason. */
 export async function checkRecipient(key: PublicKey): Promise<void> {
-  if (await isKeyRevoked(key)) throw new SealpostError('key-unusable-recipient', `${await describe(key)} is revoked`);
+  const fingerprint = upperFingerprint(key);
+  if (await isKeyRevoked(key))
+    throw new SealpostError('key-unusable-recipient', `${await describe(key)} is revoked`, { fingerprint, reason: 'revoked' });
   const expires = await key.getExpirationTime().catch(() => null);
   if (expires instanceof Date && expires.getTime() <= Date.now()) {
-    throw new SealpostError('key-unusable-recipient', `${await describe(key)} expired on ${expires.toISOString().slice(0, 10)}`);
+    throw new SealpostError('key-unusable-recipient', `${await describe(key)} expired on ${expires.toISOString().slice(0, 10)}`, {
+      fingerprint,
+      reason: 'expired',
+    });
   }
   try {
     await key.getEncryptionKey(undefined, new Date(), undefined, CONFIG);
   } catch {
-    throw new SealpostError('key-unusable-recipient', `${await describe(key)} has no valid encryption subkey`);
+    throw new SealpostError('key-unusable-recipient', `${await describe(key)} has no valid encryption subkey`, {
+      fingerprint,
+      reason: 'no-encryption-subkey',
+    });
   }
 }
 
@@ -154,7 +168,7 @@ async function checkSigner(key: PrivateKey): Promise<void> {
       : /expired/i.test((e as Error).message)
         ? 'is expired'
         : 'has no valid signing key';
-    throw new SealpostError('key-cannot-sign', `${await describe(key)} ${why}`);
+    throw new SealpostError('key-cannot-sign', `${await describe(key)} ${why}`, { fingerprint: upperFingerprint(key) });
   }
 }
 

@@ -125,7 +125,7 @@ async function parseBinary(data: Uint8Array, label: string, out: ParsedKeyMateri
       key = await openpgp.readKey({ binaryKey: list.write() });
     } catch (e) {
       const err = translateOpenpgpError(e, 'key-unparseable');
-      out.problems.push(new SealpostError(err.code, `${where}: ${err.detail ?? err.message}`));
+      out.problems.push(new SealpostError(err.code, `${where}: ${err.detail ?? err.message}`, err.details));
       continue;
     }
     try {
@@ -134,7 +134,7 @@ async function parseBinary(data: Uint8Array, label: string, out: ParsedKeyMateri
     } catch (e) {
       out.problems.push(
         e instanceof SealpostError
-          ? new SealpostError(e.code, `${where}: ${e.detail ?? e.message}`)
+          ? new SealpostError(e.code, `${where}: ${e.detail ?? e.message}`, e.details)
           : new SealpostError('key-unparseable', where),
       );
     }
@@ -158,5 +158,7 @@ export async function checkSelfSignatures(key: Key): Promise<void> {
   for (const user of key.users) {
     if (user.userID && (await hasValidSelfCertification(key, user))) return;
   }
-  throw new SealpostError('key-bad-self-signature', `key ${upperFingerprint(key)} has no valid self-signature`);
+  throw new SealpostError('key-bad-self-signature', `key ${upperFingerprint(key)} has no valid self-signature`, {
+    fingerprint: upperFingerprint(key),
+  });
 }

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SealpostError } from '../app/errors.ts';
+import { ioDetails, SealpostError } from '../app/errors.ts';
 import { KeyringMetaFile, type EntryMeta } from '../app/keys.ts';
 
 export type { EntryMeta };
@@ -133,5 +133,5 @@ function asStorageError(e: unknown, dir: string): unknown {
     EROFS: 'read-only file system',
     ENOTDIR: 'not a folder',
   };
-  return new SealpostError('io', `${dir}: ${why[code] ?? code}`);
+  return new SealpostError('io', `${dir}: ${why[code] ?? code}`, ioDetails(dir, e));
 }

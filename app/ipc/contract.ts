@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppErrorSchema, ErrorCodeSchema } from '../errors.ts';
 import { Fingerprint, KeySummary, Trust } from '../keys.ts';
 import {
   AccountView,
@@ -65,7 +66,8 @@ const KeyBytes = z
 
 const Empty = z.strictObject({});
 
-const ImportProblem = z.object({ code: z.string().max(64), message: z.string().max(1024) });
+/** A key that was not imported, and why: a registry code (a removed or misspelt code does not compile where one is made). */
+const ImportProblem = z.object({ code: ErrorCodeSchema, message: z.string().max(1024) });
 
 const AccountId = z.string().min(1).max(64);
 const FolderId = z.number().int().positive();
@@ -362,6 +364,14 @@ const _eventsMatch: _EventsMatch = true;
 void _eventsMatch;
 
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+/**
+ * The error of a failed call as it arrives from main: a registry code and
+ * details of that code's shape. The dispatcher checks it on the way out and
+ * the renderer's bridge on the way in, before any screen reads the details.
+ */
+export const CallError = AppErrorSchema;
+export type { AppError } from '../errors.ts';
 
 /** What the preload exposes as `window.sealpost`: `call` and `on`, nothing else. */
 export interface SealpostBridge {

@@ -5,6 +5,8 @@
  *
  * An account is found by its id or its address. What this module returns
  * never carries the password; `password()` is for the code that connects.
+ * The password is either stored (in the SecretStore) or given each time by
+ * a command the user named (./password-command.ts), which stores nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
@@ -21,6 +23,7 @@ import {
   type AccountRow,
   type TransportSecurity,
 } from '../store/accounts.ts';
+import { runPasswordCommand, validatePasswordCommand } from './password-command.ts';
 import type { SecretStore } from './secret-store.ts';
 import { formatServerUrl, parseServerUrl, validateCaPem, validateEmail, validateText, type ServerKind } from './validate.ts';
 
@@ -42,9 +45,13 @@ export interface Account {
   smtp: ServerInfo;
   /** Extra trusted CA certificates (PEM), or null for the system's alone. */
   caPem: string | null;
+  /** Where the password comes from: the secret store, or a command run each time it is needed. */
+  passwordSource: PasswordSource;
   createdAt: number;
   updatedAt: number;
 }
+
+export type PasswordSource = 'stored' | 'command';
 
 /** What `account list --json` prints for one account. */
 export interface AccountSummary {
@@ -55,6 +62,8 @@ export interface AccountSummary {
   smtp: string;
   user: string;
   customCa: boolean;
+  /** `stored` (in the password store) or `command` (`--password-command`; nothing stored). */
+  password: PasswordSource;
   created: string;
 }
 
@@ -67,12 +76,15 @@ export interface AccountInput {
   smtp: string;
   /** The login name on both servers. */
   user: string;
-  /** For both servers; kept in the SecretStore only. */
-  password: string;
+  /** For both servers; kept in the SecretStore only. Exactly one of `password` and `passwordCommand`. */
+  password?: string;
+  /** A command whose first line of output is the password, run each time one is needed; nothing is stored. */
+  passwordCommand?: string;
   /** Extra trusted CA certificate(s), PEM. */
   caPem?: string | null;
 }
 
+/** A new `password` makes it stored (and forgets a command); a new `passwordCommand` forgets the stored one. */
 export type AccountUpdate = Partial<Omit<AccountInput, 'caPem'>> & {
   /** A new PEM, or null to trust the system's CAs alone again. */
   caPem?: string | null;
@@ -90,6 +102,7 @@ function toAccount(row: AccountRow): Account {
     imap: serverInfo('imap', row.imap),
     smtp: serverInfo('smtp', row.smtp),
     caPem: row.caPem,
+    passwordSource: row.passwordCommand === null ? 'stored' : 'command',
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -104,6 +117,7 @@ export function accountSummary(account: Account): AccountSummary {
     smtp: account.smtp.url,
     user: account.imap.user,
     customCa: account.caPem !== null,
+    password: account.passwordSource,
     created: new Date(account.createdAt).toISOString(),
   };
 }
@@ -115,15 +129,34 @@ function checkPassword(password: string | undefined): string {
   return password;
 }
 
+/** Exactly one source of the password: typed (or from a file) or a command. */
+function passwordSource(input: {
+  password?: string | undefined;
+  passwordCommand?: string | undefined;
+}): { password: string } | { command: string } {
+  if (input.password !== undefined && input.passwordCommand !== undefined)
+    throw new SealpostError('bad-input', 'give either a password or a password command, not both');
+  if (input.passwordCommand !== undefined) return { command: validatePasswordCommand(input.passwordCommand) };
+  return { password: checkPassword(input.password) };
+}
+
+export interface AccountsOptions {
+  now?: () => number;
+  /** Runs a password command (tests may bound it more tightly). */
+  runCommand?: (command: string) => Promise<string>;
+}
+
 export class Accounts {
   readonly #db: DatabaseSync;
   readonly #secrets: SecretStore;
   readonly #now: () => number;
+  readonly #runCommand: (command: string) => Promise<string>;
 
-  constructor(db: DatabaseSync, secrets: SecretStore, now: () => number = Date.now) {
+  constructor(db: DatabaseSync, secrets: SecretStore, options: AccountsOptions = {}) {
     this.#db = db;
     this.#secrets = secrets;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#runCommand = options.runCommand ?? ((command) => runPasswordCommand(command));
   }
 
   /** Validates everything first, then stores the password, then the record (the password is removed again if that fails). */
@@ -131,6 +164,7 @@ export class Accounts {
     const email = validateEmail(input.email);
     const emailKey = normalizeAddress(email);
     const user = validateText(input.user, 'the user name', { min: 1, max: 256 });
+    const source = passwordSource(input);
     const row: AccountRow = {
       id: randomUUID(),
       email,
@@ -139,12 +173,13 @@ export class Accounts {
       imap: { ...parseServerUrl('imap', input.imap), user },
       smtp: { ...parseServerUrl('smtp', input.smtp), user },
       caPem: input.caPem === undefined || input.caPem === null ? null : validateCaPem(input.caPem),
+      passwordCommand: 'command' in source ? source.command : null,
       createdAt: this.#now(),
       updatedAt: this.#now(),
     };
-    const password = checkPassword(input.password);
-    if (findAccountByEmailKey(this.#db, emailKey)) throw new SealpostError('account-exists', email);
-    await this.#secrets.set(row.id, password);
+    if (findAccountByEmailKey(this.#db, emailKey)) throw new SealpostError('account-exists', email, { email });
+    if ('command' in source) return toAccount(insertAccount(this.#db, row));
+    await this.#secrets.set(row.id, source.password);
     try {
       return toAccount(insertAccount(this.#db, row));
     } catch (e) {
@@ -165,7 +200,7 @@ export class Accounts {
 
   get(idOrEmail: string): Account {
     const account = this.find(idOrEmail);
-    if (!account) throw new SealpostError('account-not-found', idOrEmail.slice(0, 320));
+    if (!account) throw new SealpostError('account-not-found', idOrEmail.slice(0, 320), { account: idOrEmail.slice(0, 320) });
     return account;
   }
 
@@ -187,9 +222,12 @@ export class Accounts {
       patch.smtp = { ...(change.smtp === undefined ? row.smtp : parseServerUrl('smtp', change.smtp)), user: user ?? row.smtp.user };
     }
     if (change.caPem !== undefined) patch.caPem = change.caPem === null ? null : validateCaPem(change.caPem);
-    const password = change.password === undefined ? null : checkPassword(change.password);
+    const source = change.password === undefined && change.passwordCommand === undefined ? null : passwordSource(change);
+    if (source !== null) patch.passwordCommand = 'command' in source ? source.command : null;
     const updated = updateAccount(this.#db, current.id, patch, this.#now());
-    if (password !== null) await this.#secrets.set(current.id, password);
+    if (source !== null && 'password' in source) await this.#secrets.set(current.id, source.password);
+    // The command replaces the stored password: it is not kept where it is no longer used.
+    if (source !== null && 'command' in source) await this.#secrets.delete(current.id);
     return toAccount(updated);
   }
 
@@ -206,9 +244,17 @@ export class Accounts {
     await this.#secrets.delete(account.id);
   }
 
-  /** The account's password, for the code that connects. */
+  /** The password settings would give (for the login check before they are saved): the password, or what the command prints now. */
+  async passwordFrom(input: { password?: string | undefined; passwordCommand?: string | undefined }): Promise<string> {
+    const source = passwordSource(input);
+    return 'command' in source ? this.#runCommand(source.command) : source.password;
+  }
+
+  /** The account's password, for the code that connects: the stored one, or what its command prints now. */
   async password(idOrEmail: string): Promise<string> {
     const account = this.get(idOrEmail);
+    const command = getAccount(this.#db, account.id)?.passwordCommand ?? null;
+    if (command !== null) return this.#runCommand(command);
     const secret = await this.#secrets.get(account.id);
     if (secret === null) throw new SealpostError('bad-input', `no password is stored for ${account.email}; set it again`);
     return secret;

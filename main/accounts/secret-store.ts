@@ -12,7 +12,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { readFileIfExists, writeFileAtomic } from '../../app/node/atomic-file.ts';
 import { withFileLock } from '../../app/node/file-lock.ts';
 
@@ -230,7 +230,7 @@ export class PassphraseSecretStore implements SecretStore {
     try {
       bytes = await readFileIfExists(this.path);
     } catch (e) {
-      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`, ioDetails(this.path, e));
     }
     if (bytes === null) return null;
     const file = parseFile(bytes);
@@ -304,11 +304,14 @@ export class PassphraseSecretStore implements SecretStore {
           try {
             await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
           } catch (e) {
-            throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`);
+            throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`, ioDetails(this.path, e));
           }
         },
         {
-          onTimeout: (pid) => new SealpostError('secret-store-busy', pid === null ? undefined : `held by process ${pid}`),
+          onTimeout: (pid) =>
+            pid !== null && Number.isSafeInteger(pid) && pid > 0
+              ? new SealpostError('secret-store-busy', `held by process ${pid}`, { pid })
+              : new SealpostError('secret-store-busy'),
           timeoutMs: this.#lockTimeoutMs,
         },
       );

@@ -1,7 +1,7 @@
 import { readFile, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 
 /** Read a named file; a missing one is the contract's "file not found" (exit 66), never a stack trace. */
 export async function readInputFile(path: string): Promise<Buffer> {
@@ -9,9 +9,9 @@ export async function readInputFile(path: string): Promise<Buffer> {
     return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SealpostError('file-not-found', path);
+    if (code === 'ENOENT') throw new SealpostError('file-not-found', path, { path: path.slice(0, 4096) || '.' });
     if (code === 'EISDIR') throw new SealpostError('bad-input', `${path} is a folder`);
-    throw new SealpostError('io', `${path}: ${code ?? 'read failed'}`);
+    throw new SealpostError('io', `${path}: ${code ?? 'read failed'}`, ioDetails(path, e));
   }
 }
 

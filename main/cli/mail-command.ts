@@ -56,6 +56,8 @@ function chooseAccount(db: DatabaseSync, wanted: string | undefined): Account {
 }
 
 async function passwordOf(ctx: CommandContext, home: string, db: DatabaseSync, account: Account): Promise<string> {
+  // From a command: nothing is stored, so the password store's passphrase is not asked for.
+  if (account.passwordSource === 'command') return new Accounts(db, new MemorySecretStore()).password(account.id);
   const passphrase = await secretsPassphrase(ctx);
   return new Accounts(db, new PassphraseSecretStore(home, passphrase)).password(account.id);
 }

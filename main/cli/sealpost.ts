@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SealpostError, exitCodeFor, EXIT } from '../../app/errors.ts';
+import { isSealpostError, SealpostError, exitCodeFor, EXIT } from '../../app/errors.ts';
 import { startKeyringWorker } from '../keyring-host/worker-keyring.ts';
 import { extractGlobals } from './args.ts';
 import { keysCommand } from './keys-command.ts';
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         complain(e.message);
         return e.exit;
       }
-      if (e instanceof SealpostError) {
+      if (isSealpostError(e)) {
         complain(e.message);
         return sopExitFor(e);
       }
@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new SealpostError('usage', `unknown command "${command}" (see sealpost --help)`);
     }
   } catch (e) {
-    if (e instanceof SealpostError) {
+    if (isSealpostError(e)) {
       complain(e.message);
       return exitCodeFor(e.code);
     }
@@ -131,7 +131,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // A last line of defence: whatever escapes still ends as one line, not a stack trace.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (e: unknown) => {
-    complain(e instanceof SealpostError ? e.message : `internal error (${(e as Error)?.name ?? 'unknown'})`);
+    complain(isSealpostError(e) ? e.message : `internal error (${(e as Error)?.name ?? 'unknown'})`);
     process.exit(EXIT.failure);
   });
 }

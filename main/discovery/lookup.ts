@@ -11,7 +11,7 @@
  * asked (`importFound`).
  */
 import { domainToASCII } from 'node:url';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, defaultFetcher, NetworkError, type Fetcher, type HttpLimits } from './http.ts';
@@ -29,7 +29,7 @@ export interface LookupResult {
   keys: KeySummary[];
   /** How many keys the answer also held that were dropped (no user id with the address, or secret key material). */
   dropped?: number;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 export interface LookupOptions {
@@ -88,8 +88,8 @@ export function addressMatches(email: string, address: MailAddress): boolean {
 /** The bytes each network result's keys came in, for `importFound`; kept out of the result so that it stays plain JSON. */
 const MATERIAL = new WeakMap<LookupResult, { data: Uint8Array; source: 'wkd' | 'keyserver' }>();
 
-function describe(e: unknown): { code: string; message: string } {
-  if (e instanceof SealpostError) return { code: e.code, message: e.message };
+function describe(e: unknown): { code: ErrorCode; message: string } {
+  if (isSealpostError(e)) return { code: e.code, message: e.message };
   return { code: 'internal', message: 'internal error' };
 }
 
@@ -165,7 +165,7 @@ export interface ImportReport {
   /** Keys added or updated in the keyring. */
   changed: KeySummary[];
   /** Why nothing was imported from this source, when something was found. */
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { readFileIfExists, writeFileAtomic } from '../../app/node/atomic-file.ts';
 import type { SecretStore } from '../accounts/secret-store.ts';
 
@@ -54,7 +54,7 @@ export function secretServiceRefusal(
   api: Pick<SafeStorageApi, 'isEncryptionAvailable' | 'getSelectedStorageBackend'>,
   platform: NodeJS.Platform = process.platform,
 ): SealpostError | null {
-  const refuse = (message: string) => SealpostError.from({ code: 'secret-store-unavailable', message });
+  const refuse = (message: string) => SealpostError.from({ code: 'secret-store-unavailable', message, details: {} });
   if (platform === 'linux') {
     const backend = api.getSelectedStorageBackend?.() ?? 'unknown';
     if (REFUSED_LINUX_BACKENDS.has(backend)) return refuse(NO_SECRET_SERVICE_MESSAGE);
@@ -183,7 +183,7 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       bytes = await readFileIfExists(this.path);
     } catch (e) {
-      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`, ioDetails(this.path, e));
     }
     return bytes === null ? new Map() : parseFile(bytes, this.path);
   }
@@ -193,7 +193,7 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       await writeFileAtomic(this.path, `${JSON.stringify(doc, null, 2)}\n`, 0o600);
     } catch (e) {
-      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`);
+      throw new SealpostError('io', `${this.path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`, ioDetails(this.path, e));
     }
   }
 
@@ -204,6 +204,7 @@ export class SafeStorageSecretStore implements SecretStore {
       throw SealpostError.from({
         code: 'secret-store-locked',
         message: "The system's secret service refused to encrypt the password; unlock it and try again",
+        details: {},
       });
     }
   }
@@ -218,6 +219,7 @@ export class SafeStorageSecretStore implements SecretStore {
         code: 'secret-store-locked',
         message:
           "The saved password cannot be decrypted with this system's secret service (it was reset, or the profile was copied from elsewhere); enter the account's password again",
+        details: {},
       });
     }
   }

@@ -1,6 +1,6 @@
 import type { BrowserWindow, Dialog, SaveDialogOptions } from 'electron';
 import { join } from 'node:path';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 
 const RESERVED_WINDOWS_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -64,7 +64,11 @@ export function createSaveFile(deps: SaveFileDeps): (defaultName: string, bytes:
     try {
       await writeFileAtomic(choice.filePath, bytes, 0o600);
     } catch (e) {
-      throw new SealpostError('io', `${choice.filePath}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`);
+      throw new SealpostError(
+        'io',
+        `${choice.filePath}: ${(e as NodeJS.ErrnoException).code ?? 'cannot write'}`,
+        ioDetails(choice.filePath, e),
+      );
     }
     return true;
   };

@@ -1,7 +1,15 @@
 import { type z } from 'zod';
 import { SealpostError } from '../../app/errors.ts';
-import { fail, ok, type Result } from '../../app/result.ts';
-import { events, isProcedureName, procedures, type EventName, type EventPayload, type ProcedureName } from '../../app/ipc/contract.ts';
+import { fail, ok, type AppError, type Result } from '../../app/result.ts';
+import {
+  CallError,
+  events,
+  isProcedureName,
+  procedures,
+  type EventName,
+  type EventPayload,
+  type ProcedureName,
+} from '../../app/ipc/contract.ts';
 import { createHandlers, type Handlers, type Services } from './handlers.ts';
 
 export type Dispatch = (procedure: string, input: unknown) => Promise<Result<unknown>>;
@@ -14,10 +22,16 @@ function describeIssue(error: z.ZodError): string {
   return `${where}: ${first.message}`.slice(0, 200);
 }
 
-function toAppError(e: unknown) {
-  if (e instanceof SealpostError) return e.toAppError();
-  // Anything else is a bug or a library failure whose text could carry data: the code only.
-  return new SealpostError('internal').toAppError();
+/**
+ * An error as the contract sends it. It is checked against the registry on
+ * the way out (code, and details of that code's shape), as the renderer
+ * checks it on the way in: what fails the check is a bug here, sent as one.
+ */
+function toAppError(e: unknown): AppError {
+  // Anything but a SealpostError is a bug or a library failure whose text could carry data: the code only.
+  const error = e instanceof SealpostError ? e.toAppError() : new SealpostError('internal').toAppError();
+  const checked = CallError.safeParse(error);
+  return checked.success ? checked.data : new SealpostError('internal', `a ${error.code} error did not match the registry`).toAppError();
 }
 
 /**
@@ -34,17 +48,17 @@ export function createDispatcher(services: Services, handlers: Handlers = create
     try {
       if (!isProcedureName(procedure)) {
         const shown = typeof procedure === 'string' ? `"${procedure.slice(0, 64)}"` : typeof procedure;
-        return fail(new SealpostError('protocol-invalid', `unknown procedure ${shown}`).toAppError());
+        return fail(toAppError(new SealpostError('protocol-invalid', `unknown procedure ${shown}`)));
       }
       const spec = procedures[procedure];
       const params = spec.input.safeParse(input);
       if (!params.success) {
-        return fail(new SealpostError('protocol-invalid', `${procedure}: ${describeIssue(params.error)}`).toAppError());
+        return fail(toAppError(new SealpostError('protocol-invalid', `${procedure}: ${describeIssue(params.error)}`)));
       }
       const handler = handlers[procedure] as (p: unknown) => Promise<unknown>;
       const value = await handler(params.data);
       const output = spec.output.safeParse(value);
-      if (!output.success) return fail(new SealpostError('internal', `${procedure}: the answer did not match the contract`).toAppError());
+      if (!output.success) return fail(toAppError(new SealpostError('internal', `${procedure}: the answer did not match the contract`)));
       return ok(output.data);
     } catch (e) {
       return fail(toAppError(e));

@@ -2,11 +2,13 @@
  * The one adapter from imapflow's errors (and the socket, DNS and TLS errors
  * it passes through from Node) to the error registry.
  *
- * Details are built from our own words, the server's host and port and
+ * Messages are built from our own words, the server's host and port and
  * error codes only: never from the library's message text, which could
  * quote what was sent (a password must never reach a message or a log).
+ * The details are filled from the library's structured fields: Node's
+ * `code`, imapflow's `responseStatus` and `serverResponseCode`.
  */
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError, type NetworkDetails } from '../../app/errors.ts';
 
 export interface Endpoint {
   host: string;
@@ -29,6 +31,18 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREE
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|^ERR_TLS_CERT|ALTNAME|HOSTNAME_MISMATCH/;
 /** The same failures as Node words them, for wrappers that keep the message but drop the code. */
 const CERT_MESSAGE = /certificate|self[- ]signed|altnames|unable to verify|local issuer/i;
+
+/** An IMAP response code as RFC 5530 spells them (an atom); anything else is not passed on. */
+const RESPONSE_CODE = /^[A-Z][A-Z0-9.-]{0,39}$/;
+const ERRNO = /^[A-Za-z0-9_]{1,64}$/;
+const IMAP_STATUSES = ['NO', 'BAD', 'BYE'] as const;
+
+/** The server's part of a network error's details (no host when it is not a usable name). */
+export function endpointDetails(endpoint: Endpoint, protocol: 'IMAP' | 'SMTP', errno?: string): NetworkDetails {
+  const port = Number.isInteger(endpoint.port) && endpoint.port >= 0 && endpoint.port <= 65535 ? { port: endpoint.port } : {};
+  const host = endpoint.host.length > 0 && endpoint.host.length <= 255 ? { host: endpoint.host } : {};
+  return { protocol, ...host, ...port, ...(errno !== undefined && ERRNO.test(errno) ? { errno } : {}) };
+}
 
 export function where(endpoint: Endpoint): string {
   return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
@@ -61,24 +75,28 @@ function facts(error: unknown): Facts {
 export function translateTransportError(error: unknown, endpoint: Endpoint, protocol: 'IMAP' | 'SMTP'): SealpostError | null {
   const { codes, messages } = facts(error);
   const at = `${protocol} server ${where(endpoint)}`;
+  const details = (errno?: string) => endpointDetails(endpoint, protocol, errno);
   const cert = codes.find((c) => CERT_CODE.test(c));
   if (cert !== undefined || messages.some((m) => CERT_MESSAGE.test(m))) {
     return new SealpostError(
       'network-tls',
       `the certificate of the ${at} was refused${cert ? ` (${cert})` : ''}; if the server uses a private CA, give it with --ca`,
+      details(cert),
     );
   }
   const dns = codes.find((c) => DNS_CODES.has(c));
-  if (dns) return new SealpostError('network-unavailable', `${endpoint.host} does not resolve (${dns})`);
+  if (dns) return new SealpostError('network-unavailable', `${endpoint.host} does not resolve (${dns})`, details(dns));
   const timeout = codes.find((c) => TIMEOUT_CODES.has(c));
-  if (timeout) return new SealpostError('network-timeout', `no answer from the ${at} (${timeout})`);
+  if (timeout) return new SealpostError('network-timeout', `no answer from the ${at} (${timeout})`, details(timeout));
   const unreachable = codes.find((c) => UNREACHABLE_CODES.has(c));
-  if (unreachable) return new SealpostError('network-unavailable', `${at}: connection failed (${unreachable})`);
-  if (codes.some((c) => /^ERR_SSL_|^ERR_TLS_/.test(c))) {
+  if (unreachable) return new SealpostError('network-unavailable', `${at}: connection failed (${unreachable})`, details(unreachable));
+  const tls = codes.find((c) => /^ERR_SSL_|^ERR_TLS_/.test(c));
+  if (tls !== undefined) {
     // Not a certificate: the other side did not speak TLS (a plain-text port under a TLS scheme) or no common version.
     return new SealpostError(
       'network-bad-response',
-      `no TLS connection with the ${at} (${codes.find((c) => /^ERR_SSL_|^ERR_TLS_/.test(c))}); check the scheme and port of the URL`,
+      `no TLS connection with the ${at} (${tls}); check the scheme and port of the URL`,
+      details(tls),
     );
   }
   return null;
@@ -94,15 +112,23 @@ interface ImapFlowErrorLike {
 
 /** Any error from an imapflow connection as a registry error. */
 export function translateImapError(error: unknown, endpoint: Endpoint): SealpostError {
-  if (error instanceof SealpostError) return error;
+  if (isSealpostError(error)) return error;
   const e = (error && typeof error === 'object' ? error : {}) as ImapFlowErrorLike;
   const at = `IMAP server ${where(endpoint)}`;
   const responseCode = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
+  const status = IMAP_STATUSES.find((s) => s === e.responseStatus);
+  const code = typeof e.code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(e.code) ? e.code : undefined;
+  // What the server answered (RFC 9051 section 7.1): its status and the response code in brackets (RFC 5530).
+  const imap: NonNullable<NetworkDetails['imap']> = {
+    ...(status ? { status } : {}),
+    ...(RESPONSE_CODE.test(responseCode) ? { responseCode } : {}),
+  };
+  const details: NetworkDetails = { ...endpointDetails(endpoint, 'IMAP', code), ...(Object.keys(imap).length > 0 ? { imap } : {}) };
   if (responseCode === 'UNAVAILABLE' || e.code === 'ETHROTTLE') {
-    return new SealpostError('network-temporary', `the ${at} is unavailable for now (${responseCode || e.code})`);
+    return new SealpostError('network-temporary', `the ${at} is unavailable for now (${responseCode || e.code})`, details);
   }
   if (e.authenticationFailed === true) {
-    return new SealpostError('network-auth-failed', `the ${at} refused the login${responseCode ? ` (${responseCode})` : ''}`);
+    return new SealpostError('network-auth-failed', `the ${at} refused the login${responseCode ? ` (${responseCode})` : ''}`, details);
   }
   const transport = translateTransportError(error, endpoint, 'IMAP');
   if (transport) return transport;
@@ -110,6 +136,7 @@ export function translateImapError(error: unknown, endpoint: Endpoint): Sealpost
     return new SealpostError(
       'network-starttls-unavailable',
       `the ${at} does not offer STARTTLS; add ?tls=off to the URL only if plain text is really wanted`,
+      details,
     );
   }
   if (
@@ -118,8 +145,7 @@ export function translateImapError(error: unknown, endpoint: Endpoint): Sealpost
     e.code === 'ClosedAfterConnectText' ||
     e.code === 'ClosedAfterConnectTLS'
   ) {
-    return new SealpostError('network-unavailable', `the ${at} closed the connection (${e.code})`);
+    return new SealpostError('network-unavailable', `the ${at} closed the connection (${e.code})`, details);
   }
-  const code = typeof e.code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(e.code) ? e.code : 'no code';
-  return new SealpostError('network-bad-response', `the ${at} gave an answer that cannot be used (${code})`);
+  return new SealpostError('network-bad-response', `the ${at} gave an answer that cannot be used (${code ?? 'no code'})`, details);
 }

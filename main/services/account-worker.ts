@@ -15,7 +15,7 @@
  * and retried later; nothing is lost.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError } from '../../app/errors.ts';
 import type { Account, Accounts } from '../accounts/accounts.ts';
 import { withImap } from '../mail/imap-session.ts';
 import { sendOutbox } from '../outbox/send-outbox.ts';
@@ -107,7 +107,13 @@ export class AccountWorker {
           this.#emit('mail.changed', { accountId: account.id, folderIds: [folder.id] });
       },
       onError: (error) =>
-        this.#emit('sync.progress', { accountId: account.id, phase: 'failed', folder: folder.path, message: error.message }),
+        this.#emit('sync.progress', {
+          accountId: account.id,
+          phase: 'failed',
+          folder: folder.path,
+          code: error.code,
+          message: error.message,
+        }),
     });
     this.#watcher = { folderId, watcher };
     watcher.start();
@@ -204,7 +210,12 @@ export class AccountWorker {
   }
 
   #failed(accountId: string, e: unknown, otherwise: string): void {
-    this.#emit('sync.progress', { accountId, phase: 'failed', message: e instanceof SealpostError ? e.message : otherwise });
+    this.#emit(
+      'sync.progress',
+      isSealpostError(e)
+        ? { accountId, phase: 'failed', code: e.code, message: e.message }
+        : { accountId, phase: 'failed', code: 'internal', message: otherwise },
+    );
   }
 
   #folder(folderId: number): FolderRow {

@@ -9,7 +9,7 @@
  * announced with `mail.arrived` (see ./new-mail.ts).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import type {
   AccountView,
@@ -71,7 +71,7 @@ export class MailService {
 
   constructor(options: MailServiceOptions) {
     this.#db = options.db;
-    this.#accounts = new Accounts(options.db, options.secrets, options.now);
+    this.#accounts = new Accounts(options.db, options.secrets, options.now ? { now: options.now } : {});
     this.#keyring = options.keyring;
     this.#now = options.now ?? Date.now;
     this.#checkServers = options.checkServers !== false;
@@ -143,7 +143,7 @@ export class MailService {
     folderId: number,
     uid: string,
     fingerprints: readonly string[],
-  ): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
+  ): Promise<{ changed: KeySummary[]; problems: { code: ErrorCode; message: string }[] }> {
     return this.#reader.importKeys(folderId, uid, fingerprints);
   }
 
@@ -226,7 +226,11 @@ export class MailService {
           problems,
         };
       } catch (e) {
-        progress({ phase: 'failed', message: e instanceof SealpostError ? e.message : 'the sync failed' });
+        progress(
+          isSealpostError(e)
+            ? { phase: 'failed', code: e.code, message: e.message }
+            : { phase: 'failed', code: 'internal', message: 'the sync failed' },
+        );
         throw e;
       }
     });
@@ -276,7 +280,7 @@ export class MailService {
   /** Takes a queued or failed message out of the outbox (never one being sent). */
   cancel(outboxId: number): void {
     const item = getOutbox(this.#db, outboxId);
-    if (!item) throw new SealpostError('outbox-not-found', String(outboxId));
+    if (!item) throw new SealpostError('outbox-not-found', String(outboxId), { id: outboxId });
     removeOutbox(this.#db, outboxId);
     this.#emit('outbox.changed', { accountId: item.accountId });
   }

@@ -9,7 +9,7 @@
  * forgets it.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { ExaminedMessage } from '../pgp-mime/read/inspect.ts';
@@ -91,7 +91,7 @@ export class MessageReader {
     folderId: number,
     uid: string,
     fingerprints: readonly string[],
-  ): Promise<{ changed: KeySummary[]; problems: { code: string; message: string }[] }> {
+  ): Promise<{ changed: KeySummary[]; problems: { code: ErrorCode; message: string }[] }> {
     const { report, keyMaterial } = await this.examined(folderId, uid);
     const wanted = [...new Set(fingerprints.map((f) => f.toUpperCase()))];
     const listed = new Set(report.keys.map((k) => k.fingerprint.toUpperCase()));
@@ -99,7 +99,7 @@ export class MessageReader {
     if (unlisted.length > 0) throw new SealpostError('bad-input', `the message does not carry the key ${unlisted.join(', ')}`);
     const asked = new Set(wanted);
     const chosen = new Set<(typeof keyMaterial)[number]>();
-    const problems: { code: string; message: string }[] = [];
+    const problems: { code: ErrorCode; message: string }[] = [];
     for (const fingerprint of wanted) {
       const holding = keyMaterial.filter((m) => m.fingerprints.some((f) => f.toUpperCase() === fingerprint));
       const whole = holding.find((m) => m.fingerprints.every((f) => asked.has(f.toUpperCase())));

@@ -24,7 +24,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { DEFAULT_SETTINGS, Settings } from '../../app/mail.ts';
 import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 
@@ -59,7 +59,11 @@ export class SettingsStore {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { settings: { ...DEFAULT_SETTINGS }, damaged: false };
-      throw new SealpostError('io', `the settings file ${this.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new SealpostError(
+        'io',
+        `the settings file ${this.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        ioDetails(this.path, e),
+      );
     }
     let value: unknown;
     try {
@@ -97,6 +101,7 @@ export class SettingsStore {
             throw new SealpostError(
               'io',
               `the damaged settings file ${this.path} cannot be set aside (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+              ioDetails(this.path, e),
             );
           }
           this.#warn(`the damaged settings file was kept as ${kept}; new settings were written`);
@@ -107,6 +112,7 @@ export class SettingsStore {
           throw new SealpostError(
             'io',
             `the settings file ${this.path} cannot be written (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+            ioDetails(this.path, e),
           );
         }
         return next;

@@ -12,7 +12,16 @@ import type { OutboxItem } from '../store/outbox.ts';
 
 export function accountView(account: Account): AccountView {
   const s = accountSummary(account);
-  return { id: s.id, email: s.email, displayName: s.displayName, imap: s.imap, smtp: s.smtp, user: s.user, customCa: s.customCa };
+  return {
+    id: s.id,
+    email: s.email,
+    displayName: s.displayName,
+    imap: s.imap,
+    smtp: s.smtp,
+    user: s.user,
+    customCa: s.customCa,
+    passwordSource: s.password,
+  };
 }
 
 export function folderView(f: FolderRow): FolderView {

@@ -28,11 +28,13 @@ export interface AccountRow {
   smtp: ServerSettings;
   /** Extra trusted CA certificates (PEM) for this account's servers. */
   caPem: string | null;
+  /** The command whose output is the password (nothing stored), or null when the password is in the secret store. */
+  passwordCommand: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
-export type AccountPatch = Partial<Pick<AccountRow, 'email' | 'emailKey' | 'displayName' | 'imap' | 'smtp' | 'caPem'>>;
+export type AccountPatch = Partial<Pick<AccountRow, 'email' | 'emailKey' | 'displayName' | 'imap' | 'smtp' | 'caPem' | 'passwordCommand'>>;
 
 function fromRow(row: Row): AccountRow {
   return {
@@ -43,6 +45,7 @@ function fromRow(row: Row): AccountRow {
     imap: json<ServerSettings>(row, 'imap'),
     smtp: json<ServerSettings>(row, 'smtp'),
     caPem: textOrNull(row, 'ca_pem'),
+    passwordCommand: textOrNull(row, 'password_command'),
     createdAt: int(row, 'created_at'),
     updatedAt: int(row, 'updated_at'),
   };
@@ -53,8 +56,8 @@ export function insertAccount(db: DatabaseSync, account: AccountRow): AccountRow
     return transaction(db, () => {
       const row = db
         .prepare(
-          `INSERT INTO accounts (id, email, email_key, display_name, imap, smtp, ca_pem, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO accounts (id, email, email_key, display_name, imap, smtp, ca_pem, password_command, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
         .get(
           account.id,
@@ -64,13 +67,14 @@ export function insertAccount(db: DatabaseSync, account: AccountRow): AccountRow
           JSON.stringify(account.imap),
           JSON.stringify(account.smtp),
           account.caPem,
+          account.passwordCommand,
           account.createdAt,
           account.updatedAt,
         );
       return fromRow(row!);
     });
   } catch (e) {
-    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', account.email);
+    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', account.email, { email: account.email });
     throw e;
   }
 }
@@ -93,18 +97,28 @@ export function updateAccount(db: DatabaseSync, id: string, patch: AccountPatch,
   try {
     return transaction(db, () => {
       const current = getAccount(db, id);
-      if (!current) throw new SealpostError('account-not-found', id);
+      if (!current) throw new SealpostError('account-not-found', id, { account: id.slice(0, 320) });
       const next = { ...current, ...patch };
       const row = db
         .prepare(
-          `UPDATE accounts SET email = ?, email_key = ?, display_name = ?, imap = ?, smtp = ?, ca_pem = ?, updated_at = ?
+          `UPDATE accounts SET email = ?, email_key = ?, display_name = ?, imap = ?, smtp = ?, ca_pem = ?, password_command = ?, updated_at = ?
            WHERE id = ? RETURNING *`,
         )
-        .get(next.email, next.emailKey, next.displayName, JSON.stringify(next.imap), JSON.stringify(next.smtp), next.caPem, now, id);
+        .get(
+          next.email,
+          next.emailKey,
+          next.displayName,
+          JSON.stringify(next.imap),
+          JSON.stringify(next.smtp),
+          next.caPem,
+          next.passwordCommand,
+          now,
+          id,
+        );
       return fromRow(row!);
     });
   } catch (e) {
-    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', patch.email ?? id);
+    if (isConstraintError(e, 'unique')) throw new SealpostError('account-exists', patch.email ?? id, { email: patch.email ?? id });
     throw e;
   }
 }
@@ -135,7 +149,7 @@ export function deleteAccount(db: DatabaseSync, id: string, options: { force?: b
     if (!getAccount(db, id)) return false;
     const unsent = unsentWork(db, id);
     if ((unsent.outbox > 0 || unsent.drafts > 0) && !options.force) {
-      throw new SealpostError('account-has-unsent', `${unsent.outbox} in the outbox, ${unsent.drafts} unsaved draft(s)`);
+      throw new SealpostError('account-has-unsent', `${unsent.outbox} in the outbox, ${unsent.drafts} unsaved draft(s)`, unsent);
     }
     db.prepare('DELETE FROM outbox WHERE account_id = ?').run(id);
     db.prepare('DELETE FROM drafts WHERE account_id = ?').run(id);

@@ -20,7 +20,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { SealpostError } from '../../app/errors.ts';
+import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 /**
@@ -75,7 +75,7 @@ export function openStore(home: string, options: OpenOptions = {}): DatabaseSync
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw new SealpostError('io', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot create'}`);
+      throw new SealpostError('io', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot create'}`, ioDetails(path, e));
   }
   return openDatabase(path, options);
 }
@@ -143,6 +143,7 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIG
       throw new SealpostError(
         'store-newer-schema',
         `it has schema version ${version}, this version of Sealpost knows up to ${known}; update Sealpost`,
+        { version, supported: known },
       );
     }
   };
@@ -248,7 +249,7 @@ export function translateSqliteError(e: unknown): unknown {
     case 26: // SQLITE_NOTADB
       return new SealpostError('store-corrupt', e.errstr);
     case 13: // SQLITE_FULL
-      return new SealpostError('io', 'the disk is full');
+      return new SealpostError('io', 'the disk is full', { errno: 'SQLITE_FULL' });
     case 8: // SQLITE_READONLY
     case 10: // SQLITE_IOERR
     case 14: // SQLITE_CANTOPEN

@@ -130,4 +130,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'accounts, folders, messages, outbox, pending actions, drafts',
     up: (db) => db.exec(V1),
   },
+  {
+    version: 2,
+    description: 'accounts: a command that gives the password, instead of a stored one',
+    // NULL: the password is in the secret store, as before.
+    up: (db) =>
+      db.exec('ALTER TABLE accounts ADD COLUMN password_command TEXT CHECK (password_command IS NULL OR length(password_command) > 0)'),
+  },
 ];

@@ -135,9 +135,14 @@ function transition(
 ): OutboxMessage {
   return transaction(db, () => {
     const current = db.prepare('SELECT state FROM outbox WHERE id = ?').get(id);
-    if (!current) throw new SealpostError('outbox-not-found', String(id));
+    if (!current) throw new SealpostError('outbox-not-found', String(id), { id });
     const state = oneOf(current, 'state', OUTBOX_STATES);
-    if (!from.includes(state)) throw new SealpostError('outbox-wrong-state', `message ${id} is ${state}, not ${from.join(' or ')}`);
+    if (!from.includes(state))
+      throw new SealpostError('outbox-wrong-state', `message ${id} is ${state}, not ${from.join(' or ')}`, {
+        id,
+        state,
+        expected: [...from],
+      });
     const row = db.prepare(`${sql} WHERE id = ? RETURNING ${ITEM_COLUMNS}, raw`).get(...params, id);
     return messageFromRow(row!);
   });

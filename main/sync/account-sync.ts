@@ -15,7 +15,7 @@
  * batches only, and the next sync completes it.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError } from '../../app/errors.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { sendOutbox, type SendReport, type SendTimeouts } from '../outbox/send-outbox.ts';
 import { findFolder, findFolderByRole, listFolders, type FolderRole, type FolderRow } from '../store/folders.ts';
@@ -91,7 +91,7 @@ export async function syncAccount(
       result.sent = run.reports;
       result.sendError = run.reports.find((r) => r.error !== null)?.error ?? null;
     } catch (e) {
-      if (!(e instanceof SealpostError)) throw e;
+      if (!isSealpostError(e)) throw e;
       result.sendError = e;
     }
   }
@@ -125,7 +125,7 @@ export async function syncAccount(
           result.folders.push(synced);
           emit({ kind: 'folder-done', folder: folder.path, result: synced });
         } catch (e) {
-          const error = e instanceof SealpostError ? e : new SealpostError('internal', `syncing ${folder.path}`);
+          const error = isSealpostError(e) ? e : new SealpostError('internal', `syncing ${folder.path}`);
           // A dead connection fails every folder after it: end the sync with it.
           if (!session.client.usable || error.retryable) throw error;
           result.folderErrors.push({ folder: folder.path, error });

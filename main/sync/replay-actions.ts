@@ -28,7 +28,7 @@
  * next sync shows the server's state.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { SealpostError, type ErrorCode } from '../../app/errors.ts';
 import { transaction } from '../store/database.ts';
 import { findFolder, findFolderByRole, upsertFolder, type FolderRole, type FolderRow } from '../store/folders.ts';
 import { completeAction, deferAction, nextAction, type PendingAction } from '../store/pending-actions.ts';
@@ -41,6 +41,8 @@ import { DEFAULT_FOLDER_NAMES } from './message-actions.ts';
 
 export interface DroppedAction {
   action: PendingAction;
+  /** Why it was dropped: the server refused it (`network-rejected`), or the outbox message it names is not sent (`outbox-wrong-state`). */
+  code: ErrorCode;
   reason: string;
 }
 
@@ -50,7 +52,14 @@ export interface ReplayResult {
 }
 
 /** The server refused this one action; the replay goes on with the next. */
-class Refused extends Error {}
+/** The server (or the store) refused an action for good: it is dropped, not retried. */
+class Refused extends Error {
+  readonly code: ErrorCode;
+  constructor(message: string, code: ErrorCode = 'network-rejected') {
+    super(message);
+    this.code = code;
+  }
+}
 
 export interface ReplayOptions {
   now?: () => number;
@@ -81,7 +90,7 @@ export async function replayActions(
     } catch (e) {
       if (e instanceof Refused) {
         completeAction(db, action.id);
-        result.dropped.push({ action, reason: e.message });
+        result.dropped.push({ action, code: e.code, reason: e.message });
         options.onAction?.(action, 'dropped');
         continue;
       }
@@ -181,7 +190,7 @@ async function appendSent(db: DatabaseSync, session: ImapSession, accountId: str
   const message = getOutbox(db, outboxId);
   // Removed meanwhile (the user cleared it): nothing to save.
   if (!message) return;
-  if (message.state !== 'sent') throw new Refused(`outbox message ${outboxId} is ${message.state}, not sent`);
+  if (message.state !== 'sent') throw new Refused(`outbox message ${outboxId} is ${message.state}, not sent`, 'outbox-wrong-state');
   const sent = findFolderByRole(db, accountId, 'sent') ?? (await ensureFolder(db, session, accountId, DEFAULT_FOLDER_NAMES.sent!));
   const { client } = session;
   if (message.messageId && (await alreadyIn(session, sent.path, message.messageId))) {

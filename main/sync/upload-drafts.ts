@@ -16,7 +16,7 @@
  * recorded meanwhile) is queued for deletion at once.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError, type ErrorCode } from '../../app/errors.ts';
 import { transaction } from '../store/database.ts';
 import { getDraft, markDraftSynced, unsavedDrafts } from '../store/drafts.ts';
 import { checkUidValidity, findFolderByRole, upsertFolder, type FolderRow } from '../store/folders.ts';
@@ -29,7 +29,7 @@ export const DRAFT_FLAGS = ['\\Draft', '\\Seen'] as const;
 
 export interface DraftUploadFailure {
   draftId: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -104,7 +104,7 @@ export async function uploadDrafts(db: DatabaseSync, session: ImapSession, accou
       where = await appendDraft(session, folder.path, draft.raw);
     } catch (e) {
       if (!session.client.usable) throw e;
-      const error = e instanceof SealpostError ? e : new SealpostError('internal', 'the draft could not be saved on the server');
+      const error = isSealpostError(e) ? e : new SealpostError('internal', 'the draft could not be saved on the server');
       result.failed.push({ draftId: draft.id, code: error.code, message: error.message });
       continue;
     }

@@ -26,7 +26,7 @@
  *   any number of times.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { isSealpostError, SealpostError } from '../../app/errors.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { translateImapError } from '../mail/imap-errors.ts';
 import { getFolder, type FolderRow } from '../store/folders.ts';
@@ -177,7 +177,7 @@ export class FolderWatcher {
     } catch (e) {
       return {
         synced,
-        error: e instanceof SealpostError ? e : new SealpostError('internal', 'the password of the account could not be read'),
+        error: isSealpostError(e) ? e : new SealpostError('internal', 'the password of the account could not be read'),
       };
     }
     try {
@@ -218,7 +218,7 @@ export class FolderWatcher {
       return { synced, error: connection.error ?? this.#why(connection, { code: 'EConnectionClosed' }) };
     } catch (e) {
       if (this.#stopped) return { synced, error: null };
-      const error = connection ? this.#why(connection, e) : e instanceof SealpostError ? e : translateImapError(e, endpoint);
+      const error = connection ? this.#why(connection, e) : isSealpostError(e) ? e : translateImapError(e, endpoint);
       return { synced, error: connection?.error ?? error };
     } finally {
       if (connection) {
@@ -236,7 +236,7 @@ export class FolderWatcher {
 
   /** A registry error for what ended a connection. */
   #why(connection: Connection, error: unknown): SealpostError {
-    if (error instanceof SealpostError) return error;
+    if (isSealpostError(error)) return error;
     return translateImapError(connection.dropped(error), connection.session.endpoint);
   }
 
@@ -300,7 +300,7 @@ export class FolderWatcher {
     try {
       this.#options.onChange?.(result);
     } catch (e) {
-      this.#report(e instanceof SealpostError ? e : new SealpostError('internal', 'the handler of a folder change failed'));
+      this.#report(isSealpostError(e) ? e : new SealpostError('internal', 'the handler of a folder change failed'));
     }
   }
 

@@ -11,13 +11,15 @@ import { checkOffline, checkServers } from './check-servers.ts';
 
 export async function addAccount(accounts: Accounts, input: AccountInput, options: { checkServers?: boolean } = {}): Promise<Account> {
   checkOffline(input);
-  if (accounts.find(input.email)) throw new SealpostError('account-exists', input.email);
+  if (accounts.find(input.email)) throw new SealpostError('account-exists', input.email, { email: input.email });
+  // A password command runs here already: a command that fails is reported before anything is saved.
+  const password = await accounts.passwordFrom(input);
   if (options.checkServers !== false) {
     await checkServers({
       imap: parseServerUrl('imap', input.imap),
       smtp: parseServerUrl('smtp', input.smtp),
       user: input.user,
-      password: input.password,
+      password,
       caPem: input.caPem ?? null,
     });
   }

@@ -15,6 +15,7 @@ export function changesConnection(change: AccountUpdate): boolean {
     change.smtp !== undefined ||
     change.user !== undefined ||
     change.password !== undefined ||
+    change.passwordCommand !== undefined ||
     change.caPem !== undefined
   );
 }
@@ -32,7 +33,10 @@ export async function editAccount(
       imap: change.imap === undefined ? current.imap : parseServerUrl('imap', change.imap),
       smtp: change.smtp === undefined ? current.smtp : parseServerUrl('smtp', change.smtp),
       user: change.user ?? current.imap.user,
-      password: change.password ?? (await accounts.password(current.id)),
+      password:
+        change.password !== undefined || change.passwordCommand !== undefined
+          ? await accounts.passwordFrom(change)
+          : await accounts.password(current.id),
       caPem: change.caPem === undefined ? current.caPem : change.caPem,
     });
   }

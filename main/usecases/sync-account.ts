@@ -5,7 +5,7 @@
  * as events, and what the sync left undone as a list of problems.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { SealpostError } from '../../app/errors.ts';
+import { SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { listOutbox } from '../store/outbox.ts';
 import { syncAccount, type AccountSyncResult, type SyncEvent } from '../sync/account-sync.ts';
@@ -13,6 +13,7 @@ import { syncAccount, type AccountSyncResult, type SyncEvent } from '../sync/acc
 export interface SyncProblem {
   /** `outbox`, `action`, `draft`, or the folder's path. */
   what: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -39,10 +40,10 @@ export async function syncAccountNow(
     result,
     unsent: listOutbox(db, { accountId: account.id, states: ['queued', 'failed'] }).length,
     problems: [
-      ...(result.sendError ? [{ what: 'outbox', message: result.sendError.message }] : []),
-      ...result.actions.dropped.map((d) => ({ what: 'action', message: d.reason })),
-      ...result.drafts.failed.map((d) => ({ what: 'draft', message: d.message })),
-      ...result.folderErrors.map((f) => ({ what: f.folder, message: f.error.message })),
+      ...(result.sendError ? [{ what: 'outbox', code: result.sendError.code, message: result.sendError.message }] : []),
+      ...result.actions.dropped.map((d) => ({ what: 'action', code: d.code, message: d.reason })),
+      ...result.drafts.failed.map((d) => ({ what: 'draft', code: d.code, message: d.message })),
+      ...result.folderErrors.map((f) => ({ what: f.folder, code: f.error.code, message: f.error.message })),
     ],
   };
 }

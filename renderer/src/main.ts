@@ -1,3 +1,5 @@
+// Before any module that makes schemas (see schema-config.ts).
+import './lib/schema-config.ts';
 import { mount } from 'svelte';
 import DOMPurify from 'dompurify';
 import App from './App.svelte';

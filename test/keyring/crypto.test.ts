@@ -65,7 +65,20 @@ describe('encrypt and decrypt through the keyring worker', () => {
     const locked = await kr.client.collect('crypto.decrypt', { useStoredKeys: true }, enc.output);
     assert.equal(locked.result.status, 'needs-passphrase');
     assert.equal(locked.output.length, 0);
-    await assert.rejects(kr.client.call('session.unlock', { fingerprint: ALICE_FPR, passphrase: 'nope' }), isCode('key-wrong-passphrase'));
+    await assert.rejects(kr.client.call('session.unlock', { fingerprint: ALICE_FPR, passphrase: 'nope' }), (e: unknown) => {
+      assert.ok(isCode('key-wrong-passphrase')(e));
+      assert.deepEqual((e as SealpostError).details, { fingerprint: ALICE_FPR });
+      return true;
+    });
+    // Signing with the locked key: the error names it in its details, for the prompt to ask for that key.
+    await assert.rejects(
+      kr.client.collect('crypto.sign', { mode: 'detached', signers: { refs: [ALICE_FPR] } }, bytes('x')),
+      (e: unknown) => {
+        assert.ok(isCode('key-passphrase-required')(e));
+        assert.deepEqual((e as SealpostError).details, { fingerprints: [ALICE_FPR] });
+        return true;
+      },
+    );
     const withPass = await kr.client.collect('crypto.decrypt', { useStoredKeys: true, keyPasswords: [ALICE_PASSPHRASE] }, enc.output);
     assert.equal(withPass.result.status, 'decrypted');
     assert.equal(withPass.output.toString(), 'for alice');
@@ -104,17 +117,24 @@ describe('encrypt and decrypt through the keyring worker', () => {
         (e as Error).message,
         /4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0 \(Eddie Expired <eddie@openpgp.example>\) expired on 2016-12-31/,
       );
+      assert.deepEqual((e as SealpostError).details, { fingerprint: '4CC3798FDDF4D0BB147CDC2E15E9357D2C2395C0', reason: 'expired' });
       return true;
     });
     const revoked = readFileSync(tbKey('carol@pgp.icu-0xEF2FD01608AFD744-revoked-secret.asc'));
     await assert.rejects(
       kr.client.collect('crypto.encrypt', { recipients: { material: [revoked] } }, bytes('x')),
-      (e: unknown) => isCode('key-unusable-recipient')(e) && /revoked/.test((e as Error).message),
+      (e: unknown) =>
+        isCode('key-unusable-recipient')(e) &&
+        /revoked/.test((e as Error).message) &&
+        (e as SealpostError<'key-unusable-recipient'>).details.reason === 'revoked',
     );
     const signOnly = readFileSync(tbKey('sign-subkey-only-pub.asc'));
     await assert.rejects(
       kr.client.collect('crypto.encrypt', { recipients: { material: [signOnly] } }, bytes('x')),
-      (e: unknown) => isCode('key-unusable-recipient')(e) && /no valid encryption subkey/.test((e as Error).message),
+      (e: unknown) =>
+        isCode('key-unusable-recipient')(e) &&
+        /no valid encryption subkey/.test((e as Error).message) &&
+        (e as SealpostError<'key-unusable-recipient'>).details.reason === 'no-encryption-subkey',
     );
   });
 

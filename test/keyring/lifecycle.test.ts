@@ -72,7 +72,7 @@ test('revoke with a reason, change expiry, change passphrase, add a user id; wro
     const before = keyringSnapshot(home);
     await assert.rejects(
       keyring.setExpiry(ALICE_FPR, YEAR, 'wrong'),
-      (e: unknown) => e instanceof SealpostError && e.code === 'key-wrong-passphrase',
+      (e: unknown) => e instanceof SealpostError && e.is('key-wrong-passphrase') && e.details.fingerprint === ALICE_FPR,
     );
     await assert.rejects(
       keyring.changePassphrase(ALICE_FPR, 'wrong', 'new'),
@@ -124,8 +124,14 @@ test('trust, delete (a secret key only when asked), lookup by address and key id
     assert.equal((await keyring.show('bob@OPENPGP.EXAMPLE')).fingerprint, BOB_FPR, 'the domain is case-insensitive');
     assert.equal((await keyring.show('0xFBFCC82A015E7330')).fingerprint, BOB_FPR);
     assert.equal((await keyring.show('d1a6 6e1a 23b1 82c9 980f  788c fbfc c82a 015e 7330')).fingerprint, BOB_FPR);
-    await assert.rejects(keyring.show('nobody@example.org'), (e: unknown) => e instanceof SealpostError && e.code === 'key-not-found');
-    await assert.rejects(keyring.delete(ALICE_FPR, false), (e: unknown) => e instanceof SealpostError && e.code === 'key-secret-exists');
+    await assert.rejects(
+      keyring.show('nobody@example.org'),
+      (e: unknown) => e instanceof SealpostError && e.is('key-not-found') && e.details.query === 'nobody@example.org',
+    );
+    await assert.rejects(
+      keyring.delete(ALICE_FPR, false),
+      (e: unknown) => e instanceof SealpostError && e.is('key-secret-exists') && e.details.fingerprint === ALICE_FPR,
+    );
     await keyring.delete(BOB_FPR, false);
     await keyring.delete(ALICE_FPR, true);
     assert.deepEqual(await keyring.list(), []);

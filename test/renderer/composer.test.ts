@@ -21,6 +21,7 @@ const ACCOUNT = {
   smtp: 'smtps://smtp.example.org:465',
   user: 'alice',
   customCa: false,
+  passwordSource: 'stored' as const,
 };
 
 function settings(over: Partial<Settings> = {}): Settings {
@@ -215,8 +216,13 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
     { 'bob@example.org': 'verified' },
     {
       'mail.send': (input: { encrypt: boolean }) => {
+        // The key is named in the details only: the message text is for people, the prompt reads the details.
         if (!unlocked)
-          throw { code: 'key-passphrase-required', message: `A passphrase is needed to unlock the secret key: for key ${FPR}` };
+          throw {
+            code: 'key-passphrase-required',
+            message: 'A passphrase is needed to unlock the secret key',
+            details: { fingerprints: [FPR] },
+          };
         return {
           id: 3,
           accountId: 'a1',
@@ -246,6 +252,14 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
       emails: ['alice@example.org'],
       hasSecret: true,
     },
+    // Another secret key for the same address: only the one the details name is asked for.
+    {
+      fingerprint: 'C'.repeat(40),
+      keyId: 'C'.repeat(16),
+      userIds: ['Alice Example <alice@example.org>'],
+      emails: ['alice@example.org'],
+      hasSecret: true,
+    },
   ] as never[];
   const c = new lib.ComposerState(
     fake.bridge,
@@ -254,6 +268,10 @@ test('a locked signing key: its passphrase is asked for, the key unlocked, and t
   );
   c.to.add('bob@example.org');
   assert.equal(await c.send(), 'unlock');
+  assert.deepEqual(
+    c.unlock!.candidates.map((k: { fingerprint: string }) => k.fingerprint),
+    [FPR],
+  );
   assert.equal(c.unlock!.fingerprint, FPR);
   assert.equal(c.unlock!.label, `Alice Example <alice@example.org> (${FPR.slice(-16)})`);
   assert.equal(c.error, null, 'a prompt, not an error');
@@ -324,7 +342,7 @@ test('reply quotes only the protected text shown, with the protected subject; en
     subject: 'The real subject',
     outerSubject: '...',
     text: 'Line one\n> earlier quote\n\nLine three\n',
-    encryption: { status: 'decrypted', integrity: 'aead', recipients: ['ABCD'], protectedHeaders: true },
+    encryption: { status: 'decrypted', integrity: 'aead', recipients: ['ABCD'], protectedHeaders: true, lockedKeys: [] },
     to: [
       { name: 'Alice', address: 'alice@example.org' },
       { name: 'Carol', address: 'carol@example.org' },
@@ -368,7 +386,9 @@ test('reply quotes only the protected text shown, with the protected subject; en
 
 test('a reply seeds the composer: encryption on by default even where the settings say "never"', async () => {
   const fake = composerBridge({ 'bob@example.org': 'missing' });
-  const report = sampleReport({ encryption: { status: 'decrypted', integrity: 'mdc', recipients: [], protectedHeaders: false } });
+  const report = sampleReport({
+    encryption: { status: 'decrypted', integrity: 'mdc', recipients: [], protectedHeaders: false, lockedKeys: [] },
+  });
   const c = newComposer(fake, settings({ encrypt: 'never' }), lib.replySeed(report, 'reply', 'alice@example.org'));
   await c.refreshKeys();
   assert.equal(c.encrypt, true);

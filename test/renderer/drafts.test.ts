@@ -22,6 +22,7 @@ const ALICE = {
   smtp: 'smtps://smtp.example.org:465',
   user: 'alice',
   customCa: false,
+  passwordSource: 'stored' as const,
 };
 const WORK = { ...ALICE, id: 'a2', email: 'alice@work.example', user: 'alice.work' };
 const OLD_FPR = '1111222233334444555566667777888899990000';
@@ -81,7 +82,11 @@ function draftsBridge() {
     },
     'drafts.load': ({ id }: { id: number }) => {
       if (id !== 7 || !unlocked.has(NEW_FPR))
-        throw { code: 'key-passphrase-required', message: 'the draft is encrypted to a locked key; give its passphrase' };
+        throw {
+          code: 'key-passphrase-required',
+          message: 'the draft is encrypted to a locked key; give its passphrase',
+          details: { fingerprints: [] },
+        };
       return {
         summary: summary(7, 'a1'),
         draft: {

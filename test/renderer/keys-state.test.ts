@@ -193,7 +193,10 @@ test('a bridge that fails is an error message, not an exception; one action at a
   const first = state.lock();
   assert.equal(state.busy, 'lock');
   assert.equal(await state.lock(), false, 'a second action while one runs is not started');
-  release({ ok: false, error: { code: 'keyring-unavailable', message: 'The keyring service is not running', retryable: true } });
+  release({
+    ok: false,
+    error: { code: 'keyring-unavailable', message: 'The keyring service is not running', retryable: true, details: {} },
+  });
   assert.equal(await first, false);
   assert.deepEqual(state.notice, { kind: 'error', text: 'The keyring service is not running' });
   assert.equal(state.busy, null);

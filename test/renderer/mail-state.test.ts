@@ -13,7 +13,16 @@ before(async () => {
   lib = await loadLib();
 });
 
-const ACCOUNT = { id: 'a1', email: 'alice@example.org', displayName: 'Alice', imap: 'i', smtp: 's', user: 'u', customCa: false };
+const ACCOUNT = {
+  id: 'a1',
+  email: 'alice@example.org',
+  displayName: 'Alice',
+  imap: 'i',
+  smtp: 's',
+  user: 'u',
+  customCa: false,
+  passwordSource: 'stored' as const,
+};
 const folder = (id: number, path: string, role: FolderView['role'], unread = 0): FolderView => ({
   id,
   accountId: 'a1',
@@ -52,7 +61,9 @@ function mailBridge() {
     'mail.read': ({ uid }: { uid: string }) => ({
       report: sampleReport({
         subject: `read ${uid}`,
-        ...(uid === '100' ? { encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true } } : {}),
+        ...(uid === '100'
+          ? { encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true, lockedKeys: [] } }
+          : {}),
       }),
       html: null,
     }),

@@ -38,6 +38,7 @@ const ACCOUNT = {
   smtp: 'smtps://smtp.example.org:465',
   user: 'alice',
   customCa: false,
+  passwordSource: 'stored' as const,
 };
 const FOLDERS = [
   { id: 1, accountId: 'a1', path: 'INBOX', role: 'inbox', unread: 2, total: 3, lastSyncAt: null },
@@ -116,7 +117,7 @@ test('mail: folders in a nav, list and reader in main, banner and actions', () =
   app.mail.reader.message = item;
   app.mail.reader.view = {
     report: sampleReport({
-      encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true },
+      encryption: { status: 'decrypted', integrity: 'aead', recipients: [], protectedHeaders: true, lockedKeys: [] },
       signature: {
         status: 'valid',
         signer: { fingerprint: '0123456789ABCDEF0123456789ABCDEF01234567', userIds: ['Bob Example <bob@example.org>'] },

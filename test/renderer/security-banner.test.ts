@@ -36,7 +36,7 @@ function key(over: Partial<KeySummary>): KeySummary {
   };
 }
 
-const ENCRYPTED = { status: 'decrypted', integrity: 'aead', recipients: ['1111222233334444'], protectedHeaders: true };
+const ENCRYPTED = { status: 'decrypted', integrity: 'aead', recipients: ['1111222233334444'], protectedHeaders: true, lockedKeys: [] };
 const SIGNED_BY_BOB = {
   status: 'valid',
   signer: { fingerprint: BOB_FPR, userIds: ['Bob Example <bob@example.org>'] },
@@ -121,7 +121,7 @@ test('partially signed or encrypted: warnings from the report codes', () => {
 test('failed integrity and bad signatures: error style', () => {
   const failed = lib.securityBanner(
     sampleReport({
-      encryption: { status: 'failed', integrity: null, recipients: [], protectedHeaders: false },
+      encryption: { status: 'failed', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] },
       warnings: [{ code: 'integrity-failed', message: 'the encrypted data was modified; it was not shown' }],
     }),
   );
@@ -151,7 +151,7 @@ test('failed integrity and bad signatures: error style', () => {
 test('encrypted to a key the user does not have: the key ids, no passphrase prompt; unknown signer: lookup offered', () => {
   const b = lib.securityBanner(
     sampleReport({
-      encryption: { status: 'no-key', integrity: null, recipients: ['1111222233334444'], protectedHeaders: false },
+      encryption: { status: 'no-key', integrity: null, recipients: ['1111222233334444'], protectedHeaders: false, lockedKeys: [] },
       signature: { status: 'unknown-key', signer: null, signerMatchesFrom: false, created: null },
     }),
     [key({ fingerprint: MY_FPR, keyId: MY_FPR.slice(-16), hasSecret: true })],
@@ -164,7 +164,7 @@ test('encrypted to a key the user does not have: the key ids, no passphrase prom
   assert.equal(b.signature.title, 'Signed with a key you do not have');
 });
 
-test('a locked key: the passphrase prompt names the right key (from the report, or by key id)', () => {
+test('a locked key: the passphrase prompt names the right key (from the locked keys in the report, never its text, or by key id)', () => {
   const mine = key({
     fingerprint: MY_FPR,
     keyId: MY_FPR.slice(-16),
@@ -186,8 +186,8 @@ test('a locked key: the passphrase prompt names the right key (from the report, 
   });
   const locked = lib.securityBanner(
     sampleReport({
-      encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false },
-      warnings: [{ code: 'needs-passphrase', message: `a secret key for this message is locked (${MY_FPR}); give its passphrase` }],
+      encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false, lockedKeys: [MY_FPR] },
+      warnings: [{ code: 'needs-passphrase', message: 'a secret key for this message is locked; give its passphrase' }],
     }),
     [mine],
   );
@@ -197,7 +197,9 @@ test('a locked key: the passphrase prompt names the right key (from the report, 
   assert.deepEqual(locked.missingKeyIds, []);
 
   const byKeyId = lib.securityBanner(
-    sampleReport({ encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false } }),
+    sampleReport({
+      encryption: { status: 'no-key', integrity: null, recipients: ['5555666677778888'], protectedHeaders: false, lockedKeys: [] },
+    }),
     [mine],
   );
   assert.equal(byKeyId.unlock!.candidates[0]!.fingerprint, MY_FPR);
@@ -206,8 +208,8 @@ test('a locked key: the passphrase prompt names the right key (from the report, 
 test('the reader unlocks the named key with the typed passphrase and reads the message again', async () => {
   let unlocked = false;
   const lockedReport = sampleReport({
-    encryption: { status: 'no-key', integrity: null, recipients: [], protectedHeaders: false },
-    warnings: [{ code: 'needs-passphrase', message: `a secret key for this message is locked (${MY_FPR}); give its passphrase` }],
+    encryption: { status: 'no-key', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [MY_FPR] },
+    warnings: [{ code: 'needs-passphrase', message: 'a secret key for this message is locked; give its passphrase' }],
   });
   const fake = fakeBridge({
     'mail.read': () => ({ report: unlocked ? sampleReport({ encryption: ENCRYPTED }) : lockedReport, html: null }),

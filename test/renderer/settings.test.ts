@@ -20,6 +20,7 @@ const ACCOUNT = {
   smtp: 'smtps://smtp.example.org:465',
   user: 'alice',
   customCa: false,
+  passwordSource: 'stored' as const,
 };
 
 test('settings defaults are main\u2019s defaults; shown before main answers, replaced by its answer', async () => {
@@ -122,7 +123,12 @@ test('account edit sends only what changed; remove asks again when unsent mail r
     'accounts.list': () => [ACCOUNT],
     'accounts.update': (p: { id: string }) => ({ ...ACCOUNT, ...p }),
     'accounts.remove': ({ force }: { force: boolean }) => {
-      if (unsent && !force) throw { code: 'account-has-unsent', message: 'The account has mail that was not sent or saved yet' };
+      if (unsent && !force)
+        throw {
+          code: 'account-has-unsent',
+          message: 'The account has mail that was not sent or saved yet',
+          details: { outbox: 1, drafts: 0 },
+        };
       return {};
     },
   });
@@ -281,9 +287,14 @@ test('shortcuts: letters only outside fields, two-key "g" sequences, Ctrl+Enter 
 });
 
 test('errors: advice for the user, the registry text and code behind it', () => {
-  const e = lib.uiError({ code: 'network-auth-failed', message: 'The server refused the user name or password', retryable: false });
+  const e = lib.uiError({
+    code: 'network-auth-failed',
+    message: 'The server refused the user name or password',
+    retryable: false,
+    details: {},
+  });
   assert.match(e.summary, /app password/);
   assert.equal(e.detail, 'The server refused the user name or password (network-auth-failed)');
-  const unknown = lib.uiError({ code: 'store-corrupt', message: 'The mail store is damaged', retryable: false });
+  const unknown = lib.uiError({ code: 'store-corrupt', message: 'The mail store is damaged', retryable: false, details: {} });
   assert.equal(unknown.summary, 'The mail store is damaged.');
 });

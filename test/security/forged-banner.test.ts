@@ -52,7 +52,7 @@ after(() => s?.cleanup());
 
 function assertUntouched(got: Inspected): void {
   const r = got.report;
-  assert.deepEqual(r.encryption, { status: 'none', integrity: null, recipients: [], protectedHeaders: false });
+  assert.deepEqual(r.encryption, { status: 'none', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] });
   assert.deepEqual(r.signature, { status: 'none', signer: null, signerMatchesFrom: false, created: null });
   assert.ok(
     !r.warnings.some((w) => /signer|signed|integrity|encrypt/.test(w.code)),

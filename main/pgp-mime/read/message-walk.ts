@@ -38,7 +38,7 @@ export interface RootAnalysis {
   prefix: string;
 }
 
-export const NO_ENCRYPTION: Encryption = { status: 'none', integrity: null, recipients: [], protectedHeaders: false };
+export const NO_ENCRYPTION: Encryption = { status: 'none', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] };
 /** Decrypted data beyond this is refused (too-large): room for a 64 MB attachment, bounded memory. */
 const MAX_DECRYPTED = 128 * 1024 * 1024;
 
@@ -88,12 +88,12 @@ export class MessageInspector {
   private encryptionOf(result: DecryptResult): Encryption {
     switch (result.status) {
       case 'decrypted':
-        return { status: 'decrypted', integrity: result.integrity, recipients: result.recipients, protectedHeaders: false };
+        return { ...NO_ENCRYPTION, status: 'decrypted', integrity: result.integrity, recipients: result.recipients };
       case 'no-key':
         return { ...NO_ENCRYPTION, status: 'no-key', recipients: result.recipients };
       case 'needs-passphrase':
         this.warn('needs-passphrase', `a secret key for this message is locked (${result.keys.join(', ')}); give its passphrase`);
-        return { ...NO_ENCRYPTION, status: 'no-key', recipients: result.recipients };
+        return { ...NO_ENCRYPTION, status: 'no-key', recipients: result.recipients, lockedKeys: result.keys };
       case 'failed-integrity':
         this.warn(
           result.reason === 'no-integrity' ? 'no-integrity' : 'integrity-failed',

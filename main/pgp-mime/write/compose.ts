@@ -56,28 +56,31 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
   const nowMs = now.getTime();
   const sender = await senderKey(keyring, from.address, nowMs);
   if (!sender && (opts.sign || opts.encrypt || opts.attachKey)) {
-    throw new SealpostError('key-no-secret', `no usable secret key carries the sender address ${from.address}`);
+    throw new SealpostError('key-no-secret', `no usable secret key carries the sender address ${from.address}`, { address: from.address });
   }
 
   // Every recipient's key, before anything is made.
   const recipientRefs: string[] = [];
   if (opts.encrypt && isDraft) {
     if (!isUsableForEncryption(sender!, nowMs))
-      throw new SealpostError('compose-no-key', `${from.address} (own ${whyUnusable(sender!, nowMs)})`);
+      throw new SealpostError('compose-no-key', `${from.address} (own ${whyUnusable(sender!, nowMs)})`, { addresses: [from.address] });
     recipientRefs.push(sender!.fingerprint);
   } else if (opts.encrypt) {
-    const problems: string[] = [];
+    const problems: { address: string; why: string }[] = [];
     const seen = new Set<string>();
     for (const r of [...to, ...cc, ...bcc]) {
       const id = normalizeAddress(r.address);
       if (seen.has(id)) continue;
       seen.add(id);
       const found = await recipientKey(keyring, r.address, nowMs);
-      if (!('key' in found)) problems.push(`${r.address} (${found.problem})`);
+      if (!('key' in found)) problems.push({ address: r.address, why: found.problem });
       else if (!recipientRefs.includes(found.key.fingerprint)) recipientRefs.push(found.key.fingerprint);
     }
-    if (sender && !isUsableForEncryption(sender, nowMs)) problems.push(`${from.address} (own ${whyUnusable(sender, nowMs)})`);
-    if (problems.length > 0) throw new SealpostError('compose-no-key', problems.join('; '));
+    if (sender && !isUsableForEncryption(sender, nowMs)) problems.push({ address: from.address, why: `own ${whyUnusable(sender, nowMs)}` });
+    if (problems.length > 0) {
+      const detail = problems.map((p) => `${p.address} (${p.why})`).join('; ');
+      throw new SealpostError('compose-no-key', detail, { addresses: problems.map((p) => p.address) });
+    }
     if (!recipientRefs.includes(sender!.fingerprint)) recipientRefs.push(sender!.fingerprint);
   }
 

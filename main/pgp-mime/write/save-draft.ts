@@ -85,7 +85,10 @@ export async function saveComposedDraft(
 function decryptionError(status: string, warnings: { code: string }[]): SealpostError {
   const has = (code: string) => warnings.some((w) => w.code === code);
   if (has('needs-passphrase'))
-    return new SealpostError('key-passphrase-required', 'the draft is encrypted to a locked key; give its passphrase');
+    // Which of the user's keys is locked is not in the report: the prompt offers the account's keys.
+    return new SealpostError('key-passphrase-required', 'the draft is encrypted to a locked key; give its passphrase', {
+      fingerprints: [],
+    });
   if (status === 'no-key') return new SealpostError('crypto-no-key', 'no secret key here can decrypt the draft');
   if (has('no-integrity')) return new SealpostError('crypto-no-integrity', 'the encrypted draft has no integrity protection');
   if (has('integrity-failed')) return new SealpostError('crypto-integrity-failed', 'the encrypted draft was modified');

@@ -1,3 +1,4 @@
+import type { ErrorDetails } from '../../../app/errors.ts';
 import type { EventPayload, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import { AccountsState, type AccountForm, type RemoveOutcome } from './accounts.svelte.ts';
 import { mailtoSeed } from './addresses.ts';
@@ -227,12 +228,12 @@ export class AppState {
    * user's secret keys for the draft's account address (every secret key when
    * the draft's account is not known here).
    */
-  #draftKeys(id: number, message: string) {
+  #draftKeys(id: number, details: ErrorDetails<'key-passphrase-required'>) {
     const summary = Object.values(this.mail.drafts)
       .flat()
       .find((d) => d.id === id);
     const email = this.accounts.accounts.find((a) => a.id === summary?.accountId)?.email ?? null;
-    return lockedKeys(message, this.keys.ownKeys, email);
+    return lockedKeys(details, this.keys.ownKeys, email);
   }
 
   #draftLoaded(id: number, r: Outcome<ProcedureOutput<'drafts.load'>>, pending: DraftUnlock | null): ComposerState | null {
@@ -242,7 +243,7 @@ export class AppState {
         pending.prompt.error = localError('The draft is still locked: it is encrypted to another of your keys.', r.error.detail);
         return null;
       }
-      const candidates = this.#draftKeys(id, r.error.message);
+      const candidates = this.#draftKeys(id, r.error.details);
       if (candidates.length > 0) {
         this.draftUnlock = { id, prompt: new PassphrasePrompt(this.#bridge, candidates) };
         return null;

@@ -404,7 +404,7 @@ export class ComposerState {
       this.sending = false;
       const locked =
         r.error.code === 'key-passphrase-required'
-          ? lockedKeys(r.error.message, this.#context.ownKeys?.() ?? [], this.account?.email ?? null)
+          ? lockedKeys(r.error.details, this.#context.ownKeys?.() ?? [], this.account?.email ?? null)
           : [];
       if (locked.length > 0) {
         this.unlock = new PassphrasePrompt(this.#bridge, locked);

@@ -1,24 +1,31 @@
+// First: zod must be told not to generate code before app/errors.ts makes its schemas.
+import './schema-config.ts';
+import { AppErrorSchema, type AppError, type ErrorCode, type ErrorDetails } from '../../../app/errors.ts';
 import type { ProcedureInput, ProcedureName, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
+
+/** A registry code with that code's details: narrowing on `code` gives the details. */
+type CodedError = { [C in ErrorCode]: { code: C; details: ErrorDetails<C> } }[ErrorCode];
 
 /**
  * An error as the screens show it: one sentence that says what to do
  * (`summary`), and the registry's text with its code for the curious and for
- * bug reports (`detail`, shown inside a <details> element).
+ * bug reports (`detail`, shown inside a <details> element). An error from
+ * main keeps its registry code and details; `no-answer` (main did not
+ * answer) and `local` (a form the user has to fix) are made here and carry none.
  */
-export interface UiError {
-  code: string;
+export type UiError = {
   /** What to do about it. */
   summary: string;
   /** The registry's text as main sent it. */
   message: string;
   detail: string;
   retryable: boolean;
-}
+} & (CodedError | { code: 'no-answer' | 'local'; details: null });
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UiError };
 
 /** What the user can do about an error, by registry code; the registry's own text is the detail. */
-const ADVICE: Record<string, string> = {
+const ADVICE: Partial<Record<ErrorCode, string>> = {
   'network-auth-failed': 'The server refused the user name or password. Check them; some providers need an app password for mail programs.',
   'network-tls':
     "The server's certificate was refused. If the server uses its own certificate authority, paste that CA certificate under Server settings.",
@@ -44,13 +51,28 @@ const ADVICE: Record<string, string> = {
   'compose-no-key': 'A recipient has no usable key, so the message cannot be encrypted.',
 };
 
-export function uiError(error: { code: string; message: string; retryable: boolean }): UiError {
+export function uiError(error: AppError): UiError {
   const summary = ADVICE[error.code] ?? `${error.message}.`.replace(/\.\.$/, '.');
-  return { code: error.code, summary, message: error.message, detail: `${error.message} (${error.code})`, retryable: error.retryable };
+  const coded = { code: error.code, details: error.details } as CodedError;
+  return { ...coded, summary, message: error.message, detail: `${error.message} (${error.code})`, retryable: error.retryable };
+}
+
+/** What an error from main becomes when it does not match the registry (a code unknown here, details of the wrong shape). */
+function unreadableError(): UiError {
+  const message = 'The app answered with an error this window cannot read';
+  return {
+    code: 'protocol-invalid',
+    details: {},
+    summary: `${message}. Restart Sealpost if this keeps happening.`,
+    message,
+    detail: `${message} (protocol-invalid)`,
+    retryable: false,
+  };
 }
 
 export const NO_ANSWER: UiError = {
   code: 'no-answer',
+  details: null,
   summary: 'The app did not answer. Restart Sealpost if this keeps happening.',
   message: 'The app did not answer. Restart Sealpost if this keeps happening.',
   detail: 'The call to the main process failed before it returned a result.',
@@ -65,7 +87,10 @@ export async function callBridge<P extends ProcedureName>(
 ): Promise<Outcome<ProcedureOutput<P>>> {
   try {
     const result = await bridge.call(procedure, input);
-    return result.ok ? { ok: true, value: result.value } : { ok: false, error: uiError(result.error) };
+    if (result.ok) return { ok: true, value: result.value };
+    // The error is checked against the registry before a screen reads its code or details (main checks it too, on the way out).
+    const error = AppErrorSchema.safeParse(result.error);
+    return { ok: false, error: error.success ? uiError(error.data) : unreadableError() };
   } catch {
     return { ok: false, error: NO_ANSWER };
   }
@@ -73,5 +98,5 @@ export async function callBridge<P extends ProcedureName>(
 
 /** An error made here (a form the user has to fix), in the same shape. */
 export function localError(summary: string, detail = summary): UiError {
-  return { code: 'local', summary, message: summary, detail, retryable: false };
+  return { code: 'local', details: null, summary, message: summary, detail, retryable: false };
 }

@@ -194,19 +194,16 @@ function signerView(report: InspectReport, keys: readonly KeySummary[]): SignerV
   return { name, address, fingerprint: s.fingerprint, groups: fingerprintGroups(s.fingerprint), trust: known?.trust ?? null };
 }
 
-const FINGERPRINT = /\b(?:[0-9A-F]{64}|[0-9A-F]{40})\b/g;
-
 /** The secret keys that can open a message whose key is locked. */
 function unlockRequest(report: InspectReport, ownKeys: readonly KeySummary[]): UnlockRequest | null {
   if (report.encryption.status !== 'no-key') return null;
-  const warning = report.warnings.find((w) => w.code === 'needs-passphrase');
   const label = (fpr: string) => {
     const key = ownKeys.find((k) => k.fingerprint === fpr);
     return key ? `${key.userIds[0] ?? key.keyId} (${key.keyId})` : fpr;
   };
-  const named = warning ? [...new Set(warning.message.toUpperCase().match(FINGERPRINT) ?? [])] : [];
+  const named = [...new Set(report.encryption.lockedKeys.map((f) => f.toUpperCase()))];
   if (named.length > 0) return { candidates: named.map((fingerprint) => ({ fingerprint, label: label(fingerprint) })) };
-  // No warning (an older main): match the recipients' key ids against the user's secret keys and their subkeys.
+  // No locked key named (none of the user's keys is locked): match the recipients' key ids against the user's secret keys and their subkeys.
   const ids = report.encryption.recipients.map((r) => r.toUpperCase());
   const matching = ownKeys.filter(
     (k) => k.hasSecret && (ids.includes(k.keyId.toUpperCase()) || (k.subkeys ?? []).some((s) => ids.includes(s.keyId.toUpperCase()))),

@@ -1,3 +1,4 @@
+import type { ErrorDetails } from '../../../app/errors.ts';
 import type { SealpostBridge } from '../../../app/ipc/contract.ts';
 import type { KeySummary } from '../../../app/keys.ts';
 import { sameAddress } from './format.ts';
@@ -8,23 +9,27 @@ export interface UnlockCandidate {
   label: string;
 }
 
-const FINGERPRINT = /\b(?:[0-9A-F]{64}|[0-9A-F]{40})\b/;
-
 /** A key as a prompt names it: its first user id and its key id. */
 export function keyLabel(key: KeySummary): string {
   return `${key.userIds[0] ?? key.keyId} (${key.keyId})`;
 }
 
 /**
- * The keys a `key-passphrase-required` answer asks for: the one its message
- * names, or else the user's secret keys for `address` (every secret key when
- * the address is not known), for the user to pick from.
+ * The keys a `key-passphrase-required` answer asks for: the ones its details
+ * name, or, when main could not tell which key is locked (an empty list),
+ * the user's secret keys for `address` (every secret key when the address is
+ * not known), for the user to pick from.
  */
-export function lockedKeys(message: string, ownKeys: readonly KeySummary[], address: string | null): UnlockCandidate[] {
-  const named = FINGERPRINT.exec(message.toUpperCase())?.[0];
-  if (named) {
-    const key = ownKeys.find((k) => k.fingerprint === named);
-    return [{ fingerprint: named, label: key ? keyLabel(key) : named }];
+export function lockedKeys(
+  details: ErrorDetails<'key-passphrase-required'>,
+  ownKeys: readonly KeySummary[],
+  address: string | null,
+): UnlockCandidate[] {
+  if (details.fingerprints.length > 0) {
+    return details.fingerprints.map((fingerprint) => {
+      const key = ownKeys.find((k) => k.fingerprint === fingerprint);
+      return { fingerprint, label: key ? keyLabel(key) : fingerprint };
+    });
   }
   return ownKeys
     .filter((k) => k.hasSecret && (address === null || k.emails.some((e) => sameAddress(e, address))))

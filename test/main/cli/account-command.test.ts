@@ -10,6 +10,7 @@ import { mailServersAvailable, startMailServers, type MailServers } from '../../
 import { runSealpost, tempDir, type TempDir } from '../../support/cli.ts';
 import { checkImap, checkSmtp } from '../../../main/mail/connection-check.ts';
 import { SealpostError, exitCodeFor } from '../../../app/errors.ts';
+import { PassphraseSecretStore } from '../../../main/accounts/secret-store.ts';
 
 const skip = mailServersAvailable();
 const PASSWORD = 'correct horse battery staple 7Q';
@@ -250,6 +251,111 @@ describe('account add and list against real servers', { skip: skip ?? false, tim
       oneLineError(r.stderr);
       assert.match(r.stderr, /--store-passphrase-file/);
       assert.match(r.stderr, /SEALPOST_SECRETS_PASSPHRASE/);
+      await assertNothingSaved(home.path);
+    } finally {
+      await home.cleanup();
+    }
+  });
+
+  // --password-command: nothing stored, the command's first line is the password each time one is needed.
+  const NO_STORE = { SEALPOST_SECRETS_PASSPHRASE: '' };
+  const commandArgs = (command: string) => [
+    'account',
+    'add',
+    '--email',
+    user,
+    ...urls('tls'),
+    '--user',
+    user,
+    '--password-command',
+    command,
+    '--ca',
+    join(files.path, 'ca.pem'),
+  ];
+
+  test('--password-command: logs in with what the command prints, stores no password, needs no store passphrase; sync runs it again', async () => {
+    const home = await tempDir();
+    try {
+      const pwFile = join(files.path, 'password-for-command');
+      const runs = join(files.path, 'runs');
+      writeFileSync(pwFile, `${PASSWORD}\nsecond line\n`);
+      writeFileSync(runs, '');
+      const command = `echo run >> '${runs}'; cat '${pwFile}'`;
+      const add = await runSealpost(commandArgs(command), { home: home.path, env: NO_STORE });
+      assert.equal(add.code, 0, add.stderr);
+      assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'run once for the login check');
+      assert.ok(!readdirSync(home.path).includes('secrets.json'), 'no password store');
+      for (const f of profileBytes(home.path)) assert.equal(f.bytes.indexOf(PASSWORD), -1, `the password in ${f.path}`);
+
+      const list = await runSealpost(['account', 'list', '--json'], { home: home.path });
+      const [listed] = JSON.parse(list.stdout.toString());
+      assert.equal(listed.password, 'command');
+      const text = await runSealpost(['account', 'list'], { home: home.path });
+      assert.match(text.stdout.toString(), /\(password from a command\)/);
+
+      const sync = await runSealpost(['sync'], { home: home.path, env: NO_STORE });
+      assert.equal(sync.code, 0, sync.stderr);
+      assert.equal(readFileSync(runs, 'utf8'), 'run\nrun\n', 'run again for the sync, not remembered');
+
+      // What the command prints now is what is used: a wrong one is the server's refusal.
+      writeFileSync(pwFile, 'not the password\n');
+      const refused = await runSealpost(['sync'], { home: home.path, env: NO_STORE });
+      assert.equal(refused.code, 65, refused.stderr);
+      assert.match(refused.stderr, /refused the (user name or password|login)/);
+
+      // The command fails: a clear error that names how, the account stays.
+      writeFileSync(pwFile, '');
+      const empty = await runSealpost(['sync'], { home: home.path, env: NO_STORE });
+      assert.equal(empty.code, 1, empty.stderr);
+      oneLineError(empty.stderr);
+      assert.match(empty.stderr, /password command failed: it printed no password/);
+
+      // Switching to a stored password asks for the store, and a command again forgets it.
+      writeFileSync(pwFile, `${PASSWORD}\n`);
+      const stored = await runSealpost(['account', 'edit', user, '--password-file', join(files.path, 'password')], {
+        home: home.path,
+        env: ENV,
+      });
+      assert.equal(stored.code, 0, stored.stderr);
+      assert.ok(readdirSync(home.path).includes('secrets.json'));
+      const listedStored = JSON.parse((await runSealpost(['account', 'list', '--json'], { home: home.path })).stdout.toString());
+      assert.equal(listedStored[0].password, 'stored');
+      const back = await runSealpost(['account', 'edit', user, '--password-command', `cat '${pwFile}'`], { home: home.path, env: ENV });
+      assert.equal(back.code, 0, back.stderr);
+      const store = new PassphraseSecretStore(home.path, ENV.SEALPOST_SECRETS_PASSPHRASE);
+      assert.equal(await store.get(listedStored[0].id), null, 'the stored password is gone');
+      assert.equal((await runSealpost(['sync'], { home: home.path, env: NO_STORE })).code, 0);
+      assert.equal((await runSealpost(['account', 'remove', user], { home: home.path, env: NO_STORE })).code, 0);
+    } finally {
+      await home.cleanup();
+    }
+  });
+
+  test('--password-command that fails, or with --password-file: a clear error, nothing saved', async () => {
+    const home = await tempDir();
+    try {
+      const failing = await runSealpost(commandArgs(`echo 'pass: mail/work is not in the password store' >&2; exit 1`), {
+        home: home.path,
+        env: NO_STORE,
+      });
+      assert.equal(failing.code, 1, failing.stderr);
+      oneLineError(failing.stderr);
+      assert.match(failing.stderr, /password command failed: exit status 1: pass: mail\/work is not in the password store/);
+      await assertNothingSaved(home.path);
+
+      const both = await runSealpost([...commandArgs('echo x'), '--password-file', join(files.path, 'password')], { home: home.path });
+      assert.equal(both.code, 64, both.stderr);
+      assert.match(both.stderr, /exclude each other/);
+      const neither = await runSealpost(
+        commandArgs('echo x').filter((a, i, all) => a !== '--password-command' && all[i - 1] !== '--password-command'),
+        {
+          home: home.path,
+        },
+      );
+      assert.equal(neither.code, 64, neither.stderr);
+      assert.match(neither.stderr, /--password-file or --password-command is required/);
+      const blank = await runSealpost(commandArgs('   '), { home: home.path });
+      assert.equal(blank.code, 65, blank.stderr);
       await assertNothingSaved(home.path);
     } finally {
       await home.cleanup();

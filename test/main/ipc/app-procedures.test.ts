@@ -691,6 +691,7 @@ test("session.unlock: for the settings' time; then a message to the locked key r
   const before = await read(uid);
   assert.equal(before.report.encryption.status, 'no-key');
   assert.ok(before.report.warnings.some((w) => w.code === 'needs-passphrase'));
+  assert.deepEqual(before.report.encryption.lockedKeys, [locked.fingerprint], 'the locked key named as data, not in the warning text');
   assert.equal(before.html, null);
   assert.ok(!before.report.text.includes('LOCKED-SECRET'));
 

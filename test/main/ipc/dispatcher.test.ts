@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SealpostError } from '../../../app/errors.ts';
-import { MAX_IMPORT_BYTES, procedures } from '../../../app/ipc/contract.ts';
+import { CallError, MAX_IMPORT_BYTES, procedures } from '../../../app/ipc/contract.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
 import { createDispatcher, type Dispatch } from '../../../main/ipc/dispatcher.ts';
 import { createHandlers, type Services } from '../../../main/ipc/handlers.ts';
@@ -31,7 +31,9 @@ function assertFailure(result: Awaited<ReturnType<Dispatch>>, code: string): str
   assert.equal(result.error.code, code);
   assert.equal(typeof result.error.message, 'string');
   assert.equal(typeof result.error.retryable, 'boolean');
-  assert.deepEqual(Object.keys(result.error).sort(), ['code', 'message', 'retryable']);
+  assert.deepEqual(Object.keys(result.error).sort(), ['code', 'details', 'message', 'retryable']);
+  // What the renderer's bridge side will check: a registry code with details of that code's shape.
+  assert.deepEqual(CallError.parse(result.error), result.error);
   return result.error.message;
 }
 
@@ -139,8 +141,25 @@ test('keys.import takes bytes and reports what changed; garbage is an error with
 });
 
 test('a handler error comes back with its code and message', async () => {
-  const message = assertFailure(await dispatch('keys.show', { query: 'nobody@example.org' }), 'key-not-found');
+  const result = await dispatch('keys.show', { query: 'nobody@example.org' });
+  const message = assertFailure(result, 'key-not-found');
   assert.match(message, /No such key/);
+  // The details came from the keyring worker through the keyring protocol, checked there and here.
+  assert.deepEqual(!result.ok && result.error.details, { query: 'nobody@example.org' });
+});
+
+test('an error whose details no longer match its code leaves main as "internal", never as it is', async () => {
+  const services: Services = { keyring: keyring.client };
+  const handlers = createHandlers(services);
+  handlers['keys.list'] = async () => {
+    const e = new SealpostError('compose-no-key', 'bob@example.org (no key)', { addresses: ['bob@example.org'] });
+    e.details.addresses = [];
+    throw e;
+  };
+  const d = createDispatcher(services, handlers);
+  const result = await d('keys.list', {});
+  assertFailure(result, 'internal');
+  assert.deepEqual(!result.ok && result.error.details, {});
 });
 
 test('an unexpected exception becomes "internal" without its text; a bad answer is caught too', async () => {

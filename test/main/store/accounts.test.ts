@@ -131,7 +131,7 @@ test('accounts: add, list without secrets, get by id or address, update, remove'
   const db = openDatabase(':memory:');
   try {
     const secrets = new MemorySecretStore();
-    const accounts = new Accounts(db, secrets, () => Date.UTC(2025, 0, 2));
+    const accounts = new Accounts(db, secrets, { now: () => Date.UTC(2025, 0, 2) });
     const alice = await accounts.add({ ...INPUT, caPem: CA });
     assert.match(alice.id, /^[0-9a-f-]{36}$/);
     assert.equal(alice.imap.url, 'imaps://imap.example.org:993');
@@ -151,6 +151,7 @@ test('accounts: add, list without secrets, get by id or address, update, remove'
       smtp: 'smtp://smtp.example.org:587',
       user: 'alice',
       customCa: true,
+      password: 'stored',
       created: '2025-01-02T00:00:00.000Z',
     });
     assert.equal(accounts.get(alice.id).email, 'alice@example.org');

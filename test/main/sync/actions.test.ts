@@ -199,6 +199,7 @@ describe('offline message actions replayed in order (real Dovecot)', { skip: ski
       assert.equal(result.applied, 0);
       assert.equal(result.dropped.length, 1);
       assert.match(result.dropped[0]!.reason, /recreated/);
+      assert.equal(result.dropped[0]!.code, 'network-rejected');
     } finally {
       await closeImap(session);
     }

@@ -65,7 +65,7 @@ test('queueMessage: composed with its Message-ID, the envelope with every recipi
         account,
         draft,
         compose: async () => {
-          throw new SealpostError('key-passphrase-required');
+          throw new SealpostError('key-passphrase-required', undefined, { fingerprints: ['0123456789ABCDEF0123456789ABCDEF01234567'] });
         },
       }),
       (e: unknown) => e instanceof SealpostError && e.code === 'key-passphrase-required',

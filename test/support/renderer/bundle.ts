@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { compile, compileModule } from 'svelte/compiler';
 import type { EventName, EventPayload, ProcedureInput, ProcedureName, ProcedureOutput, SealpostBridge } from '../../../app/ipc/contract.ts';
-import type { Result } from '../../../app/result.ts';
+import type { AppError, Result } from '../../../app/result.ts';
 
 export const sourceDir = fileURLToPath(new URL('../../../renderer/src/', import.meta.url));
 
@@ -75,7 +75,8 @@ type Handler = (input: any) => unknown;
 
 /**
  * A bridge backed by a table of answers: each procedure answers with the
- * handler's value (or a thrown `{code, message}` becomes an error Result).
+ * handler's value (or a thrown `{code, message, details?}` becomes an error
+ * Result; details default to none, and the renderer checks them against the registry).
  * Records every call; `emit` sends an event to the subscribers.
  */
 export function fakeBridge(handlers: Partial<Record<ProcedureName, Handler>> = {}) {
@@ -85,12 +86,14 @@ export function fakeBridge(handlers: Partial<Record<ProcedureName, Handler>> = {
     async call<P extends ProcedureName>(procedure: P, input: ProcedureInput<P>): Promise<Result<ProcedureOutput<P>>> {
       calls.push({ procedure, input });
       const handler = handlers[procedure];
-      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false } };
+      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false, details: {} } };
       try {
         return { ok: true, value: (await handler(input)) as ProcedureOutput<P> };
       } catch (e) {
-        const err = e as { code?: string; message?: string };
-        return { ok: false, error: { code: (err.code ?? 'internal') as never, message: err.message ?? 'failed', retryable: false } };
+        const err = e as { code?: string; message?: string; details?: object };
+        const error = { code: err.code ?? 'internal', message: err.message ?? 'failed', retryable: false, details: err.details ?? {} };
+        // As main sends it: whether it matches the registry is for the renderer's bridge side to check.
+        return { ok: false, error: error as AppError };
       }
     },
     on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void {
@@ -132,7 +135,7 @@ export function sampleReport(over: Record<string, unknown> = {}): any {
     messageId: '<m1@example.org>',
     subject: 'Protected subject',
     outerSubject: '...',
-    encryption: { status: 'none', integrity: null, recipients: [], protectedHeaders: false },
+    encryption: { status: 'none', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] },
     signature: { status: 'none', signer: null, signerMatchesFrom: false, created: null },
     parts: [],
     text: 'Hello Alice,\nsee you.\n',

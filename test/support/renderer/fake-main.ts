@@ -26,7 +26,8 @@ export function installFakeMain(config: FakeMainConfig): void {
   const emit = (event: string, payload: Json) => {
     for (const l of listeners[event] ?? []) l(payload);
   };
-  const fail = (code: string, message: string) => Object.assign(new Error(message), { code });
+  /** An error as main's dispatcher sends it: a registry code and the details of that code (checked by the renderer). */
+  const fail = (code: string, message: string, details: object = {}) => Object.assign(new Error(message), { code, details });
   const hex = (n: number, len: number) => n.toString(16).toUpperCase().padStart(len, '0').slice(-len);
 
   const mkKey = (name: string, email: string, secret: boolean, seed: number) => {
@@ -57,6 +58,7 @@ export function installFakeMain(config: FakeMainConfig): void {
     smtp: 'smtps://smtp.example.org:465',
     user: 'alice',
     customCa: false,
+    passwordSource: 'stored',
   };
   const alice = mkKey('Alice Example', 'alice@example.org', true, 1);
   const bob = mkKey('Bob Example', 'bob@example.org', false, 2);
@@ -129,10 +131,10 @@ export function installFakeMain(config: FakeMainConfig): void {
       subject: locked ? '...' : `Protected subject ${i}`,
       outerSubject: encrypted ? '...' : `Message ${i}`,
       encryption: locked
-        ? { status: 'no-key', integrity: null, recipients: [alice.keyId], protectedHeaders: false }
+        ? { status: 'no-key', integrity: null, recipients: [alice.keyId], protectedHeaders: false, lockedKeys: [alice.fingerprint] }
         : encrypted
-          ? { status: 'decrypted', integrity: 'aead', recipients: [alice.keyId], protectedHeaders: true }
-          : { status: 'none', integrity: null, recipients: [], protectedHeaders: false },
+          ? { status: 'decrypted', integrity: 'aead', recipients: [alice.keyId], protectedHeaders: true, lockedKeys: [] }
+          : { status: 'none', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] },
       signature:
         i % 3 === 1 || (encrypted && !locked)
           ? {
@@ -182,7 +184,7 @@ export function installFakeMain(config: FakeMainConfig): void {
     'keys.list': ({ secret }) => state.keys.filter((k) => !secret || k.hasSecret),
     'keys.show': ({ query }) => {
       const k = state.keys.find((x) => x.fingerprint === query);
-      if (!k) throw fail('key-not-found', 'No such key in the keyring');
+      if (!k) throw fail('key-not-found', 'No such key in the keyring', { query });
       return {
         ...k,
         subkeys: [
@@ -217,7 +219,7 @@ export function installFakeMain(config: FakeMainConfig): void {
     'keys.export': () => ({ armored: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ...\n-----END PGP PUBLIC KEY BLOCK-----\n' }),
     'keys.trust': ({ fingerprint, trust }) => {
       const k = state.keys.find((x) => x.fingerprint === fingerprint);
-      if (!k) throw fail('key-not-found', 'No such key in the keyring');
+      if (!k) throw fail('key-not-found', 'No such key in the keyring', { query: fingerprint });
       k.trust = trust;
       return k;
     },
@@ -301,7 +303,7 @@ export function installFakeMain(config: FakeMainConfig): void {
       if (!summary) throw fail('bad-input', `no draft ${id} for this account`);
       // Encrypted drafts are encrypted to the sender's own key (Alice's, which unlocks with the same passphrase as for message 6).
       if (summary.encrypted && !state.unlocked)
-        throw fail('key-passphrase-required', 'the draft is encrypted to a locked key; give its passphrase');
+        throw fail('key-passphrase-required', 'the draft is encrypted to a locked key; give its passphrase', { fingerprints: [] });
       return { summary, draft: state.draftContents.get(id) };
     },
     'drafts.delete': ({ id }) => {
@@ -333,12 +335,15 @@ export function installFakeMain(config: FakeMainConfig): void {
     async call(procedure: string, input: Json) {
       calls.push({ procedure, input });
       const handler = handlers[procedure];
-      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false } };
+      if (!handler) return { ok: false, error: { code: 'internal', message: `no fake for ${procedure}`, retryable: false, details: {} } };
       try {
         return { ok: true, value: structuredClone(await handler(input)) };
       } catch (e) {
-        const err = e as { code?: string; message?: string };
-        return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? 'failed', retryable: false } };
+        const err = e as { code?: string; message?: string; details?: object };
+        return {
+          ok: false,
+          error: { code: err.code ?? 'internal', message: err.message ?? 'failed', retryable: false, details: err.details ?? {} },
+        };
       }
     },
     on(event: string, handler: (p: Json) => void) {

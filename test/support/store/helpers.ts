@@ -21,6 +21,7 @@ export function addTestAccount(db: DatabaseSync, email = `user${++n}@example.org
     imap: { host: 'imap.example.org', port: 993, security: 'tls', user: email },
     smtp: { host: 'smtp.example.org', port: 465, security: 'tls', user: email },
     caPem: null,
+    passwordCommand: null,
     createdAt: 1,
     updatedAt: 1,
   });
