@@ -335,6 +335,30 @@ test(
   },
 );
 
+test('composer in a small window (900x650): the text area gives up height, Attach and Send stay in view', { skip }, async () => {
+  const { page, problems } = await open();
+  for (const [width, height] of [
+    [900, 650],
+    [1280, 800],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.locator('body').press('c');
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    for (const name of ['Send', 'Discard', 'Attach files']) {
+      const box = await composer.getByText(name, { exact: true }).boundingBox();
+      assert.ok(box, name);
+      assert.ok(box.y >= 0 && box.y + box.height <= height, `${name} at ${box.y}..${box.y + box.height}, window ${height} high`);
+    }
+    const text = await composer.getByLabel('Message text').boundingBox();
+    assert.ok(text && text.height >= 70, 'room to write');
+    await composer.getByRole('button', { name: 'Discard' }).click();
+    await composer.waitFor({ state: 'detached' });
+  }
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
 test(
   'an encrypted draft whose key is locked: Cancel or Escape opens nothing; a wrong passphrase is said; the right one opens the draft',
   { skip },

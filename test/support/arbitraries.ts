@@ -58,19 +58,6 @@ export function assertRegistryError(e: unknown, allowed?: readonly string[]): as
   if (allowed && !allowed.includes(e.code)) throw new Error(`error code ${e.code}, expected one of ${allowed.join(', ')}`);
 }
 
-/** An AppError value (`{code, message, retryable}`) with a registry code and nothing else in it. */
-export function isAppErrorValue(v: unknown): boolean {
-  if (!v || typeof v !== 'object') return false;
-  const o = v as Record<string, unknown>;
-  return (
-    Object.keys(o).sort().join(',') === 'code,message,retryable' &&
-    typeof o.code === 'string' &&
-    isErrorCode(o.code) &&
-    typeof o.message === 'string' &&
-    typeof o.retryable === 'boolean'
-  );
-}
-
 /** Heap growth, in bytes, while `run` handles a large input (after a collection when `--expose-gc` is on). */
 export async function heapGrowth(run: () => unknown): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
