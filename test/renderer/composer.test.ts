@@ -105,6 +105,7 @@ test('the toggle follows the recipients until the user switches it; chips carry 
   assert.equal(c.encrypt, true);
   c.to.add('carol@example.org, "Smith, Dan" <dan@example.org>; not an address');
   assert.equal(c.chipState(c.to.chips[1]!), 'checking', 'until main answered');
+  assert.equal(c.encrypt, true, 'a recipient being checked does not switch encryption off');
   await c.refreshKeys();
   assert.deepEqual(
     c.to.chips.map((ch) => [ch.name, ch.address, c.chipState(ch)]),
@@ -115,10 +116,23 @@ test('the toggle follows the recipients until the user switches it; chips carry 
       ['', 'not an address', 'invalid'],
     ],
   );
-  assert.equal(c.encrypt, false, 'when possible: not every recipient has a key');
+  assert.equal(c.encrypt, true, 'encryption was on: recipients without a key do not turn it off, they are marked');
   assert.deepEqual(
     c.withoutKey.map((r) => r.address),
     ['carol@example.org', 'dan@example.org'],
+  );
+  assert.deepEqual(
+    lib.sendPlan(
+      c.encrypt,
+      c.recipients.filter((r) => r.state !== 'invalid'),
+    ),
+    {
+      kind: 'no-key',
+      missing: [
+        { address: 'carol@example.org', state: 'missing' },
+        { address: 'dan@example.org', state: 'missing' },
+      ],
+    },
   );
   c.to.remove(3);
   c.to.remove(2);
@@ -129,6 +143,48 @@ test('the toggle follows the recipients until the user switches it; chips carry 
   c.to.remove(1);
   assert.equal(c.encrypt, false, 'the user\u2019s choice sticks');
   assert.equal(c.sign, true, 'signing follows the settings');
+});
+
+test('when possible: a keyless first recipient leaves encryption off; once it was on, only the user turns it off', async () => {
+  const fake = composerBridge({ 'bob@example.org': 'verified', 'carol@example.org': 'missing' });
+  const c = newComposer(fake);
+  c.to.add('carol@example.org');
+  await c.refreshKeys();
+  assert.equal(c.encrypt, false, 'never on: nothing to keep');
+  c.to.add('bob@example.org');
+  await c.refreshKeys();
+  assert.equal(c.encrypt, false, 'carol still has no key');
+  c.to.remove(0);
+  assert.equal(c.encrypt, true, 'every recipient has a key now');
+  c.to.add('carol@example.org');
+  assert.equal(c.encrypt, true, 'kept on');
+  assert.deepEqual(
+    c.withoutKey.map((r) => r.address),
+    ['carol@example.org'],
+  );
+  c.setEncrypt(false);
+  assert.equal(c.encrypt, false);
+  c.setEncrypt(true);
+  assert.equal(c.encrypt, true);
+});
+
+test('no-key prompt, "remove": the keyless recipients leave To, Cc and Bcc, the message stays encrypted, nothing is sent yet', async () => {
+  const fake = composerBridge({ 'bob@example.org': 'verified', 'carol@example.org': 'missing', 'dan@example.org': 'expired' });
+  const c = newComposer(fake, settings({ encrypt: 'always' }));
+  c.to.add('bob@example.org, carol@example.org');
+  c.bcc.add('Dan <dan@example.org>');
+  await c.refreshKeys();
+  assert.equal(await c.send(), 'prompt');
+  c.removeKeyless();
+  assert.equal(c.prompt, null);
+  assert.deepEqual(
+    [...c.to.chips, ...c.cc.chips, ...c.bcc.chips].map((ch) => ch.address),
+    ['bob@example.org'],
+  );
+  assert.equal(c.encrypt, true);
+  assert.equal(fake.callsOf('mail.send').length, 0, 'the user sees who is left and sends');
+  assert.equal(await c.send(), 'sent');
+  assert.equal(fake.callsOf('mail.send')[0].encrypt, true);
 });
 
 test('encryption on and a recipient without a key: the prompt, never a silent send in the clear', async () => {

@@ -335,6 +335,43 @@ test(
   },
 );
 
+test('a new message encrypted by default stays encrypted when a recipient without a key is added; Send asks first', { skip }, async () => {
+  const { page, problems, calls } = await open({ recipientKeys: { 'bob@example.org': 'verified' } });
+  await page.locator('body').press('c');
+  const composer = page.getByTestId('composer');
+  await composer.waitFor();
+  const to = composer.getByLabel('To', { exact: true });
+  await to.fill('bob@example.org,');
+  await page.locator('[data-testid="recipient"][data-address="bob@example.org"][data-key-state="verified"]').waitFor();
+  const toggle = composer.getByRole('switch', { name: 'Encrypt' });
+  assert.equal(await toggle.isChecked(), true);
+  await to.fill('carol@example.org,');
+  await page.locator('[data-testid="recipient"][data-address="carol@example.org"][data-key-state="missing"]').waitFor();
+  assert.equal(await toggle.isChecked(), true, 'not switched off by the keyless recipient');
+  await composer.getByText('carol@example.org has no usable key: you will be asked before sending').waitFor();
+  await composer.getByLabel('Subject').fill('plans');
+  await composer.getByRole('button', { name: 'Send' }).click();
+  const prompt = page.getByTestId('no-key-prompt');
+  await prompt.waitFor();
+  await prompt.getByText('carol@example.org').waitFor();
+  assert.equal((await calls('mail.send')).length, 0, 'nothing sent before the user chose');
+  await prompt.getByRole('button', { name: 'Remove this recipient' }).click();
+  await prompt.waitFor({ state: 'detached' });
+  await page.locator('[data-testid="recipient"][data-address="carol@example.org"]').waitFor({ state: 'detached' });
+  assert.equal(await toggle.isChecked(), true);
+  await page.keyboard.press('Control+Enter');
+  await composer.waitFor({ state: 'detached' });
+  const sent = await calls('mail.send');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.input.encrypt, true, 'sent encrypted, to Bob alone');
+  assert.deepEqual(
+    sent[0]!.input.draft.to.map((a: { address: string }) => a.address),
+    ['bob@example.org'],
+  );
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
 test('composer in a small window (900x650): the text area gives up height, Attach and Send stay in view', { skip }, async () => {
   const { page, problems } = await open();
   for (const [width, height] of [

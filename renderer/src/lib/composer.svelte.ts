@@ -189,13 +189,23 @@ export class ComposerState {
   recipients = $derived.by((): RecipientCheck[] =>
     [...this.to.chips, ...this.cc.chips, ...this.bcc.chips].map((c) => ({ address: c.address, state: this.chipState(c) })),
   );
-  encryptDefault = $derived.by(() =>
-    encryptionDefault(
+  /**
+   * Once the message was shown as encrypted by default, a recipient added
+   * later without a usable key (or still being checked) does not switch
+   * encryption off on its own: the recipient is marked and Send asks. Only
+   * the user turns it off. (Not state: it records what the toggle showed,
+   * and the toggle reads `encrypt` whenever anything it depends on changes.)
+   */
+  #shownEncrypted = false;
+  encryptDefault = $derived.by(() => {
+    const fromRecipients = encryptionDefault(
       this.#context.settings().encrypt,
       this.recipients.map((r) => r.state),
       this.replyToEncrypted,
-    ),
-  );
+    );
+    if (fromRecipients) this.#shownEncrypted = true;
+    return fromRecipients || (this.#shownEncrypted && this.#context.settings().encrypt !== 'never');
+  });
   encrypt = $derived(this.encryptChoice ?? this.encryptDefault);
   sign = $derived.by(() => this.signChoice ?? this.#context.settings().sign);
   /** Recipients that block encryption (shown next to the toggle before Send is pressed). */
@@ -478,6 +488,20 @@ export class ComposerState {
     this.prompt = null;
     this.encryptChoice = false;
     return this.#deliver(false);
+  }
+
+  /**
+   * No-key prompt: take the recipients without a usable key off the message
+   * (To, Cc and Bcc), and go back to it, still encrypted, for the user to
+   * see who is left before pressing Send again.
+   */
+  removeKeyless(): void {
+    const prompt = this.prompt;
+    if (!prompt) return;
+    const keyless = new Set(prompt.missing.map((m) => normalizeAddress(m.address)));
+    for (const field of [this.to, this.cc, this.bcc])
+      field.chips = field.chips.filter((c) => c.invalid || !keyless.has(normalizeAddress(c.address)));
+    this.prompt = null;
   }
 
   cancelPrompt(): void {
