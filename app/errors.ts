@@ -142,6 +142,18 @@ export const ERRORS = {
     details: z.strictObject({ fingerprint: Fingerprint }),
   },
   'key-not-revocation': { text: 'Not a revocation certificate for a known key', retryable: false, exit: EXIT.badInput, details: None },
+  'key-changed': {
+    text: "A recipient's key changed",
+    retryable: false,
+    exit: EXIT.badInput,
+    details: z.strictObject({
+      address: z.string().max(320),
+      /** The key in use so far, or null when several came without one accepted. */
+      known: Fingerprint.nullable(),
+      new: Fingerprint,
+      knownVerified: z.boolean(),
+    }),
+  },
   'compose-no-key': {
     text: 'No usable key to encrypt to',
     retryable: false,

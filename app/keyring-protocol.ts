@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppErrorSchema, ErrorCodeSchema } from './errors.ts';
-import { KeySummary, KeySource, Trust } from './keys.ts';
+import { AddressState, KeySummary, KeySource, Trust } from './keys.ts';
 import { DecryptResult, VerifyResult } from './crypto.ts';
 
 /**
@@ -76,6 +76,10 @@ export const unaryMethods = {
     params: z.strictObject({ fingerprint: Query, userId: Text, passphrase: Passphrase.nullable() }),
     result: KeySummary,
   },
+  /** The keys that carry an address and the one accepted for it (trust on first use). */
+  'keys.addressState': { params: z.strictObject({ address: Query }), result: AddressState },
+  /** The key to use for an address from now on (after a key change). */
+  'keys.accept': { params: z.strictObject({ address: Query, fingerprint: Query }), result: AddressState },
   'session.unlock': {
     params: z.strictObject({ fingerprint: Query, passphrase: Passphrase, ttlSeconds: z.number().int().positive().max(86_400).optional() }),
     result: z.object({ fingerprint: z.string(), expiresAt: z.number() }),

@@ -47,14 +47,50 @@ export type KeySummary = z.infer<typeof KeySummary>;
 export const EntryMeta = z.object({
   trust: Trust,
   sources: z.array(KeySource),
+  /** When the key was first seen (imported, found, generated): ISO 8601. */
   added: z.string(),
+  /** When it was last seen again (imported once more, refreshed); absent: not since `added`. */
+  lastSeen: z.string().optional(),
   /** Made at key generation; applying it revokes the key without its passphrase. */
   revocationCertificate: z.string().optional(),
 });
 export type EntryMeta = z.infer<typeof EntryMeta>;
 
+/**
+ * How a key became the one in use for an address (trust on first use): the
+ * first key seen for it, a key the user accepted after a key change, or one
+ * the user verified.
+ */
+export const KeyAcceptance = z.object({
+  fingerprint: Fingerprint,
+  /** ISO 8601. Keys first seen after this moment are a key change until the user chooses again. */
+  at: z.string(),
+  how: z.enum(['first-seen', 'accepted', 'verified']),
+});
+export type KeyAcceptance = z.infer<typeof KeyAcceptance>;
+
+/** What the keyring keeps about an address (keyed by its comparison form, app/address.ts). */
+export const AddressMeta = z.object({
+  accepted: KeyAcceptance.nullable(),
+});
+export type AddressMeta = z.infer<typeof AddressMeta>;
+
 export const KeyringMetaFile = z.object({
   version: z.literal(1),
   keys: z.record(z.string(), EntryMeta),
+  /** Absent in keyrings written before addresses were kept. */
+  addresses: z.record(z.string(), AddressMeta).default({}),
 });
+
+/** A key that carries an address, with when it was seen (`keys history`). */
+export const AddressKey = KeySummary.extend({ firstSeen: z.string(), lastSeen: z.string() });
+export type AddressKey = z.infer<typeof AddressKey>;
+
+/** Everything the keyring knows of one address's keys: which one is accepted, and every key that carries it. */
+export const AddressState = z.object({
+  address: z.string(),
+  accepted: KeyAcceptance.nullable(),
+  keys: z.array(AddressKey),
+});
+export type AddressState = z.infer<typeof AddressState>;
 export type KeyringMetaFile = z.infer<typeof KeyringMetaFile>;

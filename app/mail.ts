@@ -100,13 +100,17 @@ export const MessageView = z.object({
 });
 
 /** Key state of one recipient, for the composer. */
-export const RecipientKeyState = z.enum(['verified', 'unverified', 'missing', 'rejected', 'expired', 'revoked', 'unusable']);
+export const RecipientKeyState = z.enum(['verified', 'unverified', 'missing', 'rejected', 'expired', 'revoked', 'unusable', 'changed']);
 export const RecipientKey = z.object({
   address: z.string(),
+  /** `changed`: the key in use so far is not the only usable one any more; nothing is encrypted to either until the user chooses. */
   state: RecipientKeyState,
+  /** The key the state speaks of; with `changed`, the new one. */
   fingerprint: z.string().nullable(),
   /** A user id of the key, for a tooltip. */
   userId: z.string().nullable(),
+  /** With `changed`: the key in use so far (null when several came without one accepted), and whether the user had verified it. */
+  change: z.object({ known: z.string().nullable(), knownVerified: z.boolean() }).optional(),
 });
 export type RecipientKey = z.infer<typeof RecipientKey>;
 

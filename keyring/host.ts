@@ -44,6 +44,8 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   'keys.passwd': (ctx, p) => ctx.keyring.changePassphrase(p.fingerprint, p.oldPassphrase, p.newPassphrase),
   'keys.revocationCertificate': async (ctx, p) => ({ armored: await ctx.keyring.revocationCertificate(p.fingerprint) }),
   'keys.addUserId': (ctx, p) => ctx.keyring.addUserId(p.fingerprint, p.userId, p.passphrase),
+  'keys.addressState': (ctx, p) => ctx.keyring.addressState(p.address),
+  'keys.accept': (ctx, p) => ctx.keyring.accept(p.address, p.fingerprint),
   'session.unlock': async (ctx, p) => {
     const secret = await ctx.keyring.secretKeyFor(p.fingerprint);
     return ctx.session.add(await Keyring.unlock(secret, p.passphrase), p.ttlSeconds);

@@ -1,11 +1,11 @@
 import * as openpgp from 'openpgp';
 import type { Key, PrivateKey, PublicKey, SignaturePacket } from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
-import { sameAddress } from '../app/address.ts';
-import type { KeySource, KeySummary, Trust } from '../app/keys.ts';
+import { normalizeAddress, sameAddress } from '../app/address.ts';
+import type { AddressState, KeyAcceptance, KeySource, KeySummary, Trust } from '../app/keys.ts';
 import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-info.ts';
 import { parseKeyMaterial } from './parse-keys.ts';
-import { type KeyStore, type EntryMeta, type KeyringFiles } from './store.ts';
+import { type KeyStore, type AddressMeta, type EntryMeta, type KeyringFiles } from './store.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { minimalCertificate } from './minimal-cert.ts';
 
@@ -23,7 +23,18 @@ interface Entry {
   secret: PrivateKey | null;
   meta: EntryMeta;
 }
-type Model = Map<string, Entry>;
+/** The keys by fingerprint, and per address (its comparison form) the key in use. */
+type Model = Map<string, Entry> & { addresses: Record<string, AddressMeta> };
+
+function emptyModel(addresses: Record<string, AddressMeta> = {}): Model {
+  return Object.assign(new Map<string, Entry>(), { addresses: { ...addresses } });
+}
+
+/** The addresses of a key's valid user ids, in their comparison form. */
+async function addressesOf(key: Key): Promise<string[]> {
+  const emails = (await validUserIds(key)).map(emailOfUserId).filter((e): e is string => e !== null);
+  return [...new Set(emails.map(normalizeAddress))];
+}
 
 export interface ImportOutcome {
   changed: KeySummary[];
@@ -73,7 +84,7 @@ export class Keyring {
   }
 
   private async decode(files: KeyringFiles): Promise<Model> {
-    const model: Model = new Map();
+    const model = emptyModel(files.addresses);
     try {
       for (const key of await readArmoredBlocks(files.pubring)) {
         const fpr = upperFingerprint(key);
@@ -103,7 +114,11 @@ export class Keyring {
       if (entry.secret) sec.push(entry.secret.armor(OPENPGP_CONFIG));
       meta[fpr] = entry.meta;
     }
-    return { pubring: pub.join(''), secring: sec.join(''), meta };
+    // An acceptance of a key no longer in the keyring says nothing any more.
+    const addresses = Object.fromEntries(
+      Object.entries(model.addresses).filter(([, a]) => a.accepted && model.has(a.accepted.fingerprint)),
+    );
+    return { pubring: pub.join(''), secring: sec.join(''), meta, addresses };
   }
 
   private cache: { generation: string; model: Model } | null = null;
@@ -114,7 +129,7 @@ export class Keyring {
    * only while it is the same. Callers must not change what they get.
    */
   private async load(): Promise<Model> {
-    if (!this.store) return new Map();
+    if (!this.store) return emptyModel();
     const generation = await this.store.currentGeneration();
     if (this.cache && generation !== '' && this.cache.generation === generation) return this.cache.model;
     const files = await this.store.read();
@@ -224,19 +239,30 @@ export class Keyring {
     }
     return this.change(async (model) => {
       const changedFprs = new Set<string>();
+      const now = new Date().toISOString();
+      let seenAgain = false;
       for (const key of parsed.keys) {
         const fpr = upperFingerprint(key);
         const entry = model.get(fpr);
         const publicPart = key.isPrivate() ? key.toPublic() : key;
         if (!entry) {
+          // Trust on first use: before the new key joins, each of its addresses that has no key in use
+          // gets one, the key that was there first, or this one. A later key never takes over by itself.
+          for (const address of await addressesOf(publicPart)) await this.settleAddress(model, address);
           model.set(fpr, {
             key: publicPart,
             secret: key.isPrivate() ? key : null,
-            meta: { trust: 'unverified', sources: [source], added: new Date().toISOString() },
+            meta: { trust: 'unverified', sources: [source], added: now },
           });
+          for (const address of await addressesOf(publicPart)) {
+            model.addresses[address] ??= { accepted: null };
+            model.addresses[address].accepted ??= { fingerprint: fpr, at: now, how: 'first-seen' };
+          }
           changedFprs.add(fpr);
           continue;
         }
+        entry.meta = { ...entry.meta, lastSeen: now };
+        seenAgain = true;
         const before = entry.key.armor() + (entry.secret?.armor() ?? '');
         try {
           entry.key = await entry.key.update(publicPart, undefined, OPENPGP_CONFIG);
@@ -262,8 +288,56 @@ export class Keyring {
       }
       const changed = await Promise.all([...changedFprs].map((f) => this.summary(model.get(f)!)));
       if (changed.length === 0 && problems.length > 0 && parsed.keys.length === 0) throw problems[0]!;
-      return { changed: changedFprs.size > 0, value: { changed, problems: problems.map((p) => ({ code: p.code, message: p.message })) } };
+      return {
+        changed: changedFprs.size > 0 || seenAgain,
+        value: { changed, problems: problems.map((p) => ({ code: p.code, message: p.message })) },
+      };
     });
+  }
+
+  /**
+   * An address without a key in use gets the one that carried it first
+   * (verified keys before others), so that a key added now is compared with
+   * it: keyrings from before addresses were kept start their record here.
+   */
+  private async settleAddress(model: Model, address: string): Promise<void> {
+    if (model.addresses[address]?.accepted) return;
+    const carrying: Entry[] = [];
+    for (const entry of model.values()) if ((await addressesOf(entry.key)).includes(address)) carrying.push(entry);
+    if (carrying.length === 0) return;
+    const first = [...carrying].sort(
+      (a, b) =>
+        Number(b.meta.trust === 'verified') - Number(a.meta.trust === 'verified') || Date.parse(a.meta.added) - Date.parse(b.meta.added),
+    )[0]!;
+    model.addresses[address] = { accepted: { fingerprint: upperFingerprint(first.key), at: first.meta.added, how: 'first-seen' } };
+  }
+
+  /** What the keyring knows of an address's keys: the one accepted, and every key carrying it (`keys history`, the recipient choice). */
+  async addressState(address: string): Promise<AddressState> {
+    const model = await this.load();
+    const wanted = normalizeAddress(address);
+    const keys: AddressState['keys'] = [];
+    for (const entry of model.values()) {
+      if (!(await addressesOf(entry.key)).includes(wanted)) continue;
+      const summary = await this.summary(entry);
+      keys.push({ ...summary, firstSeen: entry.meta.added, lastSeen: entry.meta.lastSeen ?? entry.meta.added });
+    }
+    keys.sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen) || a.fingerprint.localeCompare(b.fingerprint));
+    const accepted = model.addresses[wanted]?.accepted ?? null;
+    return { address: wanted, accepted: accepted && model.has(accepted.fingerprint) ? accepted : null, keys };
+  }
+
+  /** After a key change (or to choose among several keys): the key to use for the address from now on. */
+  async accept(address: string, fingerprint: string, how: KeyAcceptance['how'] = 'accepted'): Promise<AddressState> {
+    const wanted = normalizeAddress(address);
+    await this.change(async (model) => {
+      const entry = this.find(model, fingerprint);
+      if (!(await addressesOf(entry.key)).includes(wanted))
+        throw new SealpostError('bad-input', `key ${upperFingerprint(entry.key)} has no valid user id with ${address}`);
+      model.addresses[wanted] = { accepted: { fingerprint: upperFingerprint(entry.key), at: new Date().toISOString(), how } };
+      return { changed: true, value: undefined };
+    });
+    return this.addressState(wanted);
   }
 
   private async applyRevocation(model: Model, signature: SignaturePacket): Promise<string | null> {
@@ -315,6 +389,13 @@ export class Keyring {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);
       entry.meta = { ...entry.meta, trust };
+      // Verifying a key is choosing it for its addresses.
+      if (trust === 'verified') {
+        const fpr = upperFingerprint(entry.key);
+        const at = new Date().toISOString();
+        for (const address of await addressesOf(entry.key))
+          model.addresses[address] = { accepted: { fingerprint: fpr, at, how: 'verified' } };
+      }
       return { changed: true, value: await this.summary(entry) };
     });
   }
@@ -324,11 +405,15 @@ export class Keyring {
     const { privateKey, revocationCertificate } = await generateKeyPair(opts);
     return this.change(async (model) => {
       const fpr = upperFingerprint(privateKey);
+      const added = new Date().toISOString();
       model.set(fpr, {
         key: privateKey.toPublic(),
         secret: privateKey,
-        meta: { trust: 'verified', sources: ['generated'], added: new Date().toISOString(), revocationCertificate },
+        meta: { trust: 'verified', sources: ['generated'], added, revocationCertificate },
       });
+      // A key the user made is the one for its address.
+      for (const address of await addressesOf(privateKey))
+        model.addresses[address] = { accepted: { fingerprint: fpr, at: added, how: 'accepted' } };
       return { changed: true, value: await this.summary(model.get(fpr)!) };
     });
   }

@@ -2,9 +2,9 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ioDetails, SealpostError } from '../app/errors.ts';
-import { KeyringMetaFile, type EntryMeta } from '../app/keys.ts';
+import { KeyringMetaFile, type AddressMeta, type EntryMeta } from '../app/keys.ts';
 
-export type { EntryMeta };
+export type { AddressMeta, EntryMeta };
 import { syncDirectory, writeFileAtomic, writeFileDurably, readFileIfExists } from '../app/node/atomic-file.ts';
 import { withFileLock } from '../app/node/file-lock.ts';
 
@@ -28,9 +28,11 @@ export interface KeyringFiles {
   pubring: string;
   secring: string;
   meta: Record<string, EntryMeta>;
+  /** Per address (its comparison form): the key in use. */
+  addresses: Record<string, AddressMeta>;
 }
 
-const EMPTY: KeyringFiles = { generation: '', pubring: '', secring: '', meta: {} };
+const EMPTY: KeyringFiles = { generation: '', pubring: '', secring: '', meta: {}, addresses: {} };
 
 export class KeyStore {
   readonly dir: string;
@@ -79,7 +81,7 @@ export class KeyStore {
     } catch {
       throw new SealpostError('keyring-corrupt', `${join(base, 'meta.json')} is not valid`);
     }
-    return { generation: gen, pubring, secring, meta: meta.keys };
+    return { generation: gen, pubring, secring, meta: meta.keys, addresses: meta.addresses };
   }
 
   /** Read, change, write, under the writers' lock. `change` returns null to write nothing. */
@@ -107,7 +109,10 @@ export class KeyStore {
     try {
       await writeFileDurably(join(base, 'pubring.asc'), files.pubring);
       await writeFileDurably(join(base, 'secring.asc'), files.secring);
-      await writeFileDurably(join(base, 'meta.json'), JSON.stringify({ version: 1, keys: files.meta }, null, 1));
+      await writeFileDurably(
+        join(base, 'meta.json'),
+        JSON.stringify({ version: 1, keys: files.meta, addresses: files.addresses }, null, 1),
+      );
       await syncDirectory(base);
       await writeFileAtomic(this.currentPath, `${gen}\n`);
     } catch (e) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppErrorSchema, ErrorCodeSchema } from '../errors.ts';
-import { Fingerprint, KeySummary, Trust } from '../keys.ts';
+import { AddressState, Fingerprint, KeySummary, Trust } from '../keys.ts';
 import {
   AccountView,
   DraftSummary,
@@ -150,6 +150,10 @@ export const procedures = {
     input: z.strictObject({ fingerprint: Fingerprint, trust: Trust }),
     output: KeySummary,
   },
+  /** Every key seen for an address, and the one in use (trust on first use). */
+  'keys.history': { input: z.strictObject({ address: Email }), output: AddressState },
+  /** After a key change: the key to use for the address from now on. */
+  'keys.accept': { input: z.strictObject({ address: Email, fingerprint: Fingerprint }), output: AddressState },
   'accounts.list': { input: Empty, output: z.array(AccountView) },
   'accounts.add': {
     /** Saved only after both servers accepted the login. */

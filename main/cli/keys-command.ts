@@ -1,5 +1,5 @@
 import { SealpostError } from '../../app/errors.ts';
-import type { KeySummary } from '../../app/keys.ts';
+import type { AddressState, KeySummary } from '../../app/keys.ts';
 import { Trust } from '../../app/keys.ts';
 import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { GlobalOptions } from './args.ts';
@@ -15,6 +15,7 @@ import {
   type LookupSource,
 } from '../discovery/lookup.ts';
 import { DEFAULT_KEYSERVER, keyserverBase } from '../discovery/keyserver.ts';
+import { chooseRecipientKey, isUsableForEncryption } from '../pgp-mime/write/recipient-keys.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
 
 export interface CommandContext {
@@ -37,7 +38,53 @@ const USAGE = {
   passwd: 'keys passwd FPR [--passphrase-file OLD] [--new-passphrase-file NEW | --no-passphrase]',
   adduid: 'keys add-uid FPR --uid "Name <addr>" [--passphrase-file F]',
   lookup: 'keys lookup ADDR [--json] [--import] [--keyserver URL] [--no-wkd] [--no-keyserver]',
+  history: 'keys history ADDR [--json]',
+  accept: 'keys accept ADDR FPR',
 };
+
+/** `keys history --json`: every key seen for the address, when and where from, and which one is in use. */
+export function historyView(state: AddressState, now = Date.now()) {
+  const choice = chooseRecipientKey(state, now);
+  const inUse = 'key' in choice ? choice.key.fingerprint : null;
+  return {
+    address: state.address,
+    inUse,
+    state: 'key' in choice ? 'ok' : 'changed' in choice ? 'changed' : 'no-usable-key',
+    ...('changed' in choice ? { change: choice.changed } : {}),
+    accepted: state.accepted,
+    keys: state.keys.map((k) => ({
+      fingerprint: k.fingerprint,
+      userIds: k.userIds,
+      sources: k.sources,
+      firstSeen: k.firstSeen,
+      lastSeen: k.lastSeen,
+      trust: k.trust,
+      usable: isUsableForEncryption(k, now),
+      inUse: k.fingerprint === inUse,
+    })),
+  };
+}
+
+function describeHistory(view: ReturnType<typeof historyView>): string {
+  const lines: string[] = [];
+  if (view.keys.length === 0) lines.push(`${view.address}: no key seen`);
+  else if (view.inUse) lines.push(`${view.address}: key in use ${groupedFingerprint(view.inUse)}`);
+  else if (view.change)
+    lines.push(
+      `${view.address}: KEY CHANGED from ${view.change.known ? groupedFingerprint(view.change.known) : 'an earlier key'} to ${groupedFingerprint(view.change.new)}` +
+        `${view.change.knownVerified ? ' (the earlier key was verified)' : ''}; choose one with "sealpost keys accept ${view.address} FINGERPRINT"`,
+    );
+  else lines.push(`${view.address}: no usable key`);
+  if (view.accepted)
+    lines.push(`accepted ${view.accepted.at.slice(0, 10)} (${view.accepted.how}): ${groupedFingerprint(view.accepted.fingerprint)}`);
+  for (const k of view.keys) {
+    lines.push(
+      `key  ${groupedFingerprint(k.fingerprint)}${k.inUse ? '  [in use]' : ''}${k.usable ? '' : '  [unusable]'}`,
+      `     first seen ${k.firstSeen.slice(0, 10)}, last seen ${k.lastSeen.slice(0, 10)}; sources: ${k.sources.join(', ')}; trust: ${k.trust}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 /** Groups of four hex digits, as people compare fingerprints aloud. */
 export function groupedFingerprint(fpr: string): string {
@@ -284,6 +331,24 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
         await writeStdout(describeLookup(results, imports, address.address));
       }
       if (allNetworkUnreachable(results)) throw new SealpostError('network-unavailable', 'no key source answered (is the network down?)');
+      return;
+    }
+    case 'history': {
+      const { positionals } = parseCommand(rest, {}, USAGE.history);
+      const address = parseAddress(one(positionals, USAGE.history)).address;
+      const view = historyView(await k.call('keys.addressState', { address }));
+      await writeStdout(ctx.globals.json ? `${JSON.stringify(view, null, 2)}\n` : describeHistory(view));
+      return;
+    }
+    case 'accept': {
+      const { positionals } = parseCommand(rest, {}, USAGE.accept);
+      if (positionals.length !== 2) throw new SealpostError('usage', `expected an address and a fingerprint (usage: ${USAGE.accept})`);
+      const address = parseAddress(positionals[0]!).address;
+      const fingerprint = positionals[1]!.replace(/\s+/g, '').toUpperCase();
+      if (!/^[0-9A-F]{40}$|^[0-9A-F]{64}$/.test(fingerprint))
+        throw new SealpostError('usage', `the key is named by its whole fingerprint (usage: ${USAGE.accept})`);
+      const view = historyView(await k.call('keys.accept', { address, fingerprint }));
+      await writeStdout(ctx.globals.json ? `${JSON.stringify(view, null, 2)}\n` : describeHistory(view));
       return;
     }
     default:

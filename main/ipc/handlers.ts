@@ -97,6 +97,12 @@ export function createHandlers(services: Services): Handlers {
       changed([key.fingerprint]);
       return key;
     },
+    'keys.history': (p) => services.keyring.call('keys.addressState', { address: p.address }),
+    'keys.accept': async (p) => {
+      const state = await services.keyring.call('keys.accept', { address: p.address, fingerprint: p.fingerprint });
+      changed([p.fingerprint]);
+      return state;
+    },
     'accounts.list': async () => mail().accounts(),
     'accounts.add': (p) => mail().addAccount(given(p)),
     'accounts.update': (p) => {

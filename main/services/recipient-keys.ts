@@ -5,6 +5,7 @@
  * the composer can never promise encryption that sending then refuses.
  *
  * - verified / unverified: the key `recipientKey` picks, and its trust;
+ * - changed: a key other than the one in use so far carries the address (trust on first use): the user chooses;
  * - missing: no key carries the address;
  * - otherwise the keys that carry it are all unusable, and the newest of
  *   them says why: revoked, expired, rejected (the user's trust), or
@@ -51,7 +52,17 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
     let entry = known.get(id);
     if (!entry) {
       const found = await recipientKey(keyring, address.trim(), now);
-      if ('key' in found) {
+      if ('changed' in found) {
+        const { known, knownVerified } = found.changed;
+        all ??= await keyring.call('keys.list', { secret: false });
+        const newKey = all.find((k) => k.fingerprint === found.changed.new);
+        entry = {
+          state: 'changed',
+          fingerprint: found.changed.new,
+          userId: newKey ? userIdFor(newKey, address) : null,
+          change: { known, knownVerified },
+        };
+      } else if ('key' in found) {
         entry = {
           state: found.key.trust === 'verified' ? 'verified' : 'unverified',
           fingerprint: found.key.fingerprint,

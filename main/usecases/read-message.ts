@@ -6,7 +6,8 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../app/errors.ts';
-import type { KeyringClient } from '../../app/node/keyring-client.ts';
+import type { KeyringCalls, KeyringClient } from '../../app/node/keyring-client.ts';
+import type { InspectReport } from '../../app/inspect-report.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { withImap } from '../mail/imap-session.ts';
 import { examineMessage, type ExaminedMessage } from '../pgp-mime/read/inspect.ts';
@@ -44,5 +45,25 @@ export interface ReadMessageInput {
 /** Reads the message and examines it: the report, the HTML it speaks of, the attachments' parts and the key material. */
 export async function readMessage(db: DatabaseSync, input: ReadMessageInput): Promise<ExaminedMessage> {
   const raw = await messageRaw(db, input.folder, input.uid, input.fetch);
-  return examineMessage(raw, input.keyring, { keyPasswords: input.keyPasswords });
+  const examined = await examineMessage(raw, input.keyring, { keyPasswords: input.keyPasswords });
+  await noteSignerKeyChange(examined.report, input.keyring);
+  return examined;
+}
+
+/**
+ * Trust on first use, on the reading side: a good signature by a key that
+ * carries the sender's address but is not the key in use for it (a new key,
+ * maybe made by someone else) is said, not passed over as "signed".
+ */
+export async function noteSignerKeyChange(report: InspectReport, keyring: KeyringCalls): Promise<void> {
+  const from = report.from?.address;
+  const signer = report.signature.signer?.fingerprint.toUpperCase();
+  if (!from || !signer || report.signature.status !== 'valid' || !report.signature.signerMatchesFrom) return;
+  const state = await keyring.call('keys.addressState', { address: from });
+  const known = state.accepted?.fingerprint;
+  if (!known || known === signer) return;
+  report.warnings.push({
+    code: 'signer-key-changed',
+    message: `signed with ${signer}, not with the key in use for ${from} (${known}); check the new key before you trust it`,
+  });
 }

@@ -74,6 +74,11 @@ test('encryption default: when possible (every recipient has a usable key), alwa
   assert.equal(encryptionDefault('when-possible', ['verified', 'checking'], false), false);
   assert.equal(encryptionDefault('when-possible', ['expired'], false), false);
   assert.equal(encryptionDefault('when-possible', ['rejected'], false), false);
+  assert.equal(
+    encryptionDefault('when-possible', ['verified', 'changed'], false),
+    true,
+    'a key change is decided at Send, not by sending in the clear',
+  );
   assert.equal(encryptionDefault('when-possible', [], false), false, 'no recipient yet: nothing to encrypt to');
   assert.equal(encryptionDefault('always', ['missing'], false), true);
   assert.equal(encryptionDefault('never', ['verified'], false), false);

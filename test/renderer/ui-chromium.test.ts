@@ -372,6 +372,44 @@ test('a new message encrypted by default stays encrypted when a recipient withou
   await page.context().close();
 });
 
+test(
+  'a recipient whose key changed: marked, Send shows both keys (a stronger warning for a verified one), the choice is made, then it sends encrypted',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open({
+      recipientKeys: { 'bob@example.org': 'verified', 'erin@example.org': 'changed-verified' },
+    });
+    await page.locator('body').press('c');
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    await composer.getByLabel('To', { exact: true }).fill('bob@example.org, erin@example.org,');
+    await page.locator('[data-testid="recipient"][data-address="erin@example.org"][data-key-state="changed"]').waitFor();
+    assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true);
+    await composer.getByLabel('Subject').fill('the contract');
+    await composer.getByRole('button', { name: 'Send' }).click();
+    const prompt = page.getByTestId('no-key-prompt');
+    await prompt.getByRole('heading', { name: 'A recipient’s key changed' }).waitFor();
+    const change = prompt.getByTestId('key-change');
+    await change.getByText('You had verified the earlier key.').waitFor();
+    await change.getByText('AAAA AAAA AAAA AAAA AAAA AAAA AAAA AAAA AAAA AAAA').waitFor();
+    await change.getByText('BBBB BBBB BBBB BBBB BBBB BBBB BBBB BBBB BBBB BBBB').waitFor();
+    assert.equal((await calls('mail.send')).length, 0, 'nothing sent while the key is undecided');
+    await change.getByRole('button', { name: 'Use the new key' }).click();
+    await prompt.getByRole('button', { name: 'Send encrypted' }).waitFor();
+    assert.deepEqual(
+      (await calls('keys.accept')).map((c) => c.input),
+      [{ address: 'erin@example.org', fingerprint: 'B'.repeat(40) }],
+    );
+    await prompt.getByRole('button', { name: 'Send encrypted' }).click();
+    await composer.waitFor({ state: 'detached' });
+    const sent = await calls('mail.send');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.input.encrypt, true);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
+
 test('composer in a small window (900x650): the text area gives up height, Attach and Send stay in view', { skip }, async () => {
   const { page, problems } = await open();
   for (const [width, height] of [

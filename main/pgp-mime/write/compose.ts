@@ -20,7 +20,7 @@ import { asciiAddress, cleanAddress, domainOf, fold, messageFieldList, msgId, ty
 import { assertSevenBitSafe, buildBody, crlf, oneLine, serialize } from './mime-body.ts';
 import { encryptedEnvelope, signedEnvelope } from './pgp-envelope.ts';
 import { outerFieldsFor, protectedEntity } from './protected-headers.ts';
-import { isUsableForEncryption, recipientKey, senderKey, whyUnusable } from './recipient-keys.ts';
+import { isUsableForEncryption, keyChangedError, recipientKey, senderKey, whyUnusable } from './recipient-keys.ts';
 
 /**
  * One RFC 5322 message for the draft, as asked: signed (multipart/signed),
@@ -73,7 +73,9 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
       if (seen.has(id)) continue;
       seen.add(id);
       const found = await recipientKey(keyring, r.address, nowMs);
-      if (!('key' in found)) problems.push({ address: r.address, why: found.problem });
+      // A key change stops the message whatever else is wrong: neither key is used until the user chooses.
+      if ('changed' in found) throw keyChangedError(found.changed);
+      if ('problem' in found) problems.push({ address: r.address, why: found.problem });
       else if (!recipientRefs.includes(found.key.fingerprint)) recipientRefs.push(found.key.fingerprint);
     }
     if (sender && !isUsableForEncryption(sender, nowMs)) problems.push({ address: from.address, why: `own ${whyUnusable(sender, nowMs)}` });

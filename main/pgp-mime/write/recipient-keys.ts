@@ -8,7 +8,7 @@
  * can never promise encryption that sending then refuses.
  */
 import { SealpostError } from '../../../app/errors.ts';
-import type { KeySummary } from '../../../app/keys.ts';
+import type { AddressState, KeySummary } from '../../../app/keys.ts';
 import type { KeyringCalls } from '../../../app/node/keyring-client.ts';
 import { sameAddress } from '../../../app/address.ts';
 
@@ -46,17 +46,67 @@ async function keysCarrying(keyring: KeyringCalls, address: string, secret: bool
   return found.filter((k) => k.emails.some((m) => sameAddress(m, address)));
 }
 
-/** The key to encrypt to for an address, or why there is none. */
-export async function recipientKey(
-  keyring: KeyringCalls,
-  address: string,
-  now = Date.now(),
-): Promise<{ key: KeySummary } | { problem: string }> {
-  const candidates = await keysCarrying(keyring, address, false);
+/** A key change: the address's accepted key is not the only usable one any more, or no longer usable while another is. */
+export interface KeyChange {
+  address: string;
+  /** The key in use so far (accepted, verified or first seen), or null when several keys came without one accepted. */
+  known: string | null;
+  /** The other key, the newest one seen. */
+  new: string;
+  /** The key in use so far was verified by the user: a stronger warning. */
+  knownVerified: boolean;
+}
+
+export type RecipientChoice = { key: KeySummary } | { problem: string } | { changed: KeyChange };
+
+/**
+ * Trust on first use: the key to encrypt to for an address, from what the
+ * keyring knows of it. The accepted key (the first one seen, or the one the
+ * user accepted or verified) is used while it is usable and no other usable
+ * key was seen after it was accepted. Otherwise a different key is never
+ * used silently: the choice is a key change, and the user chooses
+ * (`keys accept`, the composer's key-change prompt).
+ */
+export function chooseRecipientKey(state: AddressState, now = Date.now()): RecipientChoice {
+  const candidates = state.keys;
   if (candidates.length === 0) return { problem: 'no key' };
   const usable = candidates.filter((k) => isUsableForEncryption(k, now));
   if (usable.length === 0) return { problem: candidates.map((k) => whyUnusable(k, now)).join(', ') };
-  return { key: best(usable) };
+  const accepted = state.accepted;
+  const newest = (keys: AddressState['keys']) => [...keys].sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0]!;
+  if (accepted) {
+    const known = candidates.find((k) => k.fingerprint === accepted.fingerprint);
+    const knownVerified = known?.trust === 'verified';
+    const since = Date.parse(accepted.at);
+    const later = usable.filter((k) => k.fingerprint !== accepted.fingerprint && Date.parse(k.firstSeen) > since);
+    if (known && usable.includes(known)) {
+      if (later.length === 0) return { key: known };
+      return { changed: { address: state.address, known: known.fingerprint, new: newest(later).fingerprint, knownVerified } };
+    }
+    // The accepted key is gone or unusable (revoked, expired, rejected): another key is not taken over silently.
+    return { changed: { address: state.address, known: accepted.fingerprint, new: newest(usable).fingerprint, knownVerified } };
+  }
+  if (usable.length === 1) return { key: usable[0]! };
+  const verified = usable.filter((k) => k.trust === 'verified');
+  if (verified.length === 1) return { key: verified[0]! };
+  const oldest = [...usable].sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen))[0]!;
+  return { changed: { address: state.address, known: oldest.fingerprint, new: newest(usable).fingerprint, knownVerified: false } };
+}
+
+/** The key to encrypt to for an address, why there is none, or the key change the user has to decide. */
+export async function recipientKey(keyring: KeyringCalls, address: string, now = Date.now()): Promise<RecipientChoice> {
+  return chooseRecipientKey(await keyring.call('keys.addressState', { address }), now);
+}
+
+/** The error `compose` and `send` stop with at a key change (exit 65): the address and both fingerprints. */
+export function keyChangedError(change: KeyChange): SealpostError<'key-changed'> {
+  const known = change.known ?? 'an earlier key';
+  return new SealpostError(
+    'key-changed',
+    `${change.address}: the key changed from ${known} to ${change.new}${change.knownVerified ? ' (the earlier key was verified)' : ''}; ` +
+      `choose one with "sealpost keys accept ${change.address} FINGERPRINT"`,
+    { address: change.address, known: change.known, new: change.new, knownVerified: change.knownVerified },
+  );
 }
 
 /** The sender's own key: a secret key that can sign and whose user id carries the address. Null when there is none. */

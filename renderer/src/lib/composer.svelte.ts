@@ -20,6 +20,7 @@ export const KEY_STATE_TEXT: Record<ChipState, string> = {
   expired: 'Key expired',
   revoked: 'Key revoked',
   unusable: 'Key cannot encrypt',
+  changed: 'Key changed: choose which key to use',
   checking: 'Checking for a key…',
   invalid: 'Not an e-mail address',
 };
@@ -32,13 +33,14 @@ export function usableKey(state: ChipState): boolean {
 /**
  * Whether a message is encrypted when the user has not switched the toggle:
  * - "always": yes;  "never": no (the user switches it on);
- * - "when-possible": yes when there is a recipient and every recipient has a usable key;
+ * - "when-possible": yes when there is a recipient and every recipient has a usable key (or a changed one, to choose at Send);
  * - a reply to encrypted mail: yes, whatever the keys (the no-key prompt asks before anything goes out in the clear).
  */
 export function encryptionDefault(policy: Settings['encrypt'], states: readonly ChipState[], replyToEncrypted: boolean): boolean {
   if (replyToEncrypted || policy === 'always') return true;
   if (policy === 'never') return false;
-  return states.length > 0 && states.every(usableKey);
+  // A key change is no reason to fall back to plain text: encryption stays on and Send asks which key to use.
+  return states.length > 0 && states.every((s) => usableKey(s) || s === 'changed');
 }
 
 export interface RecipientCheck {
@@ -457,16 +459,19 @@ export class ComposerState {
     if (!prompt || prompt.lookup === 'looking') return false;
     this.prompt = { ...prompt, lookup: 'looking', results: [] };
     const results = await Promise.all(
-      prompt.missing.map(async (m) => {
-        const r = await callBridge(this.#bridge, 'keys.lookup', { email: m.address, import: true });
-        if (!r.ok) return { address: m.address, imported: 0, error: r.error.summary };
-        const errors = r.value.found.map((f) => f.error).filter((e): e is string => Boolean(e));
-        return {
-          address: m.address,
-          imported: r.value.imported.length,
-          error: r.value.imported.length === 0 ? errors.join('; ') || 'No key found.' : null,
-        };
-      }),
+      // A key change is the user's choice between keys already here: looking up more keys does not decide it.
+      prompt.missing
+        .filter((m) => m.state !== 'changed')
+        .map(async (m) => {
+          const r = await callBridge(this.#bridge, 'keys.lookup', { email: m.address, import: true });
+          if (!r.ok) return { address: m.address, imported: 0, error: r.error.summary };
+          const errors = r.value.found.map((f) => f.error).filter((e): e is string => Boolean(e));
+          return {
+            address: m.address,
+            imported: r.value.imported.length,
+            error: r.value.imported.length === 0 ? errors.join('; ') || 'No key found.' : null,
+          };
+        }),
     );
     await this.refreshKeys();
     const missing = this.recipients.filter((r) => !usableKey(r.state));
@@ -488,6 +493,25 @@ export class ComposerState {
     this.prompt = null;
     this.encryptChoice = false;
     return this.#deliver(false);
+  }
+
+  /**
+   * Key-change prompt: the key to use for the address from now on (the new
+   * one, or the one in use so far); the key states are asked again, and the
+   * prompt then lists only who is still without a usable key.
+   */
+  async acceptKey(address: string, fingerprint: string): Promise<boolean> {
+    const r = await callBridge(this.#bridge, 'keys.accept', { address, fingerprint });
+    if (!r.ok) {
+      this.error = r.error;
+      return false;
+    }
+    const id = normalizeAddress(address);
+    const rest = Object.fromEntries(Object.entries(this.keyStates).filter(([k]) => k !== id));
+    this.keyStates = rest;
+    await this.refreshKeys();
+    if (this.prompt) this.prompt = { ...this.prompt, missing: this.recipients.filter((x) => x.state !== 'invalid' && !usableKey(x.state)) };
+    return true;
   }
 
   /**

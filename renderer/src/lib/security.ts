@@ -70,6 +70,7 @@ const NOTES: Record<string, { tone: Tone; icon: BannerIcon; title: string }> = {
   'text-truncated': { tone: 'neutral', icon: 'info', title: 'Text shortened' },
   'repaired-exchange': { tone: 'neutral', icon: 'info', title: 'Repaired by Sealpost' },
   'bad-key-data': { tone: 'neutral', icon: 'info', title: 'Unreadable key' },
+  'signer-key-changed': { tone: 'warning', icon: 'warning', title: 'Signed with a different key than before' },
 };
 /** Said by the encryption or signature line already. */
 const COVERED = new Set(['needs-passphrase', 'no-integrity', 'integrity-failed', 'too-large', 'malformed-encryption', 'signer-mismatch']);

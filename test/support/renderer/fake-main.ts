@@ -284,12 +284,23 @@ export function installFakeMain(config: FakeMainConfig): void {
     'mail.saveAttachment': () => ({ saved: true }),
     'mail.importKeys': () => ({ changed: [], problems: [] }),
     'compose.recipients': ({ addresses }) =>
-      addresses.map((a: string) => ({
-        address: a,
-        state: config.recipientKeys[a.toLowerCase()] ?? 'missing',
-        fingerprint: null,
-        userId: null,
-      })),
+      addresses.map((a: string) => {
+        const keyState = config.recipientKeys[a.toLowerCase()] ?? 'missing';
+        // A key change: the key in use so far is all A's, the new one all B's (verified before when the state says so).
+        if (keyState === 'changed' || keyState === 'changed-verified')
+          return {
+            address: a,
+            state: 'changed',
+            fingerprint: 'B'.repeat(40),
+            userId: `New <${a}>`,
+            change: { known: 'A'.repeat(40), knownVerified: keyState === 'changed-verified' },
+          };
+        return { address: a, state: keyState, fingerprint: null, userId: null };
+      }),
+    'keys.accept': ({ address, fingerprint }) => {
+      config.recipientKeys[address.toLowerCase()] = 'unverified';
+      return { address, accepted: { fingerprint, at: new Date().toISOString(), how: 'accepted' }, keys: [] };
+    },
     'drafts.save': (p) => {
       const id = p.id ?? Math.max(0, ...state.drafts.map((d) => d.id), ...state.draftContents.keys()) + 1;
       const summary = { id, accountId: p.accountId, encrypted: p.encrypt, revision: 1, updatedAt: Date.now(), unsaved: false };
