@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppErrorSchema, ErrorCodeSchema } from './errors.ts';
-import { AddressState, KeySummary, KeySource, Trust } from './keys.ts';
+import { AddressState, KeySummary, KeySource, PeerState, Trust } from './keys.ts';
 import { DecryptResult, VerifyResult } from './crypto.ts';
 
 /**
@@ -80,6 +80,16 @@ export const unaryMethods = {
   'keys.addressState': { params: z.strictObject({ address: Query }), result: AddressState },
   /** The key to use for an address from now on (after a key change). */
   'keys.accept': { params: z.strictObject({ address: Query, fingerprint: Query }), result: AddressState },
+  /** What one message said of its sender and others by Autocrypt (Level 1 peer state), and the keys it vouches for. */
+  'autocrypt.seen': {
+    params: z.strictObject({
+      address: Query,
+      date: z.iso.datetime({ offset: true }),
+      header: z.strictObject({ data: Bytes, preferEncrypt: z.enum(['mutual', 'nopreference']), import: z.boolean() }).nullable(),
+      gossip: z.array(z.strictObject({ address: Query, data: Bytes })).max(100),
+    }),
+    result: z.object({ peer: PeerState.nullable(), imported: z.array(z.string()) }),
+  },
   'session.unlock': {
     params: z.strictObject({ fingerprint: Query, passphrase: Passphrase, ttlSeconds: z.number().int().positive().max(86_400).optional() }),
     result: z.object({ fingerprint: z.string(), expiresAt: z.number() }),

@@ -5,7 +5,7 @@ export const Trust = z.enum(['unverified', 'verified', 'rejected']);
 export type Trust = z.infer<typeof Trust>;
 
 /** Where the keyring learned a key from. */
-export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'attachment', 'generated']);
+export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'gossip', 'attachment', 'generated']);
 export type KeySource = z.infer<typeof KeySource>;
 
 export const Fingerprint = z.string().regex(/^[0-9A-F]{40}$|^[0-9A-F]{64}$/);
@@ -69,9 +69,25 @@ export const KeyAcceptance = z.object({
 });
 export type KeyAcceptance = z.infer<typeof KeyAcceptance>;
 
+/**
+ * Autocrypt Level 1 peer state (autocrypt.org/level1.html, section 2.3):
+ * times are the messages' effective dates (ISO 8601), keys are named by
+ * fingerprint (the key data is in the keyring when it was imported).
+ */
+export const PeerState = z.object({
+  lastSeen: z.string().nullable(),
+  autocryptTimestamp: z.string().nullable(),
+  fingerprint: Fingerprint.nullable(),
+  preferEncrypt: z.enum(['mutual', 'nopreference']),
+  gossipTimestamp: z.string().nullable(),
+  gossipFingerprint: Fingerprint.nullable(),
+});
+export type PeerState = z.infer<typeof PeerState>;
+
 /** What the keyring keeps about an address (keyed by its comparison form, app/address.ts). */
 export const AddressMeta = z.object({
   accepted: KeyAcceptance.nullable(),
+  autocrypt: PeerState.optional(),
 });
 export type AddressMeta = z.infer<typeof AddressMeta>;
 
@@ -91,6 +107,8 @@ export const AddressState = z.object({
   address: z.string(),
   accepted: KeyAcceptance.nullable(),
   keys: z.array(AddressKey),
+  /** The Autocrypt peer state, when a message from the address was read. */
+  autocrypt: PeerState.nullable().default(null),
 });
 export type AddressState = z.infer<typeof AddressState>;
 export type KeyringMetaFile = z.infer<typeof KeyringMetaFile>;

@@ -46,6 +46,7 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   'keys.addUserId': (ctx, p) => ctx.keyring.addUserId(p.fingerprint, p.userId, p.passphrase),
   'keys.addressState': (ctx, p) => ctx.keyring.addressState(p.address),
   'keys.accept': (ctx, p) => ctx.keyring.accept(p.address, p.fingerprint),
+  'autocrypt.seen': (ctx, p) => ctx.keyring.autocryptSeen(p),
   'session.unlock': async (ctx, p) => {
     const secret = await ctx.keyring.secretKeyFor(p.fingerprint);
     return ctx.session.add(await Keyring.unlock(secret, p.passphrase), p.ttlSeconds);

@@ -2,7 +2,7 @@ import * as openpgp from 'openpgp';
 import type { Key, PrivateKey, PublicKey, SignaturePacket } from 'openpgp';
 import { SealpostError } from '../app/errors.ts';
 import { normalizeAddress, sameAddress } from '../app/address.ts';
-import type { AddressState, KeyAcceptance, KeySource, KeySummary, Trust } from '../app/keys.ts';
+import type { AddressState, KeyAcceptance, KeySource, KeySummary, PeerState, Trust } from '../app/keys.ts';
 import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-info.ts';
 import { parseKeyMaterial } from './parse-keys.ts';
 import { type KeyStore, type AddressMeta, type EntryMeta, type KeyringFiles } from './store.ts';
@@ -28,6 +28,18 @@ type Model = Map<string, Entry> & { addresses: Record<string, AddressMeta> };
 
 function emptyModel(addresses: Record<string, AddressMeta> = {}): Model {
   return Object.assign(new Map<string, Entry>(), { addresses: { ...addresses } });
+}
+
+/** The fingerprint of key data holding exactly one key with a valid user id for the address (an Autocrypt header's key), or null. */
+async function singleKeyFingerprint(data: Uint8Array, address: string): Promise<string | null> {
+  try {
+    const parsed = await parseKeyMaterial(data);
+    if (parsed.keys.length !== 1) return null;
+    const key = parsed.keys[0]!;
+    return (await addressesOf(key)).includes(address) ? upperFingerprint(key) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The addresses of a key's valid user ids, in their comparison form. */
@@ -114,10 +126,12 @@ export class Keyring {
       if (entry.secret) sec.push(entry.secret.armor(OPENPGP_CONFIG));
       meta[fpr] = entry.meta;
     }
-    // An acceptance of a key no longer in the keyring says nothing any more.
-    const addresses = Object.fromEntries(
-      Object.entries(model.addresses).filter(([, a]) => a.accepted && model.has(a.accepted.fingerprint)),
-    );
+    // An acceptance of a key no longer in the keyring says nothing any more; the Autocrypt state stays.
+    const addresses: Record<string, AddressMeta> = {};
+    for (const [address, meta] of Object.entries(model.addresses)) {
+      const accepted = meta.accepted && model.has(meta.accepted.fingerprint) ? meta.accepted : null;
+      if (accepted || meta.autocrypt) addresses[address] = { accepted, ...(meta.autocrypt ? { autocrypt: meta.autocrypt } : {}) };
+    }
     return { pubring: pub.join(''), secring: sec.join(''), meta, addresses };
   }
 
@@ -324,7 +338,12 @@ export class Keyring {
     }
     keys.sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen) || a.fingerprint.localeCompare(b.fingerprint));
     const accepted = model.addresses[wanted]?.accepted ?? null;
-    return { address: wanted, accepted: accepted && model.has(accepted.fingerprint) ? accepted : null, keys };
+    return {
+      address: wanted,
+      accepted: accepted && model.has(accepted.fingerprint) ? accepted : null,
+      keys,
+      autocrypt: model.addresses[wanted]?.autocrypt ?? null,
+    };
   }
 
   /** After a key change (or to choose among several keys): the key to use for the address from now on. */
@@ -338,6 +357,85 @@ export class Keyring {
       return { changed: true, value: undefined };
     });
     return this.addressState(wanted);
+  }
+
+  /**
+   * What one message said of its sender, by Autocrypt Level 1's update rules
+   * (section 2.3): a message older than the last Autocrypt header changes
+   * nothing; last seen moves on; a header sets the key, its time and
+   * prefer-encrypt. Gossip (section 2.7) sets the gossip key of other
+   * addresses when it is newer. Keys are imported (through the same first-use
+   * rule as every import, so a different key is a key change, never used by
+   * itself) only when the caller says the message vouches for them: the
+   * sender's key when the message is signed by it, gossip when it came inside
+   * encrypted and signed content. The user's own addresses are left alone.
+   */
+  async autocryptSeen(input: {
+    address: string;
+    date: string;
+    header: { data: Uint8Array; preferEncrypt: 'mutual' | 'nopreference'; import: boolean } | null;
+    gossip: { address: string; data: Uint8Array }[];
+  }): Promise<{ peer: PeerState | null; imported: string[] }> {
+    const imports: { data: Uint8Array; source: KeySource }[] = [];
+    const sender = normalizeAddress(input.address);
+    const date = input.date;
+    const peer = await this.change(async (model) => {
+      const own = new Set<string>();
+      for (const entry of model.values()) if (entry.secret) for (const a of await addressesOf(entry.key)) own.add(a);
+      let changed = false;
+      const stateOf = (address: string): PeerState => {
+        model.addresses[address] ??= { accepted: null };
+        return (model.addresses[address].autocrypt ??= {
+          lastSeen: null,
+          autocryptTimestamp: null,
+          fingerprint: null,
+          preferEncrypt: 'nopreference',
+          gossipTimestamp: null,
+          gossipFingerprint: null,
+        });
+      };
+      const newer = (a: string, b: string | null) => b === null || Date.parse(a) > Date.parse(b);
+      if (!own.has(sender)) {
+        const state = stateOf(sender);
+        changed = true;
+        if (state.autocryptTimestamp === null || !(Date.parse(date) < Date.parse(state.autocryptTimestamp))) {
+          if (newer(date, state.lastSeen)) state.lastSeen = date;
+          if (input.header) {
+            const fpr = await singleKeyFingerprint(input.header.data, sender);
+            if (fpr) {
+              state.autocryptTimestamp = date;
+              state.fingerprint = fpr;
+              state.preferEncrypt = input.header.preferEncrypt;
+              if (input.header.import) imports.push({ data: input.header.data, source: 'autocrypt' });
+            }
+          }
+        }
+      }
+      for (const g of input.gossip) {
+        const address = normalizeAddress(g.address);
+        if (own.has(address) || address === sender) continue;
+        const fpr = await singleKeyFingerprint(g.data, address);
+        if (!fpr) continue;
+        const state = stateOf(address);
+        changed = true;
+        if (newer(date, state.gossipTimestamp)) {
+          state.gossipTimestamp = date;
+          state.gossipFingerprint = fpr;
+          imports.push({ data: g.data, source: 'gossip' });
+        }
+      }
+      return { changed, value: model.addresses[sender]?.autocrypt ?? null };
+    });
+    const imported: string[] = [];
+    for (const i of imports) {
+      try {
+        const outcome = await this.import(i.data, i.source);
+        imported.push(...outcome.changed.map((k) => k.fingerprint));
+      } catch {
+        // Key data that does not import is only not imported: the peer state still says what was seen.
+      }
+    }
+    return { peer, imported };
   }
 
   private async applyRevocation(model: Model, signature: SignaturePacket): Promise<string | null> {

@@ -62,6 +62,7 @@ export function historyView(state: AddressState, now = Date.now()) {
       usable: isUsableForEncryption(k, now),
       inUse: k.fingerprint === inUse,
     })),
+    autocrypt: state.autocrypt,
   };
 }
 
@@ -81,6 +82,14 @@ function describeHistory(view: ReturnType<typeof historyView>): string {
     lines.push(
       `key  ${groupedFingerprint(k.fingerprint)}${k.inUse ? '  [in use]' : ''}${k.usable ? '' : '  [unusable]'}`,
       `     first seen ${k.firstSeen.slice(0, 10)}, last seen ${k.lastSeen.slice(0, 10)}; sources: ${k.sources.join(', ')}; trust: ${k.trust}`,
+    );
+  }
+  const ac = view.autocrypt;
+  if (ac) {
+    lines.push(
+      `autocrypt: last seen ${ac.lastSeen?.slice(0, 10) ?? 'never'}; header key ${ac.fingerprint ? groupedFingerprint(ac.fingerprint) : 'none'}` +
+        `${ac.autocryptTimestamp ? ` (${ac.autocryptTimestamp.slice(0, 10)})` : ''}; prefer-encrypt ${ac.preferEncrypt}` +
+        `${ac.gossipFingerprint ? `; gossip key ${groupedFingerprint(ac.gossipFingerprint)} (${ac.gossipTimestamp?.slice(0, 10) ?? ''})` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;

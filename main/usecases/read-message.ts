@@ -47,7 +47,54 @@ export async function readMessage(db: DatabaseSync, input: ReadMessageInput): Pr
   const raw = await messageRaw(db, input.folder, input.uid, input.fetch);
   const examined = await examineMessage(raw, input.keyring, { keyPasswords: input.keyPasswords });
   await noteSignerKeyChange(examined.report, input.keyring);
+  await applyAutocrypt(examined, input.keyring);
   return examined;
+}
+
+/** Autocrypt's effective date (Level 1, section 2.3): the Date header, or now when it is missing, unreadable or in the future. */
+export function effectiveDate(date: string | null, now = Date.now()): string {
+  const t = date === null ? Number.NaN : Date.parse(date);
+  return new Date(Number.isFinite(t) && t <= now ? t : now).toISOString();
+}
+
+/**
+ * The sender's Autocrypt peer state from a message being read. An encrypted
+ * message that could not be decrypted changes nothing: its header may be
+ * inside, and it must never count as a message without one. The sender's key
+ * is imported only when the message is signed (by it, or by a key the keyring
+ * does not have yet: first contact), gossip only from
+ * encrypted and signed content; the keyring's first-use rule then keeps a
+ * different key from being used by itself. Reading never fails for it.
+ */
+export async function applyAutocrypt(examined: ExaminedMessage, keyring: KeyringCalls, now = Date.now()): Promise<void> {
+  const r = examined.report;
+  const from = r.from?.address;
+  if (!from || r.encryption.status === 'no-key' || r.encryption.status === 'failed') return;
+  const signer = r.signature.status === 'valid' ? (r.signature.signer?.fingerprint.toUpperCase() ?? null) : null;
+  const header = examined.autocrypt.header;
+  try {
+    // Signed by the header's key: verified with it, or (first contact) signed by a key the keyring does not
+    // have yet, which the header brings. An unsigned message's key waits for the user (the reader's import).
+    let signedByHeaderKey = header !== null && r.signature.status === 'unknown-key';
+    if (header && signer) {
+      const { keys } = await keyring.call('keys.inspect', { data: header.keydata, source: 'autocrypt' });
+      signedByHeaderKey = keys.some((k) => k.fingerprint.toUpperCase() === signer);
+    }
+    const vouched = r.encryption.status === 'decrypted' && signer !== null;
+    await keyring.call('autocrypt.seen', {
+      address: from,
+      date: effectiveDate(r.date, now),
+      header: header ? { data: header.keydata, preferEncrypt: header.preferEncrypt, import: signedByHeaderKey } : null,
+      gossip: vouched
+        ? examined.autocrypt.gossip
+            .filter((g) => g.addr.includes('@') && g.addr.length <= 320)
+            .slice(0, 100)
+            .map((g) => ({ address: g.addr, data: g.keydata }))
+        : [],
+    });
+  } catch {
+    // A busy or refusing keyring leaves the peer state as it was; the message is read all the same.
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { parseMime, walk, decodeHeader, headerValue, type MimePart } from './mim
 import { parseAddresses } from './addresses.ts';
 import { sameAddress } from '../../../app/address.ts';
 import { bodyHtml, bodyText, HTML_LIMIT, TEXT_LIMIT } from './body-text.ts';
-import { collectMessageKeys } from './message-keys.ts';
+import { autocryptSeen, collectMessageKeys, type AutocryptSeen } from './message-keys.ts';
 import { MessageInspector, type Encryption, type InspectOptions } from './message-walk.ts';
 import { attachmentEntry, attachmentPartsOf, findProtectedHeaderEntity, firstAddress, isoDate } from './report-fields.ts';
 import { chooseSignature } from './signature-choice.ts';
@@ -47,6 +47,8 @@ export interface ExaminedMessage {
   attachmentParts: MimePart[];
   /** The material behind `report.keys`. */
   keyMaterial: MessageKeyMaterial[];
+  /** What the message says by Autocrypt, for the sender's peer state (applied by the reading use case, not here). */
+  autocrypt: AutocryptSeen;
 }
 
 /** The keyring as `collectMessageKeys` sees it, keeping each `keys.inspect` input and what it held. */
@@ -161,5 +163,6 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
     keys,
     warnings,
   };
-  return { report, html, attachmentParts, keyMaterial };
+  const autocrypt = autocryptSeen({ root, content: analysis.content, contentProtected: analysis.contentProtected, from: outerFrom });
+  return { report, html, attachmentParts, keyMaterial, autocrypt };
 }

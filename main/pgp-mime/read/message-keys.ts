@@ -7,7 +7,7 @@ type KeyEntry = InspectReport['keys'][number];
 type Warning = InspectReport['warnings'][number];
 
 /** Autocrypt header attributes (Autocrypt Level 1, section 2.1): `addr=...; [prefer-encrypt=mutual;] keydata=BASE64`. */
-export function parseAutocrypt(value: string): { addr: string; keydata: Buffer } | null {
+export function parseAutocrypt(value: string): { addr: string; keydata: Buffer; preferEncrypt: 'mutual' | 'nopreference' } | null {
   const attrs = new Map<string, string>();
   for (const piece of value.split(';')) {
     const eq = piece.indexOf('=');
@@ -19,7 +19,9 @@ export function parseAutocrypt(value: string): { addr: string; keydata: Buffer }
   // Unknown critical attributes (not starting with "_") make the header invalid.
   for (const k of attrs.keys()) if (!['addr', 'keydata', 'prefer-encrypt', 'type'].includes(k) && !k.startsWith('_')) return null;
   if (!addr || !keydata || (attrs.get('type') ?? '1') !== '1') return null;
-  return { addr, keydata: Buffer.from(keydata.replace(/\s+/g, ''), 'base64') };
+  // Any value but "mutual" is no preference (section 2.1).
+  const preferEncrypt = attrs.get('prefer-encrypt')?.toLowerCase() === 'mutual' ? 'mutual' : 'nopreference';
+  return { addr, keydata: Buffer.from(keydata.replace(/\s+/g, ''), 'base64'), preferEncrypt };
 }
 
 /**
@@ -62,4 +64,43 @@ export async function collectMessageKeys(
     }
   }
   return found;
+}
+
+/** What a message says by Autocrypt, for the sender's peer state (Autocrypt Level 1, sections 2.3 and 2.7). */
+export interface AutocryptSeen {
+  /**
+   * The sender's header: inside the encrypted and signed content when it
+   * carries one (Delta Chat puts it only there), else the outer one; only
+   * for the From address. Null when there is none, or when the message has
+   * more than one for the address (all are discarded, section 2.3).
+   */
+  header: { keydata: Buffer; preferEncrypt: 'mutual' | 'nopreference' } | null;
+  /** Autocrypt-Gossip, read only from protected (encrypted) content. */
+  gossip: { addr: string; keydata: Buffer }[];
+}
+
+export function autocryptSeen(message: {
+  root: MimePart;
+  content: MimePart | null;
+  contentProtected: boolean;
+  from: Address | null;
+}): AutocryptSeen {
+  const forSender = (part: MimePart) => {
+    const from = message.from;
+    if (!from) return [];
+    return headerValues(part, 'autocrypt')
+      .map(parseAutocrypt)
+      .filter((h): h is NonNullable<typeof h> => h !== null && sameAddress(h.addr, from.address));
+  };
+  const inner = message.content && message.contentProtected && message.content !== message.root ? forSender(message.content) : [];
+  const headers = inner.length > 0 ? inner : forSender(message.root);
+  const header = headers.length === 1 ? { keydata: headers[0]!.keydata, preferEncrypt: headers[0]!.preferEncrypt } : null;
+  const gossip: AutocryptSeen['gossip'] = [];
+  if (message.content && message.contentProtected && message.content !== message.root) {
+    for (const value of headerValues(message.content, 'autocrypt-gossip')) {
+      const g = parseAutocrypt(value);
+      if (g) gossip.push({ addr: g.addr, keydata: g.keydata });
+    }
+  }
+  return { header, gossip };
 }

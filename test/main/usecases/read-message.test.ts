@@ -45,6 +45,7 @@ function keyring(accepted: string | null): KeyringCalls & { asked: string[] } {
         address: params.address,
         accepted: accepted ? { fingerprint: accepted, at: new Date(0).toISOString(), how: 'first-seen' } : null,
         keys: [],
+        autocrypt: null,
       };
       return state;
     }) as KeyringCalls['call'],
