@@ -140,13 +140,16 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
   // Protected things below the content root: listed and warned about, never decrypted.
   if (analysis.content) await inspector.scanPartial(analysis.content, analysis.prefix, analysis.contentProtected);
 
-  let text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content) : '');
+  // RFC 9788 section 4.5.3: the legacy display element copies the protected header fields into the body for
+  // readers that cannot show them; this report shows them (when it uses the protected ones), so it leaves it out.
+  const bodyOptions = { hideLegacyDisplay: protectedHeaders !== null };
+  let text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content, bodyOptions) : '');
   if (text.length > TEXT_LIMIT) {
     text = text.slice(0, TEXT_LIMIT);
     warnings.push({ code: 'text-truncated', message: `the text is longer than ${TEXT_LIMIT} characters; the rest is not shown` });
   }
   // The same content as the text, and only it: HTML outside the decrypted or signed entity never reaches the reader's frame.
-  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content) : null;
+  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content, bodyOptions) : null;
   if (html !== null && html.length > HTML_LIMIT) {
     html = html.slice(0, HTML_LIMIT);
     warnings.push({ code: 'html-truncated', message: `the HTML body is longer than ${HTML_LIMIT} characters; the rest is not shown` });
