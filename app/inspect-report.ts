@@ -10,13 +10,29 @@ export type Address = z.infer<typeof Address>;
 export const PartStatus = z.enum(['plain', 'decrypted', 'not-decrypted', 'verified', 'bad-signature']);
 
 export const InspectReport = z.object({
+  /**
+   * The header fields to show. When the decrypted (or signed) content carries protected header fields (RFC 9788,
+   * and the older protected-headers="v1"), each of these is the protected one where the protected part has it:
+   * From (with its display name), To, Cc, Date and Subject; otherwise the field as sent in the clear.
+   */
   from: Address.nullable(),
   to: z.array(Address),
   cc: z.array(Address),
+  /** ISO-8601, or null when the message has no Date that can be read. */
   date: z.string().nullable(),
   messageId: z.string().nullable(),
   subject: z.string(),
+  /**
+   * The header fields as sent in the clear, whatever is shown above: the outer Subject (often "..." when the real
+   * one is protected), the first outer From, the outer To and Cc (a sender that hides its recipients writes an
+   * empty group there) and the outer Date (which such a sender may move by days). The same shapes as the fields
+   * shown; equal to them when the message has no protected header fields.
+   */
   outerSubject: z.string(),
+  outerFrom: Address.nullable(),
+  outerTo: z.array(Address),
+  outerCc: z.array(Address),
+  outerDate: z.string().nullable(),
   encryption: z.object({
     status: z.enum(['none', 'decrypted', 'no-key', 'failed']),
     integrity: z.enum(['mdc', 'aead']).nullable(),

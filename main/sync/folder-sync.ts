@@ -36,7 +36,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { FetchMessageObject, FetchQueryObject } from 'imapflow';
 import { SealpostError } from '../../app/errors.ts';
-import { decodeHeader, headerText, headerValue, parseHeaderBlock, parseStructured } from '../pgp-mime/read/mime-parse.ts';
+import { decodeHeader, headerValue, parseHeaderBytes, parseStructured } from '../pgp-mime/read/mime-parse.ts';
 import { parseAddresses } from '../pgp-mime/read/addresses.ts';
 import { transaction } from '../store/database.ts';
 import { checkUidValidity, getFolder, markFolderSynced, recountFolder, type FolderRow } from '../store/folders.ts';
@@ -171,7 +171,7 @@ const MAX_LIST_ADDRESSES = 1000;
 
 /** A fetched message (LIST_FETCH_QUERY) as the store takes it. */
 export function messageInput(m: FetchMessageObject): MessageInput {
-  const headers = parseHeaderBlock(m.headers ? headerText(m.headers) : '');
+  const headers = m.headers ? parseHeaderBytes(m.headers) : [];
   const field = (key: string) => headerValue({ headers }, key);
   const addresses = (key: string) =>
     parseAddresses(field(key))

@@ -1,5 +1,29 @@
 import { convert } from 'html-to-text';
 import { type MimePart, isAttachment, partText, headerValue } from './mime-parse.ts';
+import { withoutLegacyDisplayHtml, withoutLegacyDisplayText, hasLegacyDisplay } from './legacy-display.ts';
+
+/** How the body is read. */
+export interface BodyOptions {
+  /**
+   * Leave out RFC 9788 legacy display elements (section 4.5.3): set when the
+   * report shows the protected header fields, which they only copy. When it
+   * shows the outer ones, the copy is the only place the reader sees them.
+   */
+  hideLegacyDisplay?: boolean;
+}
+
+/**
+ * A text part's text as shown: its legacy display element left out when
+ * asked and the part is marked as carrying one (text/plain), or, for HTML,
+ * whenever the element is there (section 4.5.3.3 names the element by its
+ * class; the hp-legacy-display mark on the part is not required to find it).
+ */
+function shownPartText(part: MimePart, maxBytes: number, opts: BodyOptions): string {
+  const text = partText(part, maxBytes);
+  if (!opts.hideLegacyDisplay) return text;
+  if (part.contentType === 'text/html') return withoutLegacyDisplayHtml(text);
+  return hasLegacyDisplay(part.params) ? withoutLegacyDisplayText(text) : text;
+}
 
 /** HTML beyond this is not converted, nor handed to the reader (a hostile 50 MB page must not stall it). */
 export const HTML_LIMIT = 4 * 1024 * 1024;
@@ -33,21 +57,21 @@ export const TEXT_LIMIT = 2 * 1024 * 1024;
  * (or the HTML one as text), inline text parts in order, attachments and
  * signature or key parts left out.
  */
-export function bodyText(part: MimePart): string {
+export function bodyText(part: MimePart, opts: BodyOptions = {}): string {
   if (part.contentType === 'multipart/alternative') {
     const plain = part.children.find((c) => c.contentType === 'text/plain');
     const chosen = plain ?? part.children.find((c) => c.contentType === 'text/html') ?? part.children[0];
-    return chosen ? bodyText(chosen) : '';
+    return chosen ? bodyText(chosen, opts) : '';
   }
   if (part.contentType.startsWith('multipart/')) {
     return shownChildren(part)
-      .map(bodyText)
+      .map((c) => bodyText(c, opts))
       .filter((t) => t !== '')
       .join('\n');
   }
   if (isAttachment(part)) return '';
-  if (part.contentType === 'text/html') return htmlToText(partText(part, TEXT_LIMIT * 2));
-  if (part.contentType.startsWith('text/')) return partText(part, TEXT_LIMIT);
+  if (part.contentType === 'text/html') return htmlToText(shownPartText(part, TEXT_LIMIT * 2, opts));
+  if (part.contentType.startsWith('text/')) return shownPartText(part, TEXT_LIMIT, opts);
   return '';
 }
 
@@ -76,10 +100,10 @@ function escapeHtml(text: string): string {
  *   ones as escaped preformatted text, so that nothing the text holds is lost;
  * - a text/html part that is not an attachment: its decoded text.
  */
-export function bodyHtml(part: MimePart): string | null {
+export function bodyHtml(part: MimePart, opts: BodyOptions = {}): string | null {
   if (part.contentType === 'multipart/alternative') {
     for (const child of [...part.children].reverse()) {
-      const html = bodyHtml(child);
+      const html = bodyHtml(child, opts);
       if (html !== null) return html;
     }
     return null;
@@ -87,17 +111,17 @@ export function bodyHtml(part: MimePart): string | null {
   if (part.contentType === 'multipart/related') {
     const start = part.params.start?.trim();
     const root = (start ? part.children.find((c) => headerValue(c, 'content-id')?.trim() === start) : undefined) ?? part.children[0];
-    return root ? bodyHtml(root) : null;
+    return root ? bodyHtml(root, opts) : null;
   }
   if (part.contentType.startsWith('multipart/')) {
     const shown = shownChildren(part);
-    const html = shown.map(bodyHtml);
+    const html = shown.map((c) => bodyHtml(c, opts));
     if (html.every((h) => h === null)) return null;
     return shown
       .map((child, i) => {
         const own = html[i];
         if (own !== null && own !== undefined) return own;
-        const text = bodyText(child);
+        const text = bodyText(child, opts);
         return text === '' ? '' : `<pre>${escapeHtml(text)}</pre>`;
       })
       .filter((h) => h !== '')
@@ -105,5 +129,5 @@ export function bodyHtml(part: MimePart): string | null {
   }
   if (isAttachment(part) || part.contentType !== 'text/html') return null;
   // One byte beyond the limit, so that the caller sees the HTML was longer and says so.
-  return partText(part, HTML_LIMIT + 1);
+  return shownPartText(part, HTML_LIMIT + 1, opts);
 }

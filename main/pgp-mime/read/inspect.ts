@@ -92,8 +92,14 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
   const hasProtected = Boolean(
     innerRoot && (declared || (analysis.encryption.status === 'decrypted' && headerValue(innerRoot, 'subject') !== undefined)),
   );
+  // The entity whose header fields the report shows (RFC 9788 section 4: the protected ones, when there are
+  // any, in place of the outer ones); null when the content carries no protected header section. Never an
+  // unprotected part: `innerRoot` is only ever the decrypted entity or a signed one.
+  const protectedHeaders = hasProtected && innerRoot ? innerRoot : null;
+  /** A protected field's value; undefined when there are no protected headers or they leave this field out. */
+  const protectedField = (key: string): string | undefined => (protectedHeaders ? headerValue(protectedHeaders, key) : undefined);
   const outerFrom = firstAddress(headerValue(root, 'from'));
-  const innerFrom = hasProtected && innerRoot ? firstAddress(headerValue(innerRoot, 'from')) : null;
+  const innerFrom = firstAddress(protectedField('from'));
   if (innerFrom && outerFrom && !sameAddress(innerFrom.address, outerFrom.address)) {
     warnings.push({
       code: 'from-mismatch',
@@ -101,8 +107,17 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
     });
   }
   const from = innerFrom ?? outerFrom;
+  // Senders that hide their recipients (Delta Chat: To: "hidden-recipients": ;) and move the Date by days outside
+  // send the real ones inside; the outer values stay in the report's outer fields.
+  const outerTo = parseAddresses(headerValue(root, 'to'));
+  const outerCc = parseAddresses(headerValue(root, 'cc'));
+  const outerDate = isoDate(headerValue(root, 'date'));
+  const innerTo = protectedField('to');
+  const innerCc = protectedField('cc');
+  // A protected Date that cannot be read leaves the outer one (a date is still better than none).
+  const innerDate = isoDate(protectedField('date'));
   const outerSubject = decodeHeader(headerValue(root, 'subject'));
-  const innerSubject = hasProtected && innerRoot ? headerValue(innerRoot, 'subject') : undefined;
+  const innerSubject = protectedField('subject');
 
   const encryption: Encryption = {
     ...analysis.encryption,
@@ -111,6 +126,11 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
   const outerFroms = root.headers.filter((h) => h.key === 'from').flatMap((h) => parseAddresses(h.value));
   if (root.headers.filter((h) => h.key === 'from').length > 1)
     warnings.push({ code: 'multiple-from', message: 'the message has more than one From header field' });
+  // Which From the signer must carry: the protected From is the one the signature covers (it lies inside the
+  // signed, then encrypted, entity: RFC 3156 section 6), and the one the report shows, so it must match. The
+  // outer From fields are not covered, but the message list, other clients and a reply before decryption show
+  // them, so they must match too: otherwise a signature by Bob would vouch for a message sent in the clear as
+  // Mallory's (or the other way round). A difference between the two is also the from-mismatch warning above.
   const signature = chooseSignature(analysis.verifications, [...outerFroms, ...(innerFrom ? [innerFrom] : [])]);
   if (signature.status === 'valid' && !signature.signerMatchesFrom) {
     warnings.push({
@@ -122,13 +142,16 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
   // Protected things below the content root: listed and warned about, never decrypted.
   if (analysis.content) await inspector.scanPartial(analysis.content, analysis.prefix, analysis.contentProtected);
 
-  let text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content) : '');
+  // RFC 9788 section 4.5.3: the legacy display element copies the protected header fields into the body for
+  // readers that cannot show them; this report shows them (when it uses the protected ones), so it leaves it out.
+  const bodyOptions = { hideLegacyDisplay: protectedHeaders !== null };
+  let text = analysis.inlineText ?? (analysis.content ? bodyText(analysis.content, bodyOptions) : '');
   if (text.length > TEXT_LIMIT) {
     text = text.slice(0, TEXT_LIMIT);
     warnings.push({ code: 'text-truncated', message: `the text is longer than ${TEXT_LIMIT} characters; the rest is not shown` });
   }
   // The same content as the text, and only it: HTML outside the decrypted or signed entity never reaches the reader's frame.
-  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content) : null;
+  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content, bodyOptions) : null;
   if (html !== null && html.length > HTML_LIMIT) {
     html = html.slice(0, HTML_LIMIT);
     warnings.push({ code: 'html-truncated', message: `the HTML body is longer than ${HTML_LIMIT} characters; the rest is not shown` });
@@ -149,12 +172,16 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
   }
   const report: InspectReport = {
     from,
-    to: parseAddresses(headerValue(hasProtected && innerRoot && headerValue(innerRoot, 'to') ? innerRoot : root, 'to')),
-    cc: parseAddresses(headerValue(hasProtected && innerRoot && headerValue(innerRoot, 'cc') ? innerRoot : root, 'cc')),
-    date: isoDate(headerValue(root, 'date')),
+    to: innerTo ? parseAddresses(innerTo) : outerTo,
+    cc: innerCc ? parseAddresses(innerCc) : outerCc,
+    date: innerDate ?? outerDate,
     messageId: headerValue(root, 'message-id')?.trim() ?? null,
     subject: innerSubject !== undefined ? decodeHeader(innerSubject) : outerSubject,
     outerSubject,
+    outerFrom,
+    outerTo,
+    outerCc,
+    outerDate,
     encryption,
     signature,
     parts,

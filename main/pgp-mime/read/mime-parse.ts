@@ -62,8 +62,13 @@ function splitHeader(bytes: Buffer): { headerEnd: number; bodyStart: number } {
 }
 
 /**
- * Header fields may carry UTF-8 (RFC 6532); older mail carries raw 8-bit
- * bytes in some legacy charset, read as windows-1252 so that nothing is lost.
+ * One header field's bytes as text. A field may carry UTF-8 (RFC 6532,
+ * section 3.2); older mail carries raw 8-bit bytes in some legacy charset,
+ * read as windows-1252 so that nothing is lost (every byte maps to a
+ * character). Decided per field: a message often mixes both (a UTF-8
+ * Subject written by one program, a Latin-1 display name added by a list
+ * server), and one wrong charset for the whole block would garble the field
+ * that was right.
  */
 export function headerText(bytes: Uint8Array): string {
   try {
@@ -73,12 +78,48 @@ export function headerText(bytes: Uint8Array): string {
   }
 }
 
+/** Bytes of 7-bit text only: the same string whatever the charset, so no decoder is needed. */
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
+
+/**
+ * A header block's bytes as fields, each field (with its folded continuation
+ * lines, RFC 5322 section 2.2.3) decoded on its own by `headerText`. The
+ * split is made on the bytes: a line break is a LF byte, which never occurs
+ * inside a UTF-8 sequence nor in windows-1252 text.
+ */
+export function parseHeaderBytes(bytes: Uint8Array): MimeHeader[] {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isAscii(buf)) return parseHeaderBlock(buf.toString('latin1'));
+  const fields: string[] = [];
+  let fieldStart = 0;
+  let at = 0;
+  while (at < buf.length) {
+    const lf = buf.indexOf(LF, at);
+    const next = lf < 0 ? buf.length : lf + 1;
+    // A line that starts with white space continues the field before it; any other line starts a new one.
+    if (next < buf.length && buf[next] !== 0x20 && buf[next] !== 0x09) {
+      fields.push(headerText(buf.subarray(fieldStart, next)));
+      fieldStart = next;
+    }
+    at = next;
+  }
+  if (fieldStart < buf.length) fields.push(headerText(buf.subarray(fieldStart)));
+  return parseHeaderBlock(fields.join(''));
+}
+
+/** Header fields of a header block already decoded to text (unfolded; names lower-cased; values trimmed). */
 export function parseHeaderBlock(text: string): MimeHeader[] {
   const headers: MimeHeader[] = [];
   for (const line of text.split(/\r?\n/)) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && headers.length > 0) {
-      headers[headers.length - 1]!.value += ` ${line.trim()}`;
+      // Unfolding (RFC 5322 section 2.2.3): a value that starts on the continuation line gets no leading space.
+      const last = headers[headers.length - 1]!;
+      const more = line.trim();
+      last.value = last.value === '' ? more : more === '' ? last.value : `${last.value} ${more}`;
       continue;
     }
     const colon = line.indexOf(':');
@@ -156,7 +197,7 @@ export function parseEntity(
   const { headerEnd, bodyStart } = splitHeader(raw);
   const headerBytes = Math.min(headerEnd, limits.maxHeaderBytes);
   if (headerEnd > limits.maxHeaderBytes) state.limitsHit.push(`header block over ${limits.maxHeaderBytes} bytes at part ${path || 'root'}`);
-  const headers = parseHeaderBlock(headerText(raw.subarray(0, headerBytes)));
+  const headers = parseHeaderBytes(raw.subarray(0, headerBytes));
   const ct = parseStructured(headerValue({ headers }, 'content-type'), 'text/plain');
   const body = raw.subarray(bodyStart);
   const part: MimePart = {

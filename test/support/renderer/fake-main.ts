@@ -130,6 +130,10 @@ export function installFakeMain(config: FakeMainConfig): void {
       messageId: `<m${i}@example.org>`,
       subject: locked ? '...' : `Protected subject ${i}`,
       outerSubject: encrypted ? '...' : `Message ${i}`,
+      outerFrom: { name: `Sender ${i}`, address: i % 5 === 0 ? 'bob@example.org' : `s${i}@example.org` },
+      outerTo: [{ name: 'Alice Example', address: 'alice@example.org' }],
+      outerCc: [],
+      outerDate: new Date(Date.UTC(2026, 2, 1) - i * 3_600_000).toISOString(),
       encryption: locked
         ? { status: 'no-key', integrity: null, recipients: [alice.keyId], protectedHeaders: false, lockedKeys: [alice.fingerprint] }
         : encrypted

@@ -73,3 +73,22 @@ test('millions of delimiter lines cost no more than the part limit (memory and t
   assert.ok(growth < 32 * 1024 * 1024, `heap grew by ${(growth / 1048576).toFixed(0)} MiB`);
   assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
 });
+
+test('raw 8-bit header fields are decoded one by one: UTF-8 as UTF-8 (RFC 6532), the rest as windows-1252', () => {
+  const msg = Buffer.concat([
+    Buffer.from('Subject: Grüße aus Köln\r\n', 'utf8'),
+    Buffer.from('From: Andr\xe9 M\xfcller <andre@example.org>\r\n', 'latin1'),
+    Buffer.from('To: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>,\r\n Zoë <zoe@example.org>\r\n', 'utf8'),
+    Buffer.from('Content-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n', 'utf8'),
+  ]);
+  const { root } = parseMime(msg);
+  const value = (key: string) => root.headers.find((h) => h.key === key)!.value;
+  assert.equal(value('subject'), 'Grüße aus Köln', 'a UTF-8 field is not read in the charset of another field');
+  assert.equal(value('from'), 'André Müller <andre@example.org>');
+  assert.equal(decodeHeader(value('to')), 'Jürgen <j@example.org>, Zoë <zoe@example.org>');
+});
+
+test('a folded field whose value starts on the continuation line has no leading space', () => {
+  const { root } = parseMime(crlf('Subject:\n  Hello\nFrom: a@example.org\n\nbody\n'));
+  assert.equal(root.headers.find((h) => h.key === 'subject')!.value, 'Hello');
+});
