@@ -251,7 +251,7 @@ test(
     assert.equal(first!.allowRemote, false);
     assert.match(
       first!.document,
-      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">/,
     );
     assert.doesNotMatch(first!.document, /tracker\.example|<script/);
     assert.match(first!.document, /<b>Alice<\/b>/);
