@@ -17,6 +17,8 @@ export interface FakeMainConfig {
   recipientKeys: Record<string, string>;
   /** Start with a draft encrypted to Alice's key, which stays unreadable (key-passphrase-required) until session.unlock. */
   lockedDraft?: boolean;
+  /** The HTML of messages by index (message 0 has a sample with a remote image otherwise), and where its parts start. */
+  html?: Record<number, { html: string; htmlStarts?: number[] }>;
 }
 
 export function installFakeMain(config: FakeMainConfig): void {
@@ -251,6 +253,8 @@ export function installFakeMain(config: FakeMainConfig): void {
     },
     'mail.read': ({ uid }) => {
       const i = indexOfUid(uid);
+      const own = config.html?.[i];
+      if (own) return { report: report(i), ...own };
       const html =
         i === 0
           ? '<p style="color: red">Hello <b>Alice</b></p><img src="https://tracker.example/pixel.png" alt="pixel"><script>parent.alert(1)</script>'
