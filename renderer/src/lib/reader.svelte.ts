@@ -25,6 +25,9 @@ export function htmlParts(html: string, starts: readonly number[] = [0]): string
   });
 }
 
+/** Most remote URLs one frame may load (as main's MAX_REMOTE_URLS and the contract's cap). */
+const MAX_REMOTE_URLS = 2000;
+
 export interface ReaderContext {
   /** Every key in the keyring (for the signer's trust and the keys to unlock). */
   keys(): readonly KeySummary[];
@@ -145,7 +148,13 @@ export class ReaderState {
     }
     const allow = this.remoteAllowed && this.remotePolicy !== 'never';
     const clean = this.#sanitize(htmlParts(html, this.view?.htmlStarts), allow);
-    return callBridge(this.#bridge, 'mail.frame', { document: frameDocument(clean.html, allow), allowRemote: allow }).then((r) => {
+    // The URLs it kept go to main too: the session lets the frame load those and nothing else.
+    const input = {
+      document: frameDocument(clean.html, allow),
+      allowRemote: allow,
+      remoteUrls: allow ? clean.remoteUrls.slice(0, MAX_REMOTE_URLS) : [],
+    };
+    return callBridge(this.#bridge, 'mail.frame', input).then((r) => {
       if (token !== this.#frameToken) return;
       if (!r.ok) {
         this.frame = null;
