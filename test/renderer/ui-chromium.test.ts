@@ -247,8 +247,11 @@ test(
     assert.equal(await frame.getAttribute('sandbox'), '');
     assert.equal(await frame.getAttribute('srcdoc'), null, 'loaded from a URL, so the page policy is not inherited');
     assert.match((await frame.getAttribute('src'))!, /\/message\/0$/);
-    const [first] = await page.evaluate(() => (window as any).__frames as Array<{ document: string; allowRemote: boolean }>);
+    const [first] = await page.evaluate(
+      () => (window as any).__frames as Array<{ document: string; allowRemote: boolean; remoteUrls: string[] }>,
+    );
     assert.equal(first!.allowRemote, false);
+    assert.deepEqual(first!.remoteUrls, []);
     assert.match(
       first!.document,
       /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">/,
@@ -264,8 +267,12 @@ test(
     await reader.getByText('Remote content was blocked').waitFor();
     await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
     await page.waitForFunction(() => ((window as any).__frames?.length ?? 0) >= 2);
-    const allowed = await page.evaluate(() => (window as any).__frames[1] as { document: string; allowRemote: boolean });
+    const allowed = await page.evaluate(
+      () => (window as any).__frames[1] as { document: string; allowRemote: boolean; remoteUrls: string[] },
+    );
     assert.equal(allowed.allowRemote, true);
+    // Main is told what it may let the frame load: the one image that was counted, nothing else.
+    assert.deepEqual(allowed.remoteUrls, ['https://tracker.example/pixel.png']);
     assert.match(allowed.document, /img-src data: https:/);
     assert.match(allowed.document, /tracker\.example/);
     // With consent, the image is asked for (this test's network refuses it).

@@ -280,9 +280,9 @@ export function installFakeMain(config: FakeMainConfig): void {
       return { changed: uids.length };
     },
     // Main serves the frame's document at a URL with the frame's own policy; the test's route handler does it here.
-    'mail.frame': ({ document, allowRemote }) => {
-      const frames = ((window as any).__frames ??= []) as Array<{ document: string; allowRemote: boolean }>;
-      frames.push({ document, allowRemote });
+    'mail.frame': ({ document, allowRemote, remoteUrls }) => {
+      const frames = ((window as any).__frames ??= []) as Array<{ document: string; allowRemote: boolean; remoteUrls?: string[] }>;
+      frames.push({ document, allowRemote, remoteUrls });
       return { url: `${location.origin}/message/${frames.length - 1}` };
     },
     'mail.saveAttachment': () => ({ saved: true }),
