@@ -5,14 +5,19 @@ import type { Config, DOMPurify } from 'dompurify';
  * DOMPurify instance (the renderer passes the one bound to its window; the
  * tests run it in Chromium, since DOMPurify needs a real DOM).
  *
- * Three layers keep a message inert, each enough on its own for scripts:
+ * Layers that keep a message inert, each enough on its own for scripts:
  *  1. this sanitizer: no scripts, no forms, no frames or plugins, no
  *     references that would load anything from off the message (src,
- *     srcset, background, poster, href of non-links, CSS url(), @import,
- *     image-set) unless the user allowed remote content for this message;
+ *     srcset, background, href of non-links, CSS url(), SVG url()
+ *     attributes, @import, image-set) unless the user allowed remote
+ *     content for this message;
  *  2. the frame document's own CSP (frameDocument below);
  *  3. the iframe's empty sandbox (no scripts, no same origin, no popups,
- *     no top navigation), set by the reader component.
+ *     no top navigation), set by the reader component;
+ *  4. in the app, the session's request filter: the frame loads only the
+ *     URLs listed in `remoteUrls` (main/services/frame-requests.ts): with
+ *     consent the frame's CSP allows any https: image, this filter only
+ *     the ones that were counted.
  */
 
 export interface SanitizedMail {
@@ -95,8 +100,8 @@ const SVG_REFERENCE_PROPERTIES = new Set([
  * message (messageFrameCsp in main/services/message-frames.ts), so:
  * - image: loaded with consent when https:;
  * - svg: an SVG resource (fill, mask...): loaded with consent when https:
- *   (Chromium fetches the document, and the frame's policy does not stop
- *   it), local when a fragment or a cid: part;
+ *   (Chromium fetches the document under img-src), local when a fragment
+ *   or a cid: part;
  * - filter: local when a fragment or a cid: part, never loaded otherwise;
  * - never: nothing consent would load (fonts: font-src allows data: only;
  *   filters and <use>: Chromium refuses them from another origin; @import;
