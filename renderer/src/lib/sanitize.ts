@@ -175,9 +175,15 @@ function cssContext(css: string, offset: number): RefContext {
 /**
  * Mail CSS that could pin the sender's content in place while the reader
  * scrolls (a fake "signed and encrypted" bar under the app's real banner):
- * `position: fixed` and `position: sticky` are dropped.
+ * `position: fixed` and `position: sticky` are dropped, and so is a position
+ * computed at run time (`var()`, `env()`, `attr()`), which could spell either.
  */
-const PINNED_POSITION = /position\s*:\s*(?:-webkit-)?(?:fixed|sticky)\b\s*(?:!\s*important)?/gi;
+const POSITION_DECLARATION = /(^|[;{\s])position\s*:([^;{}]*)/gi;
+const PINNED_VALUE = /fixed|sticky|var\(|env\(|attr\(/i;
+
+function dropPinnedPositions(css: string): string {
+  return css.replace(POSITION_DECLARATION, (whole, before: string, value: string) => (PINNED_VALUE.test(value) ? before : whole));
+}
 
 /**
  * CSS with every reference off the message removed: @import rules, url() and
@@ -189,7 +195,7 @@ export function cleanCss(css: string, allowRemote: boolean, tally: RemoteTally =
   // CSS escapes could spell "url(" or "fixed" in disguise: a style with backslash escapes is dropped whole.
   // Not counted: consent would not bring it back.
   if (/\\/.test(out)) return '';
-  out = out.replace(PINNED_POSITION, '');
+  out = dropPinnedPositions(out);
   // @import loads a stylesheet, which the frame's style-src never allows: removed, not counted.
   out = out.replace(/@import\b[^;]*;?/gi, '');
   // Kept references are set aside while the rest is checked, then put back.
