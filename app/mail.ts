@@ -97,6 +97,12 @@ export const MessageView = z.object({
   report: InspectReportRef,
   /** The HTML body of the content the report speaks of (decrypted or signed part), unsanitized; null when there is none. */
   html: z.string().nullable(),
+  /**
+   * Where each HTML part of the message starts in `html` (the first at 0):
+   * the renderer sanitizes each part on its own, so that markup left open in
+   * one cannot take in the next (EFAIL). Absent: `html` is one part.
+   */
+  htmlStarts: z.array(z.number().int().nonnegative()).max(100_000).optional(),
 });
 
 /** Key state of one recipient, for the composer. */

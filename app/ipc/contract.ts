@@ -216,10 +216,16 @@ export const procedures = {
    * The reader's HTML frame: the document the renderer made of the message's
    * HTML (after DOMPurify), served by main at the returned URL with a policy
    * of its own, for an `<iframe sandbox>` (a srcdoc frame would inherit the
-   * app page's policy).
+   * app page's policy). `remoteUrls`: the remote references the sanitizer
+   * kept with the user's consent, the only ones the frame's session lets it
+   * load (main/services/frame-requests.ts).
    */
   'mail.frame': {
-    input: z.strictObject({ document: z.string().max(8 * 1024 * 1024), allowRemote: z.boolean() }),
+    input: z.strictObject({
+      document: z.string().max(8 * 1024 * 1024),
+      allowRemote: z.boolean(),
+      remoteUrls: z.array(z.string().max(8192)).max(2000).optional(),
+    }),
     output: z.object({ url: z.string() }),
   },
   /** An attachment's bytes (decrypted when protected), for a forward: the renderer shows decrypted content anyway. */

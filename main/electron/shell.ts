@@ -10,6 +10,7 @@ import { SettingsStore } from '../services/settings-store.ts';
 import { openStore } from '../store/database.ts';
 import { APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.ts';
 import { MessageFrames } from '../services/message-frames.ts';
+import { allowSessionRequest, type SessionRequest } from '../services/frame-requests.ts';
 import { denyAllPermissions, guardWebContents, type GuardDeps } from './guards.ts';
 import { startKeyringProcess, type KeyringProcess } from './keyring-process.ts';
 import { listenForOpenUrl, MailtoLinks, registerMailtoClient } from './mailto-handler.ts';
@@ -63,6 +64,18 @@ export function createCallHandler(dispatch: Dispatch) {
       return fail(new SealpostError('protocol-invalid', 'the procedure name must be a string').toAppError());
     return dispatch(procedure, input);
   };
+}
+
+/** What frame-requests.ts needs of Electron's request details: the URL, its kind, and the URL of the frame that asks. */
+export function sessionRequestOf(details: Pick<Electron.OnBeforeRequestListenerDetails, 'url' | 'resourceType' | 'frame'>): SessionRequest {
+  let frameUrl: string | null = null;
+  try {
+    // The frame can be gone already (navigated away or destroyed); reading it then throws.
+    frameUrl = details.frame?.url ?? null;
+  } catch {
+    frameUrl = null;
+  }
+  return { url: details.url, resourceType: details.resourceType, frameUrl };
 }
 
 /**
@@ -124,6 +137,11 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   const frames = new MessageFrames(APP_ORIGIN);
   e.protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, paths.renderer, frames));
   denyAllPermissions(defaultSession);
+  // The second wall behind the frame's CSP: the window's session (the frame's too: an iframe has no session of its
+  // own) cancels every request the user has not allowed (main/services/frame-requests.ts decides).
+  defaultSession.webRequest.onBeforeRequest((details, callback) =>
+    callback({ cancel: !allowSessionRequest(sessionRequestOf(details), frames, APP_ORIGIN) }),
+  );
 
   const guardDeps: GuardDeps = { shell: e.shell, dialog: e.dialog, windowFor: (contents) => BrowserWindow.fromWebContents(contents) };
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, guardDeps));

@@ -119,7 +119,7 @@ export function createHandlers(services: Services): Handlers {
     'mail.sync': (p) => mail().sync(p.accountId, p.folder),
     'mail.frame': async (p) => {
       if (!services.frames) throw new SealpostError('internal', 'message frames are not served here');
-      return { url: services.frames.put(p.document, p.allowRemote) };
+      return { url: services.frames.put(p.document, p.allowRemote, p.remoteUrls ?? []) };
     },
     'mail.watch': async (p) => {
       await mail().watch(p.folderId);

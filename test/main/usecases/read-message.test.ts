@@ -19,6 +19,10 @@ function report(signer: string, status: InspectReport['signature']['status'] = '
     messageId: null,
     subject: 's',
     outerSubject: 's',
+    outerFrom: { name: 'Bob', address: 'bob@example.org' },
+    outerTo: [],
+    outerCc: [],
+    outerDate: null,
     encryption: { status: 'none', integrity: null, recipients: [], protectedHeaders: false, lockedKeys: [] },
     signature: {
       status,

@@ -17,6 +17,8 @@ export interface FakeMainConfig {
   recipientKeys: Record<string, string>;
   /** Start with a draft encrypted to Alice's key, which stays unreadable (key-passphrase-required) until session.unlock. */
   lockedDraft?: boolean;
+  /** The HTML of messages by index (message 0 has a sample with a remote image otherwise), and where its parts start. */
+  html?: Record<number, { html: string; htmlStarts?: number[] }>;
 }
 
 export function installFakeMain(config: FakeMainConfig): void {
@@ -255,6 +257,8 @@ export function installFakeMain(config: FakeMainConfig): void {
     },
     'mail.read': ({ uid }) => {
       const i = indexOfUid(uid);
+      const own = config.html?.[i];
+      if (own) return { report: report(i), ...own };
       const html =
         i === 0
           ? '<p style="color: red">Hello <b>Alice</b></p><img src="https://tracker.example/pixel.png" alt="pixel"><script>parent.alert(1)</script>'
@@ -280,9 +284,9 @@ export function installFakeMain(config: FakeMainConfig): void {
       return { changed: uids.length };
     },
     // Main serves the frame's document at a URL with the frame's own policy; the test's route handler does it here.
-    'mail.frame': ({ document, allowRemote }) => {
-      const frames = ((window as any).__frames ??= []) as Array<{ document: string; allowRemote: boolean }>;
-      frames.push({ document, allowRemote });
+    'mail.frame': ({ document, allowRemote, remoteUrls }) => {
+      const frames = ((window as any).__frames ??= []) as Array<{ document: string; allowRemote: boolean; remoteUrls?: string[] }>;
+      frames.push({ document, allowRemote, remoteUrls });
       return { url: `${location.origin}/message/${frames.length - 1}` };
     },
     'mail.saveAttachment': () => ({ saved: true }),
