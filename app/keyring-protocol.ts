@@ -43,7 +43,10 @@ export const unaryMethods = {
     result: z.object({ armored: z.string() }),
   },
   'keys.delete': { params: z.strictObject({ fingerprint: Query, secret: z.boolean().default(false) }), result: z.object({}) },
-  'keys.trust': { params: z.strictObject({ fingerprint: Query, trust: Trust }), result: KeySummary },
+  'keys.trust': {
+    params: z.strictObject({ fingerprint: Query, trust: Trust, how: z.enum(['fingerprint', 'command-line']).default('command-line') }),
+    result: KeySummary,
+  },
   'keys.generate': {
     params: z.strictObject({
       name: Text,

@@ -23,6 +23,10 @@ export const SubkeySummary = z.object({
 });
 export type SubkeySummary = z.infer<typeof SubkeySummary>;
 
+/** How and when the user verified a key: compared the fingerprint (in the app), or marked it on the command line. */
+export const Verification = z.object({ at: z.string(), how: z.enum(['fingerprint', 'command-line']) });
+export type Verification = z.infer<typeof Verification>;
+
 /** The public face of a key (command-line contract, `KeySummary`). */
 export const KeySummary = z.object({
   fingerprint: z.string(),
@@ -39,6 +43,8 @@ export const KeySummary = z.object({
   canSign: z.boolean(),
   trust: Trust,
   sources: z.array(KeySource),
+  /** With trust `verified`: when and how (absent for keys verified before this was kept, and for others). */
+  verification: Verification.optional(),
   subkeys: z.array(SubkeySummary).optional(),
 });
 export type KeySummary = z.infer<typeof KeySummary>;
@@ -51,6 +57,7 @@ export const EntryMeta = z.object({
   added: z.string(),
   /** When it was last seen again (imported once more, refreshed); absent: not since `added`. */
   lastSeen: z.string().optional(),
+  verification: Verification.optional(),
   /** Made at key generation; applying it revokes the key without its passphrase. */
   revocationCertificate: z.string().optional(),
 });

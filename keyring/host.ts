@@ -37,7 +37,7 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
     await ctx.keyring.delete(p.fingerprint, p.secret);
     return {};
   },
-  'keys.trust': (ctx, p) => ctx.keyring.setTrust(p.fingerprint, p.trust),
+  'keys.trust': (ctx, p) => ctx.keyring.setTrust(p.fingerprint, p.trust, p.how),
   'keys.generate': (ctx, p) => ctx.keyring.generate(p),
   'keys.revoke': (ctx, p) => ctx.keyring.revoke(p.fingerprint, p),
   'keys.expire': (ctx, p) => ctx.keyring.setExpiry(p.fingerprint, p.expiresInSeconds, p.passphrase),

@@ -1,10 +1,11 @@
 import type { Key, Subkey } from 'openpgp';
-import type { KeySummary, SubkeySummary, Trust, KeySource } from '../app/keys.ts';
+import type { KeySummary, SubkeySummary, Trust, KeySource, Verification } from '../app/keys.ts';
 import { addressOfUserId } from '../app/user-ids.ts';
 
 export interface KeyMeta {
   trust: Trust;
   sources: KeySource[];
+  verification?: Verification | undefined;
 }
 
 /** Algorithm names as people know them ("ed25519", "rsa4096", "nistp256"). */
@@ -155,6 +156,7 @@ export async function summarize(key: Key, meta: KeyMeta, withSubkeys = false): P
     canSign: await capable(() => key.getSigningKey()),
     trust: meta.trust,
     sources: meta.sources,
+    ...(meta.trust === 'verified' && meta.verification ? { verification: meta.verification } : {}),
   };
   if (withSubkeys) summary.subkeys = await Promise.all(key.subkeys.map((s) => subkeySummary(key, s)));
   return summary;

@@ -483,10 +483,14 @@ export class Keyring {
     });
   }
 
-  async setTrust(fingerprint: string, trust: Trust): Promise<KeySummary> {
+  async setTrust(fingerprint: string, trust: Trust, how: 'fingerprint' | 'command-line' = 'command-line'): Promise<KeySummary> {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);
-      entry.meta = { ...entry.meta, trust };
+      // A verification is recorded with when and how; any other trust level drops it.
+      const meta: EntryMeta = { ...entry.meta, trust };
+      delete meta.verification;
+      if (trust === 'verified') meta.verification = { at: new Date().toISOString(), how };
+      entry.meta = meta;
       // Verifying a key is choosing it for its addresses.
       if (trust === 'verified') {
         const fpr = upperFingerprint(entry.key);

@@ -264,7 +264,7 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       const [fpr, level] = positionals;
       const trust = Trust.safeParse(level);
       if (positionals.length !== 2 || !fpr || !trust.success) throw new SealpostError('usage', USAGE.trust);
-      await printKeys(ctx, await k.call('keys.trust', { fingerprint: fpr, trust: trust.data }));
+      await printKeys(ctx, await k.call('keys.trust', { fingerprint: fpr, trust: trust.data, how: 'command-line' }));
       return;
     }
     case 'revoke': {

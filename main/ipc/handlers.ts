@@ -93,7 +93,8 @@ export function createHandlers(services: Services): Handlers {
     // `secret` is the literal false here (the contract refuses anything else); it is passed on explicitly anyway.
     'keys.export': (p) => services.keyring.call('keys.export', { query: p.query, secret: false, minimal: p.minimal }),
     'keys.trust': async (p) => {
-      const key = await services.keyring.call('keys.trust', { fingerprint: p.fingerprint, trust: p.trust });
+      // The app marks a key verified only after the user confirmed the fingerprint matches, group by group.
+      const key = await services.keyring.call('keys.trust', { fingerprint: p.fingerprint, trust: p.trust, how: 'fingerprint' });
       changed([key.fingerprint]);
       return key;
     },

@@ -114,7 +114,9 @@ test('a verified key that changes: the change says so; verifying a key chooses i
     const keyring = new Keyring(new KeyStore(home));
     const [a, b] = await Promise.all([1, 2].map((i) => certFor({ name: `Bob ${i}`, email: BOB })));
     await importCert(keyring, a!.armored);
-    await keyring.setTrust(a!.fpr, 'verified');
+    const verified = await keyring.setTrust(a!.fpr, 'verified', 'fingerprint');
+    assert.equal(verified.verification?.how, 'fingerprint', 'how it was verified is kept');
+    assert.ok(Math.abs(Date.parse(verified.verification!.at) - Date.now()) < 60_000, 'and when');
     assert.equal((await keyring.addressState(BOB)).accepted?.how, 'verified');
     await sleep(5);
     await importCert(keyring, b!.armored);
@@ -122,6 +124,8 @@ test('a verified key that changes: the change says so; verifying a key chooses i
     await keyring.setTrust(b!.fpr, 'verified');
     const now = await choice(keyring);
     assert.ok('key' in now && now.key.fingerprint === b!.fpr, 'verifying the new key chose it');
+    assert.equal(now.key.verification?.how, 'command-line');
+    assert.equal((await keyring.setTrust(a!.fpr, 'unverified')).verification, undefined, 'no verification kept once unverified');
   } finally {
     cleanup();
   }

@@ -547,6 +547,10 @@ test(
     await details.waitFor();
     assert.match((await details.locator('.fingerprint').innerText()).replace(/\s+/g, ' '), /^[0-9A-F]{4}( [0-9A-F]{4}){9}$/);
     await details.getByText('CCCCCCCCCCCCCCCC').waitFor(); // subkeys from keys.show
+    const qr = details.getByTestId('fingerprint-qr');
+    const fingerprint = (await details.locator('.fingerprint').innerText()).replace(/\s+/g, '');
+    assert.equal(await qr.getAttribute('aria-label'), `QR code of OPENPGP4FPR:${fingerprint}`);
+    assert.ok(((await qr.boundingBox())?.width ?? 0) >= 140, 'large enough to scan');
     assert.equal(await details.getByRole('button', { name: 'Mark as verified' }).isDisabled(), true, 'only after comparing');
     await details.getByLabel('The fingerprint matches, group by group').check();
     await details.getByRole('button', { name: 'Mark as verified' }).click();
