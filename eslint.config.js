@@ -29,8 +29,8 @@ const LAYERS = [
   { folder: 'main/electron/', local: ['main/', 'app/', 'package.json'] },
   { folder: 'main/preload/', local: ['main/', 'app/', 'package.json'] },
   { folder: 'main/', local: ['main/', 'app/', 'package.json'], notPackages: ['electron'] },
-  // dompurify sanitizes HTML mail before the reader's sandboxed frame shows it.
-  { folder: 'renderer/src/', local: ['renderer/src/', 'app/'], not: ['app/node/'], packages: ['svelte', 'zod', 'dompurify'] },
+  // dompurify sanitizes HTML mail before the reader's sandboxed frame shows it; qrcode encodes the key details' fingerprint QR code.
+  { folder: 'renderer/src/', local: ['renderer/src/', 'app/'], not: ['app/node/'], packages: ['svelte', 'zod', 'dompurify', 'qrcode'] },
 ];
 
 function packageName(specifier) {
