@@ -61,8 +61,7 @@ export function effectiveDate(date: string | null, now = Date.now()): string {
  * The sender's Autocrypt peer state from a message being read. An encrypted
  * message that could not be decrypted changes nothing: its header may be
  * inside, and it must never count as a message without one. The sender's key
- * is imported only when the message is signed (by it, or by a key the keyring
- * does not have yet: first contact), gossip only from
+ * is imported only when the message's good signature is by that key, gossip only from
  * encrypted and signed content; the keyring's first-use rule then keeps a
  * different key from being used by itself. Reading never fails for it.
  */
@@ -73,9 +72,10 @@ export async function applyAutocrypt(examined: ExaminedMessage, keyring: Keyring
   const signer = r.signature.status === 'valid' ? (r.signature.signer?.fingerprint.toUpperCase() ?? null) : null;
   const header = examined.autocrypt.header;
   try {
-    // Signed by the header's key: verified with it, or (first contact) signed by a key the keyring does not
-    // have yet, which the header brings. An unsigned message's key waits for the user (the reader's import).
-    let signedByHeaderKey = header !== null && r.signature.status === 'unknown-key';
+    // Only a header whose key made the message's good signature is taken in (its update: new subkeys, a new
+    // expiry). Any other header key, a first contact's included, waits for the user to see its fingerprint
+    // and import it from the reader; the peer state records it meanwhile.
+    let signedByHeaderKey = false;
     if (header && signer) {
       const { keys } = await keyring.call('keys.inspect', { data: header.keydata, source: 'autocrypt' });
       signedByHeaderKey = keys.some((k) => k.fingerprint.toUpperCase() === signer);

@@ -202,20 +202,23 @@ test('Thunderbird mail: an unsigned message records the header key without impor
   assert.deepEqual(after.autocrypt ?? null, locked.report.from!.address === from ? state.autocrypt : null);
 });
 
-test('Thunderbird mail: encrypted and signed with gossip; the sender signs with a key the profile lacks, the header brings it', async () => {
+test('Thunderbird mail: a first contact signed with a key the profile lacks: the header key is recorded and offered, not imported', async () => {
   const examined = await read('signed-encrypted-autocrypt-gossip.eml');
   assert.equal(examined.report.encryption.status, 'decrypted');
   assert.equal(examined.report.signature.status, 'unknown-key');
-  const sender = await worker.client.call('keys.addressState', { address: examined.report.from!.address });
+  const address = examined.report.from!.address;
+  const sender = await worker.client.call('keys.addressState', { address });
   assert.ok(sender.autocrypt?.fingerprint);
-  assert.deepEqual(
-    sender.keys.map((k) => k.fingerprint),
-    [sender.autocrypt.fingerprint],
-    'first contact: imported from the header',
+  assert.deepEqual(sender.keys, [], 'not imported before the user saw its fingerprint');
+  assert.ok(
+    examined.report.keys.some((k) => k.fingerprint === sender.autocrypt!.fingerprint && k.source === 'autocrypt'),
+    'the reader offers it',
   );
-  assert.deepEqual(sender.keys[0]!.sources, ['autocrypt']);
-  // Read again: now verified with the imported key, and nothing changes.
+  // Once the user imported it, reading again verifies the signature, and the header key is taken in as an update.
+  const headerKey = sender.autocrypt.fingerprint;
+  const material = examined.keyMaterial.find((m) => m.fingerprints.includes(headerKey))!;
+  await worker.client.call('keys.import', { data: material.data, source: 'autocrypt' });
   const again = await read('signed-encrypted-autocrypt-gossip.eml');
   assert.equal(again.report.signature.status, 'valid');
-  assert.ok('key' in chooseRecipientKey(await worker.client.call('keys.addressState', { address: examined.report.from!.address })));
+  assert.ok('key' in chooseRecipientKey(await worker.client.call('keys.addressState', { address })));
 });
