@@ -3,8 +3,15 @@
 // OPENPGP4FPR URI of the key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import jsQR from 'jsqr';
+import jsqrModule from 'jsqr';
 import { openpgp4fpr, qrPath } from '../../renderer/src/lib/verification.ts';
+
+// jsqr is CommonJS with an ES default export: under Node's ESM its function is `.default` of the module object.
+const jsQR = ((jsqrModule as unknown as { default?: typeof jsqrModule }).default ?? jsqrModule) as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
 
 /** Paints the path's rectangles ("MxXyYhRv1h-Rz") into an RGBA image, `scale` pixels a module. */
 function rasterize(size: number, path: string, scale = 6): { data: Uint8ClampedArray; width: number } {
