@@ -262,13 +262,14 @@ export class Keyring {
         if (!entry) {
           // Trust on first use: before the new key joins, each of its addresses that has no key in use
           // gets one, the key that was there first, or this one. A later key never takes over by itself.
-          for (const address of await addressesOf(publicPart)) await this.settleAddress(model, address);
+          const addresses = await addressesOf(publicPart);
+          for (const address of addresses) await this.settleAddress(model, address);
           model.set(fpr, {
             key: publicPart,
             secret: key.isPrivate() ? key : null,
             meta: { trust: 'unverified', sources: [source], added: now },
           });
-          for (const address of await addressesOf(publicPart)) {
+          for (const address of addresses) {
             model.addresses[address] ??= { accepted: null };
             model.addresses[address].accepted ??= { fingerprint: fpr, at: now, how: 'first-seen' };
           }
@@ -316,8 +317,7 @@ export class Keyring {
    */
   private async settleAddress(model: Model, address: string): Promise<void> {
     if (model.addresses[address]?.accepted) return;
-    const carrying: Entry[] = [];
-    for (const entry of model.values()) if ((await addressesOf(entry.key)).includes(address)) carrying.push(entry);
+    const carrying = await this.carrying(model, address);
     if (carrying.length === 0) return;
     const first = [...carrying].sort(
       (a, b) =>
@@ -326,13 +326,23 @@ export class Keyring {
     model.addresses[address] = { accepted: { fingerprint: upperFingerprint(first.key), at: first.meta.added, how: 'first-seen' } };
   }
 
+  /**
+   * The keys with a valid user id for the address: `match` finds the keys
+   * whose user ids name it (no signature checked), and only those have their
+   * user ids verified, so a lookup does not verify the whole keyring.
+   */
+  private async carrying(model: Model, address: string): Promise<Entry[]> {
+    const out: Entry[] = [];
+    for (const entry of this.match(model, address)) if ((await addressesOf(entry.key)).includes(address)) out.push(entry);
+    return out;
+  }
+
   /** What the keyring knows of an address's keys: the one accepted, and every key carrying it (`keys history`, the recipient choice). */
   async addressState(address: string): Promise<AddressState> {
     const model = await this.load();
     const wanted = normalizeAddress(address);
     const keys: AddressState['keys'] = [];
-    for (const entry of model.values()) {
-      if (!(await addressesOf(entry.key)).includes(wanted)) continue;
+    for (const entry of await this.carrying(model, wanted)) {
       const summary = await this.summary(entry);
       keys.push({ ...summary, firstSeen: entry.meta.added, lastSeen: entry.meta.lastSeen ?? entry.meta.added });
     }
@@ -380,9 +390,8 @@ export class Keyring {
     const sender = normalizeAddress(input.address);
     const date = input.date;
     const peer = await this.change(async (model) => {
-      const own = new Set<string>();
-      for (const entry of model.values()) if (entry.secret) for (const a of await addressesOf(entry.key)) own.add(a);
-      let changed = false;
+      const isOwn = async (address: string) => (await this.carrying(model, address)).some((e) => e.secret !== null);
+      const before = JSON.stringify(model.addresses);
       const stateOf = (address: string): PeerState => {
         model.addresses[address] ??= { accepted: null };
         return (model.addresses[address].autocrypt ??= {
@@ -395,9 +404,8 @@ export class Keyring {
         });
       };
       const newer = (a: string, b: string | null) => b === null || Date.parse(a) > Date.parse(b);
-      if (!own.has(sender)) {
+      if (!(await isOwn(sender))) {
         const state = stateOf(sender);
-        changed = true;
         if (state.autocryptTimestamp === null || !(Date.parse(date) < Date.parse(state.autocryptTimestamp))) {
           if (newer(date, state.lastSeen)) state.lastSeen = date;
           if (input.header) {
@@ -413,18 +421,18 @@ export class Keyring {
       }
       for (const g of input.gossip) {
         const address = normalizeAddress(g.address);
-        if (own.has(address) || address === sender) continue;
+        if (address === sender || (await isOwn(address))) continue;
         const fpr = await singleKeyFingerprint(g.data, address);
         if (!fpr) continue;
         const state = stateOf(address);
-        changed = true;
         if (newer(date, state.gossipTimestamp)) {
           state.gossipTimestamp = date;
           state.gossipFingerprint = fpr;
           imports.push({ data: g.data, source: 'gossip' });
         }
       }
-      return { changed, value: model.addresses[sender]?.autocrypt ?? null };
+      // Reading the same message again changes nothing: then nothing is written.
+      return { changed: JSON.stringify(model.addresses) !== before, value: model.addresses[sender]?.autocrypt ?? null };
     });
     const imported: string[] = [];
     for (const i of imports) {

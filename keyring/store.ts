@@ -95,7 +95,13 @@ export class KeyStore {
           if (files) await this.writeGeneration(files);
           return value;
         },
-        { onTimeout: (pid) => new SealpostError('keyring-busy', `lock held by process ${pid ?? 'unknown'}`), timeoutMs: 15_000 },
+        {
+          onTimeout: (pid) =>
+            pid !== null && Number.isSafeInteger(pid) && pid > 0
+              ? new SealpostError('keyring-busy', `lock held by process ${pid}`, { pid })
+              : new SealpostError('keyring-busy', 'lock held by process unknown'),
+          timeoutMs: 15_000,
+        },
       );
     } catch (e) {
       throw asStorageError(e, this.dir);

@@ -1,7 +1,7 @@
 /**
  * The key state of each recipient, for the composer's marks and its
  * encryption default. Which key a message would be encrypted to is decided
- * by compose.ts's `recipientKey` (the same call `composeMessage` makes), so
+ * by `chooseRecipientKey` (the same choice `composeMessage` makes), so
  * the composer can never promise encryption that sending then refuses.
  *
  * - verified / unverified: the key `recipientKey` picks, and its trust;
@@ -15,7 +15,7 @@ import type { RecipientKey } from '../../app/mail.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringCalls } from '../../app/node/keyring-client.ts';
-import { recipientKey } from '../pgp-mime/write/recipient-keys.ts';
+import { chooseRecipientKey } from '../pgp-mime/write/recipient-keys.ts';
 import { normalizeAddress, sameAddress } from '../../app/address.ts';
 
 type State = RecipientKey['state'];
@@ -38,24 +38,20 @@ function userIdFor(key: KeySummary, address: string): string | null {
   );
 }
 
-function carries(key: KeySummary, address: string): boolean {
-  return key.emails.some((e) => sameAddress(e, address));
-}
-
 /** One entry per address, in the order given (an address given twice is looked up once). */
 export async function recipientKeyStates(keyring: KeyringCalls, addresses: readonly string[], now = Date.now()): Promise<RecipientKey[]> {
   const known = new Map<string, Omit<RecipientKey, 'address'>>();
-  let all: KeySummary[] | null = null;
   const out: RecipientKey[] = [];
   for (const address of addresses) {
     const id = normalizeAddress(address);
     let entry = known.get(id);
     if (!entry) {
-      const found = await recipientKey(keyring, address.trim(), now);
+      // One keyring call per address: the choice and the keys it speaks of come from the same answer.
+      const state = await keyring.call('keys.addressState', { address: address.trim() });
+      const found = chooseRecipientKey(state, now);
       if ('changed' in found) {
         const { known, knownVerified } = found.changed;
-        all ??= await keyring.call('keys.list', { secret: false });
-        const newKey = all.find((k) => k.fingerprint === found.changed.new);
+        const newKey = state.keys.find((k) => k.fingerprint === found.changed.new);
         entry = {
           state: 'changed',
           fingerprint: found.changed.new,
@@ -69,9 +65,7 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
           userId: userIdFor(found.key, address),
         };
       } else {
-        all ??= await keyring.call('keys.list', { secret: false });
-        const candidates = all.filter((k) => carries(k, address)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
-        const newest = candidates[0];
+        const newest = [...state.keys].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
         entry = newest
           ? { state: unusableState(newest, now), fingerprint: newest.fingerprint, userId: userIdFor(newest, address) }
           : { state: 'missing', fingerprint: null, userId: null };

@@ -17,7 +17,7 @@ import { parseMime } from '../../../main/pgp-mime/read/mime-parse.ts';
 import { applyAutocrypt, effectiveDate } from '../../../main/usecases/read-message.ts';
 import { chooseRecipientKey } from '../../../main/pgp-mime/write/recipient-keys.ts';
 import { ALICE_PASSPHRASE, ALICE_SECRET, tbEml } from '../../support/fixtures.ts';
-import { tempHome } from '../../support/keyring.ts';
+import { keyringSnapshot, tempHome } from '../../support/keyring.ts';
 
 const BOB = 'bob@example.org';
 
@@ -75,6 +75,15 @@ test('the update rules: a header sets key, time and prefer-encrypt; an older mes
     });
     assert.equal(wrong.peer?.fingerprint, k1.fpr);
     assert.deepEqual(wrong.imported, []);
+    // The same message read again writes nothing.
+    const snapshot = keyringSnapshot(home);
+    await keyring.autocryptSeen({
+      address: BOB,
+      date: at(21),
+      header: { data: carol.data, preferEncrypt: 'mutual', import: true },
+      gossip: [],
+    });
+    assert.equal(keyringSnapshot(home), snapshot);
     // The record survives a new keyring process.
     assert.equal((await new Keyring(new KeyStore(home)).addressState(BOB)).autocrypt?.lastSeen, at(21));
   } finally {
@@ -196,10 +205,17 @@ test('Thunderbird mail: an unsigned message records the header key without impor
   assert.deepEqual(state.keys, [], 'an unsigned message: the key waits for the user');
 
   // Encrypted to a key the profile does not have: the message cannot say whether it had a header inside.
-  const locked = await read('unsigned-encrypted-to-0xf2823b8f6c9a7553-from-0x3099ff1238852b9f-autocrypt.eml');
+  const raw = readFileSync(tbEml('unsigned-encrypted-to-0xf2823b8f6c9a7553-from-0x3099ff1238852b9f-autocrypt.eml'));
+  const locked = await examineMessage(raw, worker.client, { keyPasswords: [ALICE_PASSPHRASE] });
   assert.equal(locked.report.encryption.status, 'no-key');
-  const after = await worker.client.call('keys.addressState', { address: locked.report.from!.address });
-  assert.deepEqual(after.autocrypt ?? null, locked.report.from!.address === from ? state.autocrypt : null);
+  const lockedFrom = locked.report.from!.address;
+  const beforeLocked = await worker.client.call('keys.addressState', { address: lockedFrom });
+  await applyAutocrypt(locked, worker.client, Date.UTC(2026, 11, 8));
+  assert.deepEqual(
+    await worker.client.call('keys.addressState', { address: lockedFrom }),
+    beforeLocked,
+    'nothing changed, not even last seen',
+  );
 });
 
 test('Thunderbird mail: a first contact signed with a key the profile lacks: the header key is recorded and offered, not imported', async () => {
