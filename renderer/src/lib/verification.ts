@@ -1,4 +1,7 @@
-import QRCode from 'qrcode';
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient declaration every tsconfig that reaches this file must see
+/// <reference path="../types/qrcode-core.d.ts" />
+// The encoder alone: the package's main entry also loads renderers that need Node's fs.
+import { create } from 'qrcode/lib/core/qrcode.js';
 
 /**
  * What a phone scans to verify a key: the `OPENPGP4FPR:` URI that
@@ -15,7 +18,7 @@ export interface QrPath {
 }
 
 export function qrPath(text: string, margin = 2): QrPath {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const { modules } = create(text, { errorCorrectionLevel: 'M' });
   const n = modules.size;
   const parts: string[] = [];
   for (let y = 0; y < n; y++) {
