@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StringDecoder } from 'node:string_decoder';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,17 +54,31 @@ const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, SEALPOST_TEST: '1' },
 });
-let tail = '';
+// The summary ("ℹ pass N", "ℹ fail N", ...) comes before the list of failing
+// tests, which can be long: the last value of each label is kept as the
+// lines go by, not looked for in a tail of the output.
+const summary = new Map<string, number>();
+let partial = '';
+const decoder = new StringDecoder('utf8'); // a chunk can end inside a character
+const SUMMARY_LINE = /^ℹ (pass|fail|cancelled) (\d+)$/;
+function readLines(text: string): void {
+  const lines = (partial + text).split('\n');
+  partial = lines.pop() ?? '';
+  for (const line of lines) {
+    const m = SUMMARY_LINE.exec(line.trimEnd());
+    if (m) summary.set(m[1], Number(m[2]));
+  }
+}
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString('utf8')).slice(-4000);
+  readLines(decoder.write(chunk));
 });
 child.on('close', (code) => {
-  const count = (label: string) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(tail)?.[1] ?? 'NaN');
-  const passed = count('pass');
-  const failed = count('fail');
-  const cancelled = count('cancelled');
-  const ok = code === 0 && Number.isFinite(passed) && passed > 0 && failed === 0 && !(cancelled > 0);
-  console.log(`${Number.isFinite(passed) ? passed : 0} passed, ${Number.isFinite(failed) ? failed + (cancelled || 0) : 1} failed`);
+  readLines(decoder.end() + '\n');
+  const passed = summary.get('pass');
+  const failed = summary.get('fail');
+  const cancelled = summary.get('cancelled') ?? 0;
+  const ok = code === 0 && passed !== undefined && passed > 0 && failed === 0 && cancelled === 0;
+  console.log(`${passed ?? 0} passed, ${failed === undefined ? 1 : failed + cancelled} failed`);
   process.exit(ok ? 0 : 1);
 });
