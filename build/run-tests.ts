@@ -66,7 +66,7 @@ function readLines(text: string): void {
   partial = lines.pop() ?? '';
   for (const line of lines) {
     const m = SUMMARY_LINE.exec(line.trimEnd());
-    if (m) summary.set(m[1], Number(m[2]));
+    if (m) summary.set(m[1]!, Number(m[2]));
   }
 }
 child.stdout.on('data', (chunk: Buffer) => {

@@ -12,10 +12,20 @@ export async function autocryptHeader(keyring: KeyringClient, address: string, f
   return autocryptField(address, await dearmoredMinimalKey(keyring, fingerprint));
 }
 
+/**
+ * The Autocrypt-Gossip header of one recipient (Autocrypt Level 1, section
+ * 2.7): the same attributes as an Autocrypt header, for a key the message is
+ * encrypted to, so that every recipient can reply to all. It belongs in the
+ * headers of the encrypted payload's root part, never outside.
+ */
+export async function autocryptGossipHeader(keyring: KeyringClient, address: string, fingerprint: string): Promise<string> {
+  return autocryptField(address, await dearmoredMinimalKey(keyring, fingerprint), 'Autocrypt-Gossip');
+}
+
 /** The Autocrypt header (Autocrypt Level 1): `addr=...; keydata=` and the binary key in base64, folded. */
-function autocryptField(address: string, key: Uint8Array): string {
+function autocryptField(address: string, key: Uint8Array, name = 'Autocrypt'): string {
   const b64 = Buffer.from(key).toString('base64');
-  const lines = [`Autocrypt: addr=${address}; keydata=`];
+  const lines = [`${name}: addr=${address}; keydata=`];
   for (let i = 0; i < b64.length; i += 76) lines.push(` ${b64.slice(i, i + 76)}`);
   return lines.join(CRLF);
 }

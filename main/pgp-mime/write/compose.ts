@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { SealpostError } from '../../../app/errors.ts';
 import { normalizeAddress } from '../../../app/address.ts';
 import type { KeyringClient } from '../../../app/node/keyring-client.ts';
-import { autocryptHeader } from './autocrypt-header.ts';
+import { autocryptGossipHeader, autocryptHeader } from './autocrypt-header.ts';
 import type { ComposeOptions, Draft, DraftAttachment } from './draft.ts';
 import { asciiAddress, cleanAddress, domainOf, fold, messageFieldList, msgId, type MessageFields } from './header-fields.ts';
 import { assertSevenBitSafe, buildBody, crlf, oneLine, serialize } from './mime-body.ts';
@@ -61,6 +61,8 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
 
   // Every recipient's key, before anything is made.
   const recipientRefs: string[] = [];
+  // The To and Cc recipients' keys, for Autocrypt-Gossip; Bcc recipients stay out, or the gossip would name them.
+  const visible = new Map<string, { address: string; fingerprint: string }>();
   if (opts.encrypt && isDraft) {
     if (!isUsableForEncryption(sender!, nowMs))
       throw new SealpostError('compose-no-key', `${from.address} (own ${whyUnusable(sender!, nowMs)})`, { addresses: [from.address] });
@@ -76,7 +78,10 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
       // A key change stops the message whatever else is wrong: neither key is used until the user chooses.
       if ('changed' in found) throw keyChangedError(found.changed);
       if ('problem' in found) problems.push({ address: r.address, why: found.problem });
-      else if (!recipientRefs.includes(found.key.fingerprint)) recipientRefs.push(found.key.fingerprint);
+      else {
+        if (!recipientRefs.includes(found.key.fingerprint)) recipientRefs.push(found.key.fingerprint);
+        if (!bcc.includes(r)) visible.set(id, { address: asciiAddress(r.address), fingerprint: found.key.fingerprint });
+      }
     }
     if (sender && !isUsableForEncryption(sender, nowMs)) problems.push({ address: from.address, why: `own ${whyUnusable(sender, nowMs)}` });
     if (problems.length > 0) {
@@ -97,6 +102,10 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
   }
   const autocrypt =
     sender && sender.canEncrypt && !isDraft ? await autocryptHeader(keyring, asciiAddress(from.address), sender.fingerprint) : null;
+  // Autocrypt Level 1, section 2.7: gossip only in encrypted mail to more than one recipient.
+  visible.delete(normalizeAddress(from.address));
+  const gossip =
+    visible.size > 1 ? await Promise.all([...visible.values()].map((v) => autocryptGossipHeader(keyring, v.address, v.fingerprint))) : [];
   const body = await buildBody({ ...draft, from, to, cc, bcc }, extra);
 
   const outer = outerFieldsFor(fields, opts.encrypt, isDraft);
@@ -112,7 +121,7 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
   if (!opts.sign && !opts.encrypt) {
     message = serialize(outerHead(body.fields.map((f) => f.text)), body.body);
   } else {
-    const innerText = protectedEntity(body, fields, outer, opts.encrypt);
+    const innerText = protectedEntity(body, fields, outer, opts.encrypt, gossip);
     message = opts.encrypt
       ? await encryptedEnvelope(keyring, innerText, recipientRefs, opts.sign ? sender!.fingerprint : null, opts.keyPasswords, outerHead)
       : await signedEnvelope(keyring, innerText, sender!.fingerprint, opts.keyPasswords, outerHead);

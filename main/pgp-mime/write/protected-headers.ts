@@ -37,12 +37,15 @@ export function protectedEntity(
   fields: MessageFields,
   outer: { fields: MessageFields; subject: string },
   encrypt: boolean,
+  /** Folded fields that exist only inside encryption (Autocrypt-Gossip). */
+  encryptedOnly: readonly string[] = [],
 ): string {
   const hp = encrypt ? 'cipher' : 'clear';
   const inner = withContentTypeParams(body, `protected-headers="v1"; hp="${hp}"`);
   const innerFields = [...inner.fields.map((f) => f.text), ...messageFieldList(fields, fields.subject).map(([n, v]) => fold(n, v))];
   if (encrypt) {
     for (const [n, v] of messageFieldList(outer.fields, outer.subject)) innerFields.push(fold('HP-Outer', `${n}: ${v}`));
+    innerFields.push(...encryptedOnly);
   }
   const innerText = serialize(innerFields, inner.body.endsWith(CRLF) ? inner.body : inner.body + CRLF);
   assertSevenBitSafe(innerText, 'message body');

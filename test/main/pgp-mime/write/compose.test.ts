@@ -301,12 +301,77 @@ test('the sender decrypts its own copy; Bcc recipients are encrypted to and name
 
   const inner = output.toString('latin1');
   assert.doesNotMatch(inner, /dave@example\.com|^Bcc:/im, 'no Bcc inside either');
+  assert.equal(header(inner, 'Autocrypt-Gossip'), null, 'one recipient besides the sender: nothing to gossip');
   assert.equal(header(inner, 'In-Reply-To'), '<parent@example.net>');
   const parsed = await simpleParser(output);
   assert.equal(parsed.subject, SUBJECT);
   assert.match(parsed.html || '', /body-token-91c2/);
   assert.equal(normalizeText(parsed.text ?? ''), normalizeText(BODY));
 });
+
+/** Every value of a header field in the entity's header section, unfolded. */
+function headers(entity: string, name: string): string[] {
+  const unfolded = headerBlock(entity).replace(/\r\n[ \t]/g, ' ');
+  return unfolded
+    .split('\r\n')
+    .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    .map((l) => l.slice(name.length + 1).trim());
+}
+
+test(
+  'Autocrypt-Gossip: inside the encryption, one per To and Cc recipient with the key encrypted to, none for Bcc or the sender',
+  TIMEOUT,
+  async () => {
+    const client = keyring.client;
+    const made = async (name: string, email: string) =>
+      client.call('keys.generate', { name, email, expiresInSeconds: null, passphrase: null });
+    const [carol, erin, frank] = await Promise.all([
+      made('Carol', 'carol@example.com'),
+      made('Erin', 'erin@example.com'),
+      made('Frank Bcc', 'frank@example.com'),
+    ]);
+    const draft: Draft = {
+      from: { name: 'Alice Sender', address: ALICE },
+      to: [{ name: 'Carol', address: 'carol@example.com' }],
+      cc: [
+        { name: '', address: 'Erin@Example.com' },
+        { name: '', address: ALICE },
+      ],
+      bcc: [{ name: '', address: 'frank@example.com' }],
+      subject: 'to three',
+      text: 'gossip-body',
+      attachments: [],
+    };
+    const message = (
+      await composeMessage(client, draft, { encrypt: true, sign: true, attachKey: false, keyPasswords: [PASSPHRASE] })
+    ).toString('latin1');
+    assertTransportSafe(message);
+    assert.doesNotMatch(headerBlock(message), /Autocrypt-Gossip/i, 'no gossip outside the encryption');
+    const { output, result } = await client.collect(
+      'crypto.decrypt',
+      { useStoredKeys: true, keyPasswords: [PASSPHRASE], useStoredCerts: true },
+      Buffer.from(bodyOf(bodyParts(message)[1]!), 'latin1'),
+    );
+    assert.equal(result.status, 'decrypted');
+    const gossip = headers(output.toString('latin1'), 'Autocrypt-Gossip');
+    assert.equal(gossip.length, 2, gossip.join('\n'));
+    const found = new Map<string, string>();
+    for (const value of gossip) {
+      const m = /^addr=([^;\s]+);\s*keydata=([A-Za-z0-9+/=\s]+)$/.exec(value);
+      assert.ok(m, value);
+      const inspected = await client.call('keys.inspect', { data: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'), source: 'gossip' });
+      assert.equal(inspected.keys.length, 1);
+      assert.equal(inspected.keys[0]!.hasSecret, false, 'public keys only');
+      found.set(m[1]!, inspected.keys[0]!.fingerprint);
+    }
+    assert.deepEqual(
+      Object.fromEntries(found),
+      { 'carol@example.com': carol.fingerprint, 'Erin@example.com': erin.fingerprint },
+      'the To and Cc recipients with the keys the message is encrypted to; not the sender, not Bcc',
+    );
+    assert.ok(!found.has('frank@example.com') && frank.fingerprint.length > 0);
+  },
+);
 
 test('a recipient without a key: exit 65, nothing on stdout, the address named on stderr', { skip, ...TIMEOUT }, async () => {
   const r = await compose([
