@@ -152,6 +152,8 @@ export const ERRORS = {
       known: Fingerprint.nullable(),
       new: Fingerprint,
       knownVerified: z.boolean(),
+      /** What says the owner made the change: the new key certified by the earlier one, or the earlier one revoked as superseded. */
+      successor: z.enum(['certified', 'superseded']).nullable().default(null),
     }),
   },
   'compose-no-key': {

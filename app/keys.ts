@@ -105,8 +105,19 @@ export const KeyringMetaFile = z.object({
   addresses: z.record(z.string(), AddressMeta).default({}),
 });
 
-/** A key that carries an address, with when it was seen (`keys history`). */
-export const AddressKey = KeySummary.extend({ firstSeen: z.string(), lastSeen: z.string() });
+/** Why a key was revoked (RFC 9580 section 5.2.3.31). */
+export const RevocationReason = z.enum(['unspecified', 'superseded', 'compromised', 'retired']);
+export type RevocationReason = z.infer<typeof RevocationReason>;
+
+/** A key that carries an address, with when it was seen (`keys history`), and what vouches for it as a successor. */
+export const AddressKey = KeySummary.extend({
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** The other keys carrying the address that certify this key's user id for it. */
+  certifiedBy: z.array(Fingerprint).default([]),
+  /** Why the key was revoked, when it was. */
+  revocationReason: RevocationReason.nullable().default(null),
+});
 export type AddressKey = z.infer<typeof AddressKey>;
 
 /** Everything the keyring knows of one address's keys: which one is accepted, and every key that carries it. */

@@ -116,7 +116,14 @@ export const RecipientKey = z.object({
   /** A user id of the key, for a tooltip. */
   userId: z.string().nullable(),
   /** With `changed`: the key in use so far (null when several came without one accepted), and whether the user had verified it. */
-  change: z.object({ known: z.string().nullable(), knownVerified: z.boolean() }).optional(),
+  change: z
+    .object({
+      known: z.string().nullable(),
+      knownVerified: z.boolean(),
+      /** The owner's word for the change: the new key certified by the earlier one, or the earlier one revoked as superseded. */
+      successor: z.enum(['certified', 'superseded']).nullable().default(null),
+    })
+    .optional(),
 });
 export type RecipientKey = z.infer<typeof RecipientKey>;
 

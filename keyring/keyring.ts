@@ -8,6 +8,7 @@ import { parseKeyMaterial } from './parse-keys.ts';
 import { type KeyStore, type AddressMeta, type EntryMeta, type KeyringFiles } from './store.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
 import { minimalCertificate } from './minimal-cert.ts';
+import { certifiersOf, revocationReasonOf } from './key-succession.ts';
 
 /** Options every openpgp call uses: v4 keys and SEIPDv1 by default, which every OpenPGP program of the field reads. */
 export const OPENPGP_CONFIG: openpgp.Config = {
@@ -342,9 +343,20 @@ export class Keyring {
     const model = await this.load();
     const wanted = normalizeAddress(address);
     const keys: AddressState['keys'] = [];
-    for (const entry of await this.carrying(model, wanted)) {
+    const carrying = await this.carrying(model, wanted);
+    for (const entry of carrying) {
       const summary = await this.summary(entry);
-      keys.push({ ...summary, firstSeen: entry.meta.added, lastSeen: entry.meta.lastSeen ?? entry.meta.added });
+      keys.push({
+        ...summary,
+        firstSeen: entry.meta.added,
+        lastSeen: entry.meta.lastSeen ?? entry.meta.added,
+        certifiedBy: await certifiersOf(
+          entry.key,
+          wanted,
+          carrying.map((c) => c.key),
+        ),
+        revocationReason: summary.revoked ? await revocationReasonOf(entry.key) : null,
+      });
     }
     keys.sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen) || a.fingerprint.localeCompare(b.fingerprint));
     const accepted = model.addresses[wanted]?.accepted ?? null;

@@ -61,6 +61,8 @@ export function historyView(state: AddressState, now = Date.now()) {
       trust: k.trust,
       usable: isUsableForEncryption(k, now),
       inUse: k.fingerprint === inUse,
+      certifiedBy: k.certifiedBy,
+      revocationReason: k.revocationReason,
     })),
     autocrypt: state.autocrypt,
   };
@@ -73,7 +75,9 @@ function describeHistory(view: ReturnType<typeof historyView>): string {
   else if (view.change)
     lines.push(
       `${view.address}: KEY CHANGED from ${view.change.known ? groupedFingerprint(view.change.known) : 'an earlier key'} to ${groupedFingerprint(view.change.new)}` +
-        `${view.change.knownVerified ? ' (the earlier key was verified)' : ''}; choose one with "sealpost keys accept ${view.address} FINGERPRINT"`,
+        `${view.change.knownVerified ? ' (the earlier key was verified)' : ''}` +
+        `${view.change.successor === 'certified' ? ' (the new key is certified by the earlier one)' : view.change.successor === 'superseded' ? ' (the earlier key was revoked as superseded)' : ''}` +
+        `; choose one with "sealpost keys accept ${view.address} FINGERPRINT"`,
     );
   else lines.push(`${view.address}: no usable key`);
   if (view.accepted)
@@ -82,6 +86,8 @@ function describeHistory(view: ReturnType<typeof historyView>): string {
     lines.push(
       `key  ${groupedFingerprint(k.fingerprint)}${k.inUse ? '  [in use]' : ''}${k.usable ? '' : '  [unusable]'}`,
       `     first seen ${k.firstSeen.slice(0, 10)}, last seen ${k.lastSeen.slice(0, 10)}; sources: ${k.sources.join(', ')}; trust: ${k.trust}`,
+      ...k.certifiedBy.map((c) => `     certified by ${groupedFingerprint(c)}`),
+      ...(k.revocationReason ? [`     revoked: ${k.revocationReason}`] : []),
     );
   }
   const ac = view.autocrypt;

@@ -50,13 +50,13 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
       const state = await keyring.call('keys.addressState', { address: address.trim() });
       const found = chooseRecipientKey(state, now);
       if ('changed' in found) {
-        const { known, knownVerified } = found.changed;
+        const { known, knownVerified, successor } = found.changed;
         const newKey = state.keys.find((k) => k.fingerprint === found.changed.new);
         entry = {
           state: 'changed',
           fingerprint: found.changed.new,
           userId: newKey ? userIdFor(newKey, address) : null,
-          change: { known, knownVerified },
+          change: { known, knownVerified, successor },
         };
       } else if ('key' in found) {
         entry = {

@@ -50,7 +50,7 @@ test('the first key is in use; a second key for the address, from any source, is
 
     await importCert(keyring, second.armored, 'autocrypt');
     const changed = await choice(keyring);
-    assert.deepEqual(changed, { changed: { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false } });
+    assert.deepEqual(changed, { changed: { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false, successor: null } });
     assert.equal((await keyring.addressState(BOB)).accepted?.fingerprint, first.fpr, 'the import alone changes nothing');
 
     // Seen again later (imported once more): still not in use.
@@ -69,7 +69,7 @@ test('the first key is in use; a second key for the address, from any source, is
     // The error compose and send stop with: the address and both fingerprints, as data.
     const e = keyChangedError((changed as { changed: Parameters<typeof keyChangedError>[0] }).changed);
     assert.ok(e instanceof SealpostError && e.is('key-changed'));
-    assert.deepEqual(e.details, { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false });
+    assert.deepEqual(e.details, { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false, successor: null });
     assert.match(e.message, new RegExp(`${first.fpr}.*${second.fpr}.*keys accept ${BOB}`));
   } finally {
     cleanup();
@@ -92,7 +92,7 @@ test('accepting a key makes it the one in use; a third key later is a change aga
     assert.ok('key' in chosen && chosen.key.fingerprint === b!.fpr);
 
     await importCert(again, c!.armored);
-    assert.deepEqual(await choice(again), { changed: { address: BOB, known: b!.fpr, new: c!.fpr, knownVerified: false } });
+    assert.deepEqual(await choice(again), { changed: { address: BOB, known: b!.fpr, new: c!.fpr, knownVerified: false, successor: null } });
     // Keeping the earlier key is a choice too.
     await again.accept(BOB, b!.fpr);
     const kept = await choice(again);
@@ -120,7 +120,9 @@ test('a verified key that changes: the change says so; verifying a key chooses i
     assert.equal((await keyring.addressState(BOB)).accepted?.how, 'verified');
     await sleep(5);
     await importCert(keyring, b!.armored);
-    assert.deepEqual(await choice(keyring), { changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: true } });
+    assert.deepEqual(await choice(keyring), {
+      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: true, successor: null },
+    });
     await keyring.setTrust(b!.fpr, 'verified');
     const now = await choice(keyring);
     assert.ok('key' in now && now.key.fingerprint === b!.fpr, 'verifying the new key chose it');
@@ -144,7 +146,9 @@ test('the key in use revoked or expired while another is usable: a key change, n
     assert.ok('key' in (await choice(keyring)));
     const { privateKey: revoked } = await openpgp.revokeKey({ key: a!.key, format: 'object' });
     await importCert(keyring, revoked.toPublic().armor());
-    assert.deepEqual(await choice(keyring), { changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false } });
+    assert.deepEqual(await choice(keyring), {
+      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null },
+    });
     // Only unusable keys: no key, as before.
     await keyring.delete(b!.fpr, false);
     const none = await choice(keyring);
@@ -170,12 +174,83 @@ test('a keyring written before addresses were kept: one key is used; several are
 
     const old = new Keyring(new KeyStore(home));
     assert.equal((await old.addressState(BOB)).accepted, null);
-    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false } });
+    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null } });
     await importCert(old, c!.armored);
     const state = await old.addressState(BOB);
     assert.equal(state.accepted?.fingerprint, a!.fpr, 'the key that was there first');
-    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: c!.fpr, knownVerified: false } });
+    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: c!.fpr, knownVerified: false, successor: null } });
   } finally {
     cleanup();
   }
 });
+
+test('a successor: a new key certified by the earlier one, or the earlier one revoked as superseded, is said to be one; the user still chooses', async () => {
+  const { home, cleanup } = tempHome();
+  try {
+    const keyring = new Keyring(new KeyStore(home));
+    const [a, b, stranger] = await Promise.all([
+      certFor({ name: 'Bob', email: BOB }),
+      certFor({ name: 'Bob new', email: BOB }),
+      certFor({ name: 'Eve', email: 'eve@example.org' }),
+    ]);
+    await importCert(keyring, a.armored);
+    // Bob certifies his new key with his old one, as `gpg --sign-key` does.
+    const vouched = await b.key.toPublic().signAllUsers([a.key]);
+    await importCert(keyring, vouched.armor());
+    const state = await keyring.addressState(BOB);
+    assert.deepEqual(state.keys.find((k) => k.fingerprint === b.fpr)?.certifiedBy, [a.fpr]);
+    assert.deepEqual(state.keys.find((k) => k.fingerprint === a.fpr)?.certifiedBy, []);
+    assert.deepEqual(await choice(keyring), {
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'certified' },
+    });
+    const e = keyChangedError((chooseRecipientKey(state) as { changed: Parameters<typeof keyChangedError>[0] }).changed);
+    assert.equal(e.details.successor, 'certified');
+    assert.match(e.message, /certified by the earlier key/);
+
+    // A certification by a key that does not carry the address says nothing.
+    const other = new Keyring(new KeyStore(tempHomeDir()));
+    await importCert(other, a.armored);
+    await importCert(other, stranger.armored);
+    await importCert(other, (await b.key.toPublic().signAllUsers([stranger.key])).armor());
+    assert.deepEqual(await choice(other), { changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null } });
+
+    // The earlier key revoked as superseded.
+    const third = new Keyring(new KeyStore(tempHomeDir()));
+    await importCert(third, a.armored);
+    await importCert(third, b.armored);
+    const { privateKey: superseded } = await openpgp.revokeKey({
+      key: a.key,
+      reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.keySuperseded, string: 'moved to a new key' },
+      format: 'object',
+    });
+    await importCert(third, superseded.toPublic().armor());
+    const after = await third.addressState(BOB);
+    assert.equal(after.keys.find((k) => k.fingerprint === a.fpr)?.revocationReason, 'superseded');
+    assert.deepEqual(await choice(third), {
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'superseded' },
+    });
+
+    // Revoked as compromised: no successor.
+    const fourth = new Keyring(new KeyStore(tempHomeDir()));
+    await importCert(fourth, a.armored);
+    await importCert(fourth, b.armored);
+    const { privateKey: compromised } = await openpgp.revokeKey({
+      key: a.key,
+      reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.keyCompromised },
+      format: 'object',
+    });
+    await importCert(fourth, compromised.toPublic().armor());
+    assert.equal((await fourth.addressState(BOB)).keys.find((k) => k.fingerprint === a.fpr)?.revocationReason, 'compromised');
+    assert.deepEqual(await choice(fourth), { changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null } });
+  } finally {
+    cleanup();
+    for (const c of extraHomes.splice(0)) c();
+  }
+});
+
+const extraHomes: (() => void)[] = [];
+function tempHomeDir(): string {
+  const { home, cleanup } = tempHome();
+  extraHomes.push(cleanup);
+  return home;
+}

@@ -465,6 +465,28 @@ test(
   },
 );
 
+test('a new key certified by the earlier one: said so, and "Use the new key" comes first with the focus', { skip }, async () => {
+  const { page, problems, calls } = await open({ recipientKeys: { 'erin@example.org': 'changed-certified' } });
+  await page.locator('body').press('c');
+  const composer = page.getByTestId('composer');
+  await composer.waitFor();
+  await composer.getByLabel('To', { exact: true }).fill('erin@example.org,');
+  await page.locator('[data-testid="recipient"][data-address="erin@example.org"][data-key-state="changed"]').waitFor();
+  await composer.getByLabel('Subject').fill('new key');
+  await composer.getByRole('button', { name: 'Send' }).click();
+  const change = page.getByTestId('no-key-prompt').getByTestId('key-change');
+  await change.getByTestId('key-successor').getByText('certified by the earlier one', { exact: false }).waitFor();
+  const buttons = await change.getByRole('button').allTextContents();
+  assert.deepEqual(
+    buttons.map((b) => b.trim()),
+    ['Use the new key', 'Keep the earlier key'],
+  );
+  await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Use the new key');
+  assert.equal((await calls('mail.send')).length, 0);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
 test('composer in a small window (900x650): the text area gives up height, Attach and Send stay in view', { skip }, async () => {
   const { page, problems } = await open();
   for (const [width, height] of [

@@ -55,6 +55,23 @@ export interface KeyChange {
   new: string;
   /** The key in use so far was verified by the user: a stronger warning. */
   knownVerified: boolean;
+  /**
+   * What says the key's owner made the change: the new key is certified by
+   * the earlier one, or the earlier one was revoked as superseded (and the
+   * new one is younger). Null: nothing does. Either way the user chooses.
+   */
+  successor: 'certified' | 'superseded' | null;
+}
+
+/** Whether the new key of a change is the earlier key's successor, and by what. */
+export function successorOf(state: AddressState, known: string | null, next: string): KeyChange['successor'] {
+  if (known === null) return null;
+  const earlier = state.keys.find((k) => k.fingerprint === known);
+  const later = state.keys.find((k) => k.fingerprint === next);
+  if (!later) return null;
+  if (later.certifiedBy.includes(known)) return 'certified';
+  if (earlier?.revocationReason === 'superseded' && Date.parse(later.created) >= Date.parse(earlier.created)) return 'superseded';
+  return null;
 }
 
 export type RecipientChoice = { key: KeySummary } | { problem: string } | { changed: KeyChange };
@@ -73,6 +90,9 @@ export function chooseRecipientKey(state: AddressState, now = Date.now()): Recip
   const usable = candidates.filter((k) => isUsableForEncryption(k, now));
   if (usable.length === 0) return { problem: candidates.map((k) => whyUnusable(k, now)).join(', ') };
   const accepted = state.accepted;
+  const change = (known: string, next: string, knownVerified: boolean): RecipientChoice => ({
+    changed: { address: state.address, known, new: next, knownVerified, successor: successorOf(state, known, next) },
+  });
   const newest = (keys: AddressState['keys']) => [...keys].sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0]!;
   if (accepted) {
     const known = candidates.find((k) => k.fingerprint === accepted.fingerprint);
@@ -81,16 +101,16 @@ export function chooseRecipientKey(state: AddressState, now = Date.now()): Recip
     const later = usable.filter((k) => k.fingerprint !== accepted.fingerprint && Date.parse(k.firstSeen) > since);
     if (known && usable.includes(known)) {
       if (later.length === 0) return { key: known };
-      return { changed: { address: state.address, known: known.fingerprint, new: newest(later).fingerprint, knownVerified } };
+      return change(known.fingerprint, newest(later).fingerprint, knownVerified);
     }
     // The accepted key is gone or unusable (revoked, expired, rejected): another key is not taken over silently.
-    return { changed: { address: state.address, known: accepted.fingerprint, new: newest(usable).fingerprint, knownVerified } };
+    return change(accepted.fingerprint, newest(usable).fingerprint, knownVerified);
   }
   if (usable.length === 1) return { key: usable[0]! };
   const verified = usable.filter((k) => k.trust === 'verified');
   if (verified.length === 1) return { key: verified[0]! };
   const oldest = [...usable].sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen))[0]!;
-  return { changed: { address: state.address, known: oldest.fingerprint, new: newest(usable).fingerprint, knownVerified: false } };
+  return change(oldest.fingerprint, newest(usable).fingerprint, false);
 }
 
 /** The key to encrypt to for an address, why there is none, or the key change the user has to decide. */
@@ -103,9 +123,10 @@ export function keyChangedError(change: KeyChange): SealpostError<'key-changed'>
   const known = change.known ?? 'an earlier key';
   return new SealpostError(
     'key-changed',
-    `${change.address}: the key changed from ${known} to ${change.new}${change.knownVerified ? ' (the earlier key was verified)' : ''}; ` +
+    `${change.address}: the key changed from ${known} to ${change.new}${change.knownVerified ? ' (the earlier key was verified)' : ''}` +
+      `${change.successor === 'certified' ? ', certified by the earlier key' : change.successor === 'superseded' ? ', the earlier key revoked as superseded' : ''}; ` +
       `choose one with "sealpost keys accept ${change.address} FINGERPRINT"`,
-    { address: change.address, known: change.known, new: change.new, knownVerified: change.knownVerified },
+    { address: change.address, known: change.known, new: change.new, knownVerified: change.knownVerified, successor: change.successor },
   );
 }
 

@@ -295,13 +295,17 @@ export function installFakeMain(config: FakeMainConfig): void {
       addresses.map((a: string) => {
         const keyState = config.recipientKeys[a.toLowerCase()] ?? 'missing';
         // A key change: the key in use so far is all A's, the new one all B's (verified before when the state says so).
-        if (keyState === 'changed' || keyState === 'changed-verified')
+        if (keyState === 'changed' || keyState === 'changed-verified' || keyState === 'changed-certified')
           return {
             address: a,
             state: 'changed',
             fingerprint: 'B'.repeat(40),
             userId: `New <${a}>`,
-            change: { known: 'A'.repeat(40), knownVerified: keyState === 'changed-verified' },
+            change: {
+              known: 'A'.repeat(40),
+              knownVerified: keyState === 'changed-verified',
+              successor: keyState === 'changed-certified' ? 'certified' : null,
+            },
           };
         return { address: a, state: keyState, fingerprint: null, userId: null };
       }),
