@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { Address, InspectReport as InspectReportRef } from './inspect-report.ts';
 import { ErrorCodeSchema } from './errors.ts';
+import { KeySource } from './keys.ts';
+import { Recommendation } from './autocrypt-recommendation.ts';
 
 export const FOLDER_ROLES = ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged'] as const;
 export const SECURITY_HINTS = ['encrypted', 'signed', 'none'] as const;
@@ -116,6 +118,12 @@ export const RecipientKey = z.object({
   /** A user id of the key, for a tooltip. */
   userId: z.string().nullable(),
   /** With `changed`: the key in use so far (null when several came without one accepted), and whether the user had verified it. */
+  /** Where the key the state speaks of came from (the chip says "via Autocrypt" or "via gossip"). */
+  sources: z.array(KeySource).default([]),
+  /** The Autocrypt Level 1 preliminary recommendation for this recipient (app/autocrypt-recommendation.ts). */
+  recommendation: Recommendation.default('available'),
+  /** The recipient's Autocrypt header said prefer-encrypt=mutual. */
+  peerMutual: z.boolean().default(false),
   change: z
     .object({
       known: z.string().nullable(),

@@ -7,6 +7,8 @@
  * - verified / unverified: the key `recipientKey` picks, and its trust;
  * - changed: a key other than the one in use so far carries the address (trust on first use): the user chooses;
  * - missing: no key carries the address;
+ * - with each, the Autocrypt recommendation for the key (disable when
+ *   there is none) and where the key came from;
  * - otherwise the keys that carry it are all unusable, and the newest of
  *   them says why: revoked, expired, rejected (the user's trust), or
  *   unusable (it cannot encrypt), checked in the order compose.ts names them.
@@ -17,6 +19,7 @@ import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { chooseRecipientKey } from '../pgp-mime/write/recipient-keys.ts';
 import { normalizeAddress, sameAddress } from '../../app/address.ts';
+import { preliminaryRecommendation } from '../../app/autocrypt-recommendation.ts';
 
 type State = RecipientKey['state'];
 
@@ -49,6 +52,7 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
       // One keyring call per address: the choice and the keys it speaks of come from the same answer.
       const state = await keyring.call('keys.addressState', { address: address.trim() });
       const found = chooseRecipientKey(state, now);
+      const peerMutual = state.autocrypt?.preferEncrypt === 'mutual';
       if ('changed' in found) {
         const { known, knownVerified, successor } = found.changed;
         const newKey = state.keys.find((k) => k.fingerprint === found.changed.new);
@@ -56,6 +60,9 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
           state: 'changed',
           fingerprint: found.changed.new,
           userId: newKey ? userIdFor(newKey, address) : null,
+          sources: newKey?.sources ?? [],
+          recommendation: 'available',
+          peerMutual,
           change: { known, knownVerified, successor },
         };
       } else if ('key' in found) {
@@ -63,12 +70,25 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
           state: found.key.trust === 'verified' ? 'verified' : 'unverified',
           fingerprint: found.key.fingerprint,
           userId: userIdFor(found.key, address),
+          sources: found.key.sources,
+          recommendation: preliminaryRecommendation(
+            { fingerprint: found.key.fingerprint, sources: found.key.sources, verified: found.key.trust === 'verified' },
+            state.autocrypt,
+          ),
+          peerMutual,
         };
       } else {
         const newest = [...state.keys].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
+        const none = { recommendation: 'disable', peerMutual } as const;
         entry = newest
-          ? { state: unusableState(newest, now), fingerprint: newest.fingerprint, userId: userIdFor(newest, address) }
-          : { state: 'missing', fingerprint: null, userId: null };
+          ? {
+              state: unusableState(newest, now),
+              fingerprint: newest.fingerprint,
+              userId: userIdFor(newest, address),
+              sources: newest.sources,
+              ...none,
+            }
+          : { state: 'missing', fingerprint: null, userId: null, sources: [], ...none };
       }
       known.set(id, entry);
     }

@@ -83,6 +83,11 @@ test('encryption default: when possible (every recipient has a usable key), alwa
   assert.equal(encryptionDefault('always', ['missing'], false), true);
   assert.equal(encryptionDefault('never', ['verified'], false), false);
   assert.equal(encryptionDefault('never', ['missing'], true), true, 'reply to encrypted mail');
+  // Autocrypt Level 1's recommendation: discourage keeps a "when possible" message in the clear by default.
+  assert.equal(encryptionDefault('when-possible', ['unverified', 'verified'], false, ['discourage', 'available']), false);
+  assert.equal(encryptionDefault('when-possible', ['unverified', 'verified'], false, ['available', 'encrypt']), true);
+  assert.equal(encryptionDefault('when-possible', ['unverified'], true, ['discourage']), true, 'a reply to encrypted mail is encrypted');
+  assert.equal(encryptionDefault('always', ['unverified'], false, ['discourage']), true);
 });
 
 test('send plan: encryption on with a recipient without a usable key asks; off sends; bad addresses are refused', () => {

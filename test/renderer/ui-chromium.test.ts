@@ -465,6 +465,45 @@ test(
   },
 );
 
+test(
+  'keys that came by Autocrypt are marked on the chip; a gossip-only key leaves encryption off by default, said why, and the user can switch it on',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open({
+      recipientKeys: { 'bob@example.org': 'unverified-autocrypt', 'dan@example.org': 'unverified-gossip' },
+    });
+    await page.locator('body').press('c');
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    const encrypt = composer.getByRole('switch', { name: 'Encrypt' });
+    await composer.getByLabel('To', { exact: true }).fill('bob@example.org,');
+    const bob = page.locator('[data-testid="recipient"][data-address="bob@example.org"][data-key-source="Autocrypt"]');
+    await bob.getByText('via Autocrypt').waitFor();
+    assert.equal(await encrypt.isChecked(), true, 'a fresh Autocrypt key: encrypted by default');
+    await composer.getByRole('button', { name: 'Discard' }).click();
+    await composer.waitFor({ state: 'detached' });
+
+    await page.locator('body').press('c');
+    await composer.waitFor();
+    await composer.getByLabel('To', { exact: true }).fill('dan@example.org,');
+    await page
+      .locator('[data-testid="recipient"][data-address="dan@example.org"][data-key-source="gossip"]')
+      .getByText('via gossip')
+      .waitFor();
+    await composer.getByText('Not encrypted by default', { exact: false }).waitFor();
+    assert.equal(await encrypt.isChecked(), false);
+    await encrypt.check();
+    await composer.getByLabel('Subject').fill('hello');
+    await composer.getByRole('button', { name: 'Send' }).click();
+    await composer.waitFor({ state: 'detached' });
+    const sent = await calls('mail.send');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.input.encrypt, true, 'the user’s choice goes');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
+
 test('a new key certified by the earlier one: said so, and "Use the new key" comes first with the focus', { skip }, async () => {
   const { page, problems, calls } = await open({ recipientKeys: { 'erin@example.org': 'changed-certified' } });
   await page.locator('body').press('c');

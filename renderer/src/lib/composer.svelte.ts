@@ -1,6 +1,7 @@
 import type { ProcedureInput, SealpostBridge } from '../../../app/ipc/contract.ts';
 import type { KeySummary } from '../../../app/keys.ts';
 import type { AccountView, OutboxEntry, RecipientKey, Settings } from '../../../app/mail.ts';
+import type { Recommendation } from '../../../app/autocrypt-recommendation.ts';
 import { parseAddresses, parseEntry } from './addresses.ts';
 import { normalizeAddress, sizeText, type NamedAddress } from './format.ts';
 import { callBridge, localError, type UiError } from './outcome.ts';
@@ -25,6 +26,12 @@ export const KEY_STATE_TEXT: Record<ChipState, string> = {
   invalid: 'Not an e-mail address',
 };
 
+/** "Autocrypt" or "gossip" when the recipient's key came only that way (the chip says so); null otherwise. */
+export function autocryptSource(key: RecipientKey | null): 'Autocrypt' | 'gossip' | null {
+  if (!key || key.sources.length === 0 || !key.sources.every((s) => s === 'autocrypt' || s === 'gossip')) return null;
+  return key.sources.includes('autocrypt') ? 'Autocrypt' : 'gossip';
+}
+
 /** A recipient key that can encrypt. */
 export function usableKey(state: ChipState): boolean {
   return state === 'verified' || state === 'unverified';
@@ -34,11 +41,20 @@ export function usableKey(state: ChipState): boolean {
  * Whether a message is encrypted when the user has not switched the toggle:
  * - "always": yes;  "never": no (the user switches it on);
  * - "when-possible": yes when there is a recipient and every recipient has a usable key (or a changed one, to choose at Send);
- * - a reply to encrypted mail: yes, whatever the keys (the no-key prompt asks before anything goes out in the clear).
+ * - a reply to encrypted mail: yes, whatever the keys (the no-key prompt asks before anything goes out in the clear);
+ * - but with "when-possible", not when Autocrypt discourages it for a recipient
+ *   (Autocrypt Level 1: a key known only from gossip, or an Autocrypt header
+ *   left 35 days behind the recipient's mail, may no longer be read).
  */
-export function encryptionDefault(policy: Settings['encrypt'], states: readonly ChipState[], replyToEncrypted: boolean): boolean {
+export function encryptionDefault(
+  policy: Settings['encrypt'],
+  states: readonly ChipState[],
+  replyToEncrypted: boolean,
+  recommendations: readonly Recommendation[] = [],
+): boolean {
   if (replyToEncrypted || policy === 'always') return true;
   if (policy === 'never') return false;
+  if (recommendations.includes('discourage')) return false;
   // A key change is no reason to fall back to plain text: encryption stays on and Send asks which key to use.
   return states.length > 0 && states.every((s) => usableKey(s) || s === 'changed');
 }
@@ -204,12 +220,15 @@ export class ComposerState {
       this.#context.settings().encrypt,
       this.recipients.map((r) => r.state),
       this.replyToEncrypted,
+      this.recipients.map((r) => this.keyStates[normalizeAddress(r.address)]?.recommendation ?? 'available'),
     );
     if (fromRecipients) this.#shownEncrypted = true;
     return fromRecipients || (this.#shownEncrypted && this.#context.settings().encrypt !== 'never');
   });
   encrypt = $derived(this.encryptChoice ?? this.encryptDefault);
   sign = $derived.by(() => this.signChoice ?? this.#context.settings().sign);
+  /** Recipients for whom Autocrypt discourages encryption (said next to the toggle when it is off for them). */
+  discouraged = $derived(this.recipients.filter((r) => this.keyStates[normalizeAddress(r.address)]?.recommendation === 'discourage'));
   /** Recipients that block encryption (shown next to the toggle before Send is pressed). */
   withoutKey = $derived(this.recipients.filter((r) => r.state !== 'invalid' && r.state !== 'checking' && !usableKey(r.state)));
 

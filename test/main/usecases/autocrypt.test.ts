@@ -16,6 +16,8 @@ import { autocryptSeen } from '../../../main/pgp-mime/read/message-keys.ts';
 import { parseMime } from '../../../main/pgp-mime/read/mime-parse.ts';
 import { applyAutocrypt, effectiveDate } from '../../../main/usecases/read-message.ts';
 import { chooseRecipientKey } from '../../../main/pgp-mime/write/recipient-keys.ts';
+import { recipientKeyStates } from '../../../main/services/recipient-keys.ts';
+import type { KeyringCalls } from '../../../app/node/keyring-client.ts';
 import { ALICE_PASSPHRASE, ALICE_SECRET, tbEml } from '../../support/fixtures.ts';
 import { keyringSnapshot, tempHome } from '../../support/keyring.ts';
 
@@ -138,7 +140,9 @@ test('vouched keys are imported through the first-use rule: a second header key 
     });
     const after = await keyring.addressState(BOB);
     assert.equal(after.autocrypt?.fingerprint, k2.fpr, 'the peer state follows the newest header');
-    assert.deepEqual(chooseRecipientKey(after), { changed: { address: BOB, known: k1.fpr, new: k2.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(chooseRecipientKey(after), {
+      changed: { address: BOB, known: k1.fpr, new: k2.fpr, knownVerified: false, successor: null },
+    });
   } finally {
     cleanup();
   }
@@ -237,4 +241,38 @@ test('Thunderbird mail: a first contact signed with a key the profile lacks: the
   const again = await read('signed-encrypted-autocrypt-gossip.eml');
   assert.equal(again.report.signature.status, 'valid');
   assert.ok('key' in chooseRecipientKey(await worker.client.call('keys.addressState', { address })));
+});
+
+test('the composer’s recommendation from the peer state: a fresh Autocrypt key is available, one left 35 days behind the sender’s mail is discouraged, a gossip key is discouraged, an imported key is not judged', async () => {
+  const { home, cleanup } = tempHome();
+  try {
+    const keyring = new Keyring(new KeyStore(home));
+    const calls = { call: (method: string, p: { address: string }) => keyring.addressState(p.address) } as unknown as KeyringCalls;
+    const bob = await keyFor(BOB);
+    await keyring.autocryptSeen({
+      address: BOB,
+      date: at(1),
+      header: { data: bob.data, preferEncrypt: 'mutual', import: true },
+      gossip: [{ address: 'dan@example.org', data: (await keyFor('dan@example.org')).data }],
+    });
+    const erin = await openpgp.generateKey({ userIDs: [{ email: 'erin@example.org' }], type: 'curve25519', format: 'object' });
+    await keyring.import(erin.publicKey.write(), 'wkd');
+    const fresh = await recipientKeyStates(calls, [BOB, 'dan@example.org', 'erin@example.org', 'nobody@example.org']);
+    assert.deepEqual(
+      fresh.map((r) => [r.address, r.state, r.sources, r.recommendation, r.peerMutual]),
+      [
+        [BOB, 'unverified', ['autocrypt'], 'available', true],
+        ['dan@example.org', 'unverified', ['gossip'], 'discourage', false],
+        ['erin@example.org', 'unverified', ['wkd'], 'available', false],
+        ['nobody@example.org', 'missing', [], 'disable', false],
+      ],
+    );
+    // Bob's mail keeps coming, 36 days on, without an Autocrypt header: his key may have been left behind.
+    await keyring.autocryptSeen({ address: BOB, date: at(37), header: null, gossip: [] });
+    const [stale] = await recipientKeyStates(calls, [BOB]);
+    assert.equal(stale!.recommendation, 'discourage');
+    assert.equal(stale!.state, 'unverified', 'still usable when the user switches encryption on');
+  } finally {
+    cleanup();
+  }
 });

@@ -307,6 +307,25 @@ export function installFakeMain(config: FakeMainConfig): void {
               successor: keyState === 'changed-certified' ? 'certified' : null,
             },
           };
+        // A key known only from another sender's gossip: usable, but Autocrypt discourages encrypting by default.
+        if (keyState === 'unverified-gossip')
+          return {
+            address: a,
+            state: 'unverified',
+            fingerprint: 'C'.repeat(40),
+            userId: `<${a}>`,
+            sources: ['gossip'],
+            recommendation: 'discourage',
+          };
+        if (keyState === 'unverified-autocrypt')
+          return {
+            address: a,
+            state: 'unverified',
+            fingerprint: 'D'.repeat(40),
+            userId: `<${a}>`,
+            sources: ['autocrypt'],
+            recommendation: 'available',
+          };
         return { address: a, state: keyState, fingerprint: null, userId: null };
       }),
     'keys.accept': ({ address, fingerprint }) => {
