@@ -6,8 +6,9 @@
  * `npm test -- test/keyring` runs only the files under the given paths.
  *
  * First it builds dist/ (`build/bundle.ts`, a few seconds): the end-to-end
- * tests load the built renderer, as the app does, and must never test a
- * stale one.
+ * tests load the built renderer, as the app does, and the command-line tests
+ * run the built command line (SEALPOST_TEST_CLI=dist, test/support/cli.ts);
+ * neither must ever test a stale one.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -52,7 +53,8 @@ if (built.status !== 0) {
 const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files.map((f) => relative(ROOT, f))], {
   cwd: ROOT,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, SEALPOST_TEST: '1' },
+  // The command line is run from the bundle just built (test/support/cli.ts).
+  env: { ...process.env, SEALPOST_TEST: '1', SEALPOST_TEST_CLI: 'dist' },
 });
 // The summary ("ℹ pass N", "ℹ fail N", ...) comes before the list of failing
 // tests, which can be long: the last value of each label is kept as the

@@ -126,6 +126,7 @@ export const PEER_NAMES: readonly PeerName[] = ['gpg', 'sq', 'rnp', 'sqop', 'gos
 // ---------------------------------------------------------------------------
 // Process running
 
+import { javaLaunch, noteJavaExit } from './java-launch.ts';
 import { run, DEFAULT_TIMEOUT_MS, type RunOptions, type RunResult } from '../process.ts';
 export { run, DEFAULT_TIMEOUT_MS, type RunOptions, type RunResult };
 
@@ -970,8 +971,15 @@ function sopPeer(spec: SopSpec): Peer {
   const { name, bin } = spec;
   const NO_SIGNATURE = 3;
 
-  function sop(w: Work, args: string[], stdin?: Uint8Array): Promise<RunResult> {
-    return run(bin, args, { cwd: w.dir, stdin: stdin ?? new Uint8Array() });
+  const launch = bin === 'pgpainless-cli' ? javaLaunch(bin) : null;
+  async function sop(w: Work, args: string[], stdin?: Uint8Array): Promise<RunResult> {
+    if (!launch) return run(bin, args, { cwd: w.dir, stdin: stdin ?? new Uint8Array() });
+    const full = launch.args(args);
+    try {
+      return await run(launch.cmd, full, { cwd: w.dir, stdin: stdin ?? new Uint8Array() });
+    } finally {
+      noteJavaExit(full);
+    }
   }
 
   function cannot(what: string): PeerCannotError {

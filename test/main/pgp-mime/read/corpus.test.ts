@@ -4,11 +4,11 @@
  * through `sealpost inspect` with the key setup of the Thunderbird test that
  * covers it.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSealpost, tempDir } from '../../../support/cli.ts';
+import { runSealpost, tempDir, type TempDir } from '../../../support/cli.ts';
 import { TB } from '../../../support/fixtures.ts';
 
 interface Case {
@@ -32,15 +32,38 @@ test(`the manifest has all ${cases.length} cases`, () => {
   assert.equal(cases.length, 81);
 });
 
+/**
+ * A profile with the keys of a case, imported once per key setup: each case
+ * then starts from a copy of it, so that nothing one case's reading records
+ * (Autocrypt state, keys seen) reaches another.
+ */
+const profiles = new Map<string, Promise<string>>();
+const madeDirs: TempDir[] = [];
+after(async () => {
+  for (const d of madeDirs.splice(0)) await d.cleanup();
+});
+function profileWith(keys: string[]): Promise<string> {
+  const id = keys.join('\n');
+  let made = profiles.get(id);
+  if (!made) {
+    made = (async () => {
+      const dir = await tempDir('sealpost-corpus-keys-');
+      madeDirs.push(dir);
+      const imported = await runSealpost(['keys', 'import', ...keys], { home: dir.path });
+      assert.equal(imported.code, 0, imported.stderr);
+      return dir.path;
+    })();
+    profiles.set(id, made);
+  }
+  return made;
+}
+
 for (const c of cases) {
   test(c.eml, { timeout: 60_000 }, async () => {
     const dir = await tempDir('sealpost-corpus-');
     try {
       const keys = [...c.secretKeys, ...c.publicKeys].map((k) => join(TB, k));
-      if (keys.length > 0) {
-        const imported = await runSealpost(['keys', 'import', ...keys], { home: dir.path });
-        assert.equal(imported.code, 0, imported.stderr);
-      }
+      if (keys.length > 0) cpSync(await profileWith(keys), dir.path, { recursive: true });
       const args = ['inspect', join(TB, c.eml), '--json'];
       if (c.passphrase) {
         writeFileSync(join(dir.path, 'pass'), c.passphrase);
