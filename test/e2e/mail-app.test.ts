@@ -559,6 +559,61 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
     assert.deepEqual(await servers.mailFiles(DORA), [], 'nothing delivered');
   });
 
+  test(
+    'encrypted by default, then a recipient without a key is added: it stays encrypted, Send asks, removing her sends encrypted; nothing reaches the servers in the clear',
+    { timeout: 90_000 },
+    async (t) => {
+      const page = await openMail(t);
+      await page.getByRole('button', { name: 'Write', exact: true }).click();
+      const composer = page.getByTestId('composer');
+      await composer.waitFor();
+      const to = composer.getByLabel('To', { exact: true });
+      await to.fill(GUS);
+      await to.press('Enter');
+      await composer.locator(`[data-testid="recipient"][data-address="${GUS}"][data-key-state="unverified"]`).waitFor();
+      const encrypt = composer.getByRole('switch', { name: 'Encrypt' });
+      assert.equal(await encrypt.isChecked(), true, 'Gus has a key: encrypted by default');
+      const token = randomBytes(6).toString('hex');
+      const subject = `Stays encrypted ${token}`;
+      await composer.getByLabel('Subject').fill(subject);
+      await composer.getByLabel('Message text').fill(`The code word is ${token}.`);
+      await to.fill(DORA);
+      await to.press('Enter');
+      await composer.locator(`[data-testid="recipient"][data-address="${DORA}"][data-key-state="missing"]`).waitFor();
+      assert.equal(await encrypt.isChecked(), true, 'a recipient without a key does not switch encryption off');
+      await composer.getByText(`Encryption is on, but ${DORA} has no usable key: you will be asked before sending.`).waitFor();
+
+      const before = new Set(await servers.mailFiles(GUS));
+      await composer.getByRole('button', { name: 'Send', exact: true }).click();
+      const prompt = page.getByTestId('no-key-prompt');
+      await prompt.getByText(`${DORA}: No key`).waitFor();
+      assert.deepEqual(await value('outbox.list', {}), [], 'nothing queued while the user decides');
+      await prompt.getByRole('button', { name: 'Remove this recipient' }).click();
+      // Back in the message, still encrypted, to see who is left before sending.
+      await prompt.waitFor({ state: 'detached' });
+      assert.equal(await composer.locator(`[data-testid="recipient"][data-address="${DORA}"]`).count(), 0);
+      assert.equal(await encrypt.isChecked(), true);
+      await composer.getByText('Encrypted to every recipient (and to you).').waitFor();
+      await composer.getByRole('button', { name: 'Send', exact: true }).click();
+      await composer.waitFor({ state: 'detached', timeout: 20_000 });
+
+      // Postfix delivered it to Gus: encrypted, the subject and the text nowhere in the clear; Dora got nothing.
+      let arrived: string[] = [];
+      for (let i = 0; i < 150 && arrived.length === 0; i++) {
+        arrived = (await servers.mailFiles(GUS)).filter((f) => !before.has(f));
+        if (arrived.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(arrived.length, 1, 'one message reached Gus');
+      const raw = readFileSync(arrived[0]!);
+      assert.match(headerBlock(raw), /^Content-Type: multipart\/encrypted;/im);
+      assert.ok(!raw.includes(token), 'neither the subject nor the text in the clear');
+      assert.deepEqual(await servers.mailFiles(DORA), [], 'nothing for the removed recipient');
+      // And Gus reads it with GnuPG.
+      const { plaintext } = await gpg.decrypt(Buffer.from(armoredIn(raw)), gus);
+      assert.ok(Buffer.from(plaintext).toString('utf8').includes(token));
+    },
+  );
+
   test('settings: the account with its custom CA; the theme switch; screenshots', { timeout: 60_000 }, async (t) => {
     const page = await openMail(t);
     await show(page, 'Settings');
