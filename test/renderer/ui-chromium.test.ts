@@ -303,13 +303,13 @@ test(
 
 /** A message made to trip the app page's policy while it is sanitized, and to pass for the app's own verdict once shown. */
 const HOSTILE_PARTS = [
-  '<base href="https://evil.example/"><body onload="parent.x=1"><img src="x" onerror="parent.x=2"><svg onload="parent.x=3"><rect onclick="x"/></svg>',
+  '<style>.bar2{color:#333}</style><base href="https://evil.example/"><body onload="parent.x=1"><img src="x" onerror="parent.x=2"><svg onload="parent.x=3"><rect onclick="x"/></svg>',
   '<div/onmouseover="parent.x=4" class="bar" style="position:fixed;top:0;left:0;right:0;background:#1a7f37;color:#fff">\u2714 Signed and encrypted by your bank</div>' +
     '<p class="bar2" style="position: -webkit-sticky; position: sticky; top: 0" onfocus="parent.x=5">Verified sender</p><video onloadstart="x"></video><details open ontoggle="parent.x=6">d</details>',
 ];
 
 test(
-  'hostile HTML: handlers and <base> cause no CSP report in the app page; the frame is labelled as the sender\u2019s and set apart from the banner; nothing in it is fixed or sticky',
+  'hostile HTML: <style>, handlers and <base> cause no CSP report in the app page; the frame is labelled as the sender\u2019s and set apart from the banner; nothing in it is fixed or sticky',
   { skip },
   async () => {
     const html = HOSTILE_PARTS.join('\n');

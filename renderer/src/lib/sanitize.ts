@@ -224,6 +224,10 @@ export function cleanCss(css: string, allowRemote: boolean, tally: RemoteTally =
   return out;
 }
 
+/** Where a `<style>` element stood while DOMPurify parses the mail, and which sheet it held (see neutralizeBeforeParsing). */
+const SHEET_TAG = 'sp-sheet';
+const SHEET_ATTR = 'data-sp-sheet';
+
 /** What inline style attributes are called while DOMPurify parses the mail (see neutralizeBeforeParsing). */
 const RENAMED_STYLE = 'data-sp-inline-style';
 
@@ -231,14 +235,22 @@ const RENAMED_STYLE = 'data-sp-inline-style';
  * Runs over the mail's text before DOMPurify parses it into a document: even
  * that inert document is checked against the app page's policy, and Chromium
  * reports a violation for a style attribute, an event handler attribute or a
- * `<base href>` it meets there. So in every start tag, `style=` is renamed
+ * `<base href>` or a `<style>` element it meets there. So every `<style>`
+ * element is taken out whole (its text kept in `sheets`, an empty
+ * placeholder element left, which the hooks replace by the cleaned sheet in
+ * the frame's own style element), in every start tag `style=` is renamed
  * (the hook below takes it back as the element's style), `on…=` attributes
  * get a name DOMPurify drops, and `<base` becomes an unknown element that
  * DOMPurify removes. A tag this misses (a `>` inside an earlier attribute
  * value) is still cleaned by DOMPurify, at the cost of one console report.
  */
-function neutralizeBeforeParsing(html: string): string {
-  return html.replace(/<([a-zA-Z][^\s/>]*)([^<>]*)>/g, (_tag, name: string, rest: string) => {
+function neutralizeBeforeParsing(html: string, sheets: string[]): string {
+  // A style element's text runs to the first `</style` (HTML's raw text elements), or to the end of the part.
+  const withoutSheets = html.replace(/<style\b[^>]*>([\s\S]*?)(?:<\/style(?:[\s/][^>]*)?(?:>|$)|$)/gi, (_m, css: string) => {
+    sheets.push(css);
+    return `<${SHEET_TAG} ${SHEET_ATTR}="${sheets.length - 1}"></${SHEET_TAG}>`;
+  });
+  return withoutSheets.replace(/<([a-zA-Z][^\s/>]*)([^<>]*)>/g, (_tag, name: string, rest: string) => {
     const tagName = /^base$/i.test(name) ? 'sp-removed-base' : name;
     const attributes = rest
       .replace(/([\s/"'])style(\s*=)/gi, `$1${RENAMED_STYLE}$2`)
@@ -285,8 +297,16 @@ export function sanitizeMailHtml(purify: DOMPurify, html: string | readonly stri
     data.keepAttr = false;
   };
 
+  // The mail's own style sheets, cleaned, in the order they came; they go into the frame's style element.
+  const mailSheets: string[] = [];
+  let sheets: string[] = [];
   const onElement = (node: Node) => {
     if (node.nodeName === 'STYLE' && node.textContent) node.textContent = cleanCss(node.textContent, allowRemote, tally);
+    if (node.nodeName === SHEET_TAG.toUpperCase() && 'getAttribute' in node) {
+      const css = sheets[Number((node as Element).getAttribute(SHEET_ATTR))];
+      // `<` and `>` cannot end the frame's style element early: the text is written into it as it stands.
+      if (css?.trim()) mailSheets.push(cleanCss(css, allowRemote, tally).replace(/<\/style/gi, ''));
+    }
   };
   const onAttributes = (node: Element) => {
     if (!('getAttribute' in node)) return;
@@ -361,8 +381,14 @@ export function sanitizeMailHtml(purify: DOMPurify, html: string | readonly stri
   purify.addHook('afterSanitizeAttributes', onAttributes);
   try {
     const parts = typeof html === 'string' ? [html] : html;
-    const clean = parts.map((part) => String(purify.sanitize(neutralizeBeforeParsing(part), config))).join('\n');
-    const moved = styleRules.length > 0 ? `<style>${styleRules.join('\n')}</style>` : '';
+    const clean = parts
+      .map((part) => {
+        sheets = [];
+        return String(purify.sanitize(neutralizeBeforeParsing(part, sheets), config));
+      })
+      .join('\n');
+    const rules = [...mailSheets, ...styleRules];
+    const moved = rules.length > 0 ? `<style>${rules.join('\n')}</style>` : '';
     return { html: moved + clean, blockedRemote: tally.blocked, allowedRemote: tally.allowed, remoteUrls: [...tally.urls] };
   } finally {
     purify.removeHook('uponSanitizeElement', onElement);
