@@ -33,7 +33,15 @@ function composerBridge(keys: Record<string, string>, extra: Record<string, (inp
   let draftId = 0;
   return fakeBridge({
     'compose.recipients': ({ addresses }: { addresses: string[] }) =>
-      addresses.map((address) => ({ address, state: keys[address.toLowerCase()] ?? 'missing', fingerprint: null, userId: null })),
+      addresses.map((address) => ({
+        address,
+        state: keys[address.toLowerCase()] ?? 'missing',
+        fingerprint: null,
+        userId: null,
+        sources: [],
+        recommendation: 'available',
+        peerMutual: false,
+      })),
     'drafts.save': (input: { id?: number }) => ({
       id: input.id ?? ++draftId,
       accountId: 'a1',

@@ -73,7 +73,15 @@ function draftsBridge() {
     'outbox.list': () => [],
     'drafts.list': ({ accountId }: { accountId: string }) => (accountId === 'a1' ? [summary(7, 'a1')] : [summary(8, 'a2')]),
     'compose.recipients': ({ addresses }: { addresses: string[] }) =>
-      addresses.map((address) => ({ address, state: 'verified', fingerprint: null, userId: null })),
+      addresses.map((address) => ({
+        address,
+        state: 'verified',
+        fingerprint: null,
+        userId: null,
+        sources: [],
+        recommendation: 'available',
+        peerMutual: false,
+      })),
     'drafts.save': (input: { id: number; accountId: string }) => summary(input.id, input.accountId),
     'session.unlock': ({ fingerprint, passphrase }: { fingerprint: string; passphrase: string }) => {
       if (passphrase !== 'right') throw { code: 'key-wrong-passphrase', message: 'Wrong passphrase' };

@@ -155,7 +155,17 @@ test('composer and no-key prompt: test ids, recipients with their key state', ()
     { accountId: 'a1' },
   );
   composer.to.add('bob@example.org, carol@example.org');
-  composer.keyStates = { 'bob@example.org': { address: 'bob@example.org', state: 'verified', fingerprint: null, userId: 'Bob' } };
+  composer.keyStates = {
+    'bob@example.org': {
+      address: 'bob@example.org',
+      state: 'verified',
+      fingerprint: null,
+      userId: 'Bob',
+      sources: [],
+      recommendation: 'available',
+      peerMutual: false,
+    },
+  };
   composer.prompt = { missing: [{ address: 'carol@example.org', state: 'missing' }], lookup: 'idle', results: [] };
   app.composer = composer;
   const { body } = ssr.render(ssr.App, { props: { app } });

@@ -166,6 +166,43 @@ export function installFakeMain(config: FakeMainConfig): void {
   };
   const indexOfUid = (uid: string) => config.inboxTotal - Number(uid);
 
+  function recipientKey(a: string): Record<string, unknown> {
+    const keyState = config.recipientKeys[a.toLowerCase()] ?? 'missing';
+    // A key change: the key in use so far is all A's, the new one all B's (verified before when the state says so).
+    if (keyState === 'changed' || keyState === 'changed-verified' || keyState === 'changed-certified')
+      return {
+        address: a,
+        state: 'changed',
+        fingerprint: 'B'.repeat(40),
+        userId: `New <${a}>`,
+        change: {
+          known: 'A'.repeat(40),
+          knownVerified: keyState === 'changed-verified',
+          successor: keyState === 'changed-certified' ? 'certified' : null,
+        },
+      };
+    // A key known only from another sender's gossip: usable, but Autocrypt discourages encrypting by default.
+    if (keyState === 'unverified-gossip')
+      return {
+        address: a,
+        state: 'unverified',
+        fingerprint: 'C'.repeat(40),
+        userId: `<${a}>`,
+        sources: ['gossip'],
+        recommendation: 'discourage',
+      };
+    if (keyState === 'unverified-autocrypt')
+      return {
+        address: a,
+        state: 'unverified',
+        fingerprint: 'D'.repeat(40),
+        userId: `<${a}>`,
+        sources: ['autocrypt'],
+        recommendation: 'available',
+      };
+    return { address: a, state: keyState, fingerprint: null, userId: null };
+  }
+
   const handlers: Record<string, (p: Json) => Json> = {
     'settings.get': () => state.settings,
     'settings.set': (p) => Object.assign(state.settings, p),
@@ -291,43 +328,9 @@ export function installFakeMain(config: FakeMainConfig): void {
     },
     'mail.saveAttachment': () => ({ saved: true }),
     'mail.importKeys': () => ({ changed: [], problems: [] }),
+    // Whole RecipientKey shapes, as main's dispatcher sends them (its output schema fills the defaults).
     'compose.recipients': ({ addresses }) =>
-      addresses.map((a: string) => {
-        const keyState = config.recipientKeys[a.toLowerCase()] ?? 'missing';
-        // A key change: the key in use so far is all A's, the new one all B's (verified before when the state says so).
-        if (keyState === 'changed' || keyState === 'changed-verified' || keyState === 'changed-certified')
-          return {
-            address: a,
-            state: 'changed',
-            fingerprint: 'B'.repeat(40),
-            userId: `New <${a}>`,
-            change: {
-              known: 'A'.repeat(40),
-              knownVerified: keyState === 'changed-verified',
-              successor: keyState === 'changed-certified' ? 'certified' : null,
-            },
-          };
-        // A key known only from another sender's gossip: usable, but Autocrypt discourages encrypting by default.
-        if (keyState === 'unverified-gossip')
-          return {
-            address: a,
-            state: 'unverified',
-            fingerprint: 'C'.repeat(40),
-            userId: `<${a}>`,
-            sources: ['gossip'],
-            recommendation: 'discourage',
-          };
-        if (keyState === 'unverified-autocrypt')
-          return {
-            address: a,
-            state: 'unverified',
-            fingerprint: 'D'.repeat(40),
-            userId: `<${a}>`,
-            sources: ['autocrypt'],
-            recommendation: 'available',
-          };
-        return { address: a, state: keyState, fingerprint: null, userId: null };
-      }),
+      addresses.map((a: string) => ({ sources: [], recommendation: 'available', peerMutual: false, ...recipientKey(a) })),
     'keys.accept': ({ address, fingerprint }) => {
       config.recipientKeys[address.toLowerCase()] = 'unverified';
       return { address, accepted: { fingerprint, at: new Date().toISOString(), how: 'accepted' }, keys: [] };
