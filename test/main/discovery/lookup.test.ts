@@ -305,33 +305,40 @@ test('keyserver: a hit (imported with its source on request) and a 404', async (
     const results = await lookupKeys('bob@example.net', {
       keyring,
       fetcher,
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver', 'autocrypt'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers', 'autocrypt'],
     });
     assert.deepEqual(
       results.map((r) => r.source),
-      ['wkd', 'keyserver', 'autocrypt'],
+      ['autocrypt', 'wkd', 'vks'],
+      'in the order of the pipeline, whatever the order asked',
     );
-    const [wkd, ks, autocrypt] = results;
+    const [autocrypt, wkd, ks] = results;
     assert.deepEqual(wkd?.keys, [], 'example.net has no directory here (advanced host does not resolve, direct is unknown)');
     assert.equal(ks?.error, undefined, JSON.stringify(ks?.error));
     assert.equal(ks?.url, 'https://keys.example.net/vks/v1/by-email/bob%40example.net');
+    assert.equal(ks?.keyserver, KEYSERVER);
     assert.deepEqual(fprs(ks), [keys.bob.fpr], 'user id Bob@Example.NET carries bob@example.net');
     assert.deepEqual(autocrypt, { source: 'autocrypt', keys: [] });
 
     const imported = await importFound(keyring, results);
     assert.deepEqual(
       imported.map((i) => [i.source, i.changed.map((k) => k.fingerprint)]),
-      [['keyserver', [keys.bob.fpr]]],
+      [['vks', [keys.bob.fpr]]],
     );
     const list = await keyring.call('keys.list', {});
     assert.deepEqual(
       list.map((k) => [k.fingerprint, k.sources]),
-      [[keys.bob.fpr, ['keyserver']]],
+      [[keys.bob.fpr, ['vks']]],
     );
 
-    const [none] = await lookupKeys('nobody@example.net', { keyring, fetcher, keyserver: KEYSERVER, sources: ['keyserver'] });
-    assert.deepEqual(none, { source: 'keyserver', url: 'https://keys.example.net/vks/v1/by-email/nobody%40example.net', keys: [] });
+    const [none] = await lookupKeys('nobody@example.net', { keyring, fetcher, keyservers: [KEYSERVER], sources: ['keyservers'] });
+    assert.deepEqual(none, {
+      source: 'vks',
+      keyserver: KEYSERVER,
+      url: 'https://keys.example.net/vks/v1/by-email/nobody%40example.net',
+      keys: [],
+    });
   });
 });
 
@@ -342,8 +349,8 @@ test('a server whose certificate comes from another CA is refused, and nothing i
     const results = await lookupKeys('alice@example.org', {
       keyring,
       fetcher: loopbackFetcher(roguePort),
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
     });
     for (const r of results) {
       assert.equal(r.error?.code, 'network-tls', `${r.source}: ${JSON.stringify(r.error)}`);
@@ -357,8 +364,8 @@ test('a server whose certificate comes from another CA is refused, and nothing i
     // The default transport (the global fetch, system CAs) refuses our test CA as well.
     const [ks] = await lookupKeys('alice@example.org', {
       keyring,
-      keyserver: `https://localhost:${goodPort}`,
-      sources: ['keyserver'],
+      keyservers: [`https://localhost:${goodPort}`],
+      sources: ['keyservers'],
       timeoutMs: 5000,
     });
     assert.equal(ks?.error?.code, 'network-tls', JSON.stringify(ks?.error));
@@ -386,8 +393,8 @@ test('a slow server hits the timeout, without holding up the other source', asyn
     const [wkd, ks] = await lookupKeys('alice@example.org', {
       keyring,
       fetcher,
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
       timeoutMs: 400,
     });
     assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
@@ -425,8 +432,8 @@ test('an oversized answer is cut off with an error', async () => {
     const [wkd, ks] = await lookupKeys('alice@example.org', {
       keyring,
       fetcher: loopbackFetcher(goodPort),
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
     });
     assert.equal(ks?.error?.code, 'network-bad-response', JSON.stringify(ks?.error));
     assert.match(ks?.error?.message ?? '', /larger than 1 MiB/);
@@ -446,7 +453,7 @@ test('redirects: followed over https, refused to http; other statuses are errors
   });
   await withKeyring(async (keyring) => {
     const fetcher = loopbackFetcher(goodPort);
-    const [wkd, ks] = await lookupKeys('alice@example.org', { keyring, fetcher, keyserver: KEYSERVER, sources: ['wkd', 'keyserver'] });
+    const [wkd, ks] = await lookupKeys('alice@example.org', { keyring, fetcher, keyservers: [KEYSERVER], sources: ['wkd', 'keyservers'] });
     assert.equal(wkd?.url, 'https://example.org/keys/alice');
     assert.deepEqual(fprs(wkd), [keys.alice.fpr]);
     assert.equal(ks?.error?.code, 'network-bad-response');
@@ -454,7 +461,12 @@ test('redirects: followed over https, refused to http; other statuses are errors
 
     routes.set('keys.example.net/vks/v1/by-email/alice%40example.org', (_req, res) => res.writeHead(503).end());
     routes.set(wkdPath(ALICE.advanced), serve(new TextEncoder().encode('<html>not a key</html>'), 'text/html'));
-    const [html, busy] = await lookupKeys('alice@example.org', { keyring, fetcher, keyserver: KEYSERVER, sources: ['wkd', 'keyserver'] });
+    const [html, busy] = await lookupKeys('alice@example.org', {
+      keyring,
+      fetcher,
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
+    });
     assert.equal(busy?.error?.code, 'network-unavailable');
     assert.match(busy?.error?.message ?? '', /HTTP 503/);
     assert.equal(html?.error?.code, 'key-unparseable', JSON.stringify(html?.error));
@@ -463,16 +475,17 @@ test('redirects: followed over https, refused to http; other statuses are errors
 
 test('nothing resolves: every network source is unreachable', async () => {
   await withKeyring(async (keyring) => {
-    const results = await lookupKeys('alice@example.org', { keyring, fetcher: loopbackFetcher(goodPort, []), keyserver: KEYSERVER });
+    const results = await lookupKeys('alice@example.org', { keyring, fetcher: loopbackFetcher(goodPort, []), keyservers: [KEYSERVER] });
     assert.deepEqual(
       results.map((r) => [r.source, r.error?.code]),
       [
-        ['wkd', 'network-unavailable'],
-        ['keyserver', 'network-unavailable'],
+        ['keyring', undefined],
         ['autocrypt', undefined],
+        ['wkd', 'network-unavailable'],
+        ['vks', 'network-unavailable'],
       ],
     );
-    assert.match(results[0]?.error?.message ?? '', /openpgpkey\.example\.org does not resolve/);
+    assert.match(results[2]?.error?.message ?? '', /openpgpkey\.example\.org does not resolve/);
     assert.equal(allNetworkUnreachable(results), true);
   });
 });
@@ -502,16 +515,19 @@ test('CLI: keys lookup usage errors, and the Autocrypt state alone with --no-wkd
     const json = await runSealpost(['keys', 'lookup', 'carol@example.org', '--no-wkd', '--no-keyserver', '--json'], { home: home.path });
     assert.equal(json.code, 0, json.stderr);
     const results = JSON.parse(json.stdout.toString());
-    assert.equal(results.length, 1);
-    assert.equal(results[0].source, 'autocrypt');
     assert.deepEqual(
-      results[0].keys.map((k: { fingerprint: string }) => k.fingerprint),
+      results.map((r: { source: string }) => r.source),
+      ['keyring', 'autocrypt'],
+    );
+    assert.deepEqual(results[0].keys, [], 'a key learned by Autocrypt is not under the keyring');
+    assert.deepEqual(
+      results[1].keys.map((k: { fingerprint: string }) => k.fingerprint),
       [keys.carol.fpr],
     );
 
     const human = await runSealpost(['keys', 'lookup', 'carol@example.org', '--no-wkd', '--no-keyserver'], { home: home.path });
     assert.equal(human.code, 0, human.stderr);
-    assert.equal(human.stdout.toString(), `autocrypt: ${keys.carol.fpr}  Carol <carol@example.org>\n`);
+    assert.equal(human.stdout.toString(), `keyring: nothing found\nautocrypt: ${keys.carol.fpr}  Carol <carol@example.org>\n`);
 
     // .invalid never resolves (RFC 2606): with the only network source unreachable, exit 69, and the report still printed.
     const offline = await runSealpost(
@@ -523,15 +539,19 @@ test('CLI: keys lookup usage errors, and the Autocrypt state alone with --no-wkd
     const offlineResults = JSON.parse(offline.stdout.toString());
     assert.deepEqual(
       offlineResults.map((r: { source: string }) => r.source),
-      ['keyserver', 'autocrypt'],
+      ['keyring', 'autocrypt', 'vks'],
     );
-    assert.match(offlineResults[0].error.code, /^network-(unavailable|timeout)$/);
+    assert.match(offlineResults[2].error.code, /^network-(unavailable|timeout)$/);
 
     const notAutocrypt = await runSealpost(['keys', 'lookup', 'alice@example.org', '--no-wkd', '--no-keyserver', '--import'], {
       home: home.path,
     });
     assert.equal(notAutocrypt.code, 0, notAutocrypt.stderr);
-    assert.equal(notAutocrypt.stdout.toString(), 'autocrypt: nothing found\n', 'a key from a file is not Autocrypt state');
+    assert.equal(
+      notAutocrypt.stdout.toString(),
+      `keyring: ${keys.alice.fpr}  Alice <alice@example.org>\nautocrypt: nothing found\n`,
+      'a key from a file is in the keyring, not Autocrypt state',
+    );
   } finally {
     await home.cleanup();
   }
