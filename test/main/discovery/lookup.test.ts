@@ -5,12 +5,9 @@
 // (limits, redirects, fallbacks, filtering, errors) is the code under test.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
@@ -18,6 +15,7 @@ import type { Fetcher } from '../../../main/discovery/http.ts';
 import { wkdHash, wkdUrls, zbase32 } from '../../../main/discovery/wkd.ts';
 import { allNetworkUnreachable, importFound, lookupKeys, parseAddress, type LookupResult } from '../../../main/discovery/lookup.ts';
 import { runSealpost, tempDir, type TempDir } from '../../support/cli.ts';
+import { makeTestPki } from '../../support/keyservers.ts';
 
 const HOSTS = ['openpgpkey.example.org', 'example.org', 'keys.example.net'];
 const KEYSERVER = 'https://keys.example.net';
@@ -35,58 +33,8 @@ type Route = (req: IncomingMessage, res: ServerResponse) => void;
 let routes = new Map<string, Route>();
 let requests: string[] = [];
 
-function openssl(cwd: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** A CA and a server certificate for HOSTS signed by it, in `dir/name-*`. */
-function makePki(name: string): { ca: string; key: string; cert: string } {
-  const at = (f: string) => `${name}-${f}`;
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    dir.path,
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    `/CN=Sealpost ${name} test CA`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-  openssl(dir.path, 'req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=example.org');
-  writeFileSync(
-    join(dir.path, at('server.ext')),
-    `subjectAltName=${HOSTS.map((h) => `DNS:${h}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(
-    dir.path,
-    'x509',
-    '-req',
-    '-in',
-    at('server.csr'),
-    '-CA',
-    at('ca.pem'),
-    '-CAkey',
-    at('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    at('server.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    at('server.ext'),
-  );
-  const read = (f: string) => readFileSync(join(dir.path, at(f)), 'utf8');
-  return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') };
-}
+const makePki = (name: string) => makeTestPki(dir.path, name, HOSTS);
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
