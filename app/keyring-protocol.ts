@@ -83,6 +83,13 @@ export const unaryMethods = {
   'keys.addressState': { params: z.strictObject({ address: Query }), result: AddressState },
   /** The key to use for an address from now on (after a key change). */
   'keys.accept': { params: z.strictObject({ address: Query, fingerprint: Query }), result: AddressState },
+  /** When each key was last refreshed from its sources (fingerprint -> ISO 8601); keys never refreshed are absent. */
+  'keys.refreshTimes': { params: z.strictObject({}), result: z.record(z.string(), z.string()) },
+  /** Record that keys were refreshed (asked of their sources) now, whatever the sources answered. */
+  'keys.markRefreshed': {
+    params: z.strictObject({ fingerprints: z.array(Query).max(10_000), at: z.iso.datetime({ offset: true }) }),
+    result: z.object({}),
+  },
   /** What one message said of its sender and others by Autocrypt (Level 1 peer state), and the keys it vouches for. */
   'autocrypt.seen': {
     params: z.strictObject({

@@ -4,8 +4,23 @@ import { z } from 'zod';
 export const Trust = z.enum(['unverified', 'verified', 'rejected']);
 export type Trust = z.infer<typeof Trust>;
 
-/** Where the keyring learned a key from. */
-export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'gossip', 'attachment', 'generated']);
+/**
+ * Where the keyring learned a key from. `keyserver` is what keyrings written
+ * before `vks` and `hkp` were told apart hold for a VKS keyserver; it stays
+ * readable (and is refreshed as `vks`).
+ */
+export const KeySource = z.enum([
+  'file',
+  'wkd',
+  'keyserver',
+  'vks',
+  'hkp',
+  'autocrypt',
+  'gossip',
+  'attachment',
+  'generated',
+  'setup-message',
+]);
 export type KeySource = z.infer<typeof KeySource>;
 
 export const Fingerprint = z.string().regex(/^[0-9A-F]{40}$|^[0-9A-F]{64}$/);
@@ -58,6 +73,8 @@ export const EntryMeta = z.object({
   /** When it was last seen again (imported once more, refreshed); absent: not since `added`. */
   lastSeen: z.string().optional(),
   verification: Verification.optional(),
+  /** When the key was last refreshed from its sources (`keys refresh`), ISO 8601; absent: never. */
+  refreshedAt: z.string().optional(),
   /** Made at key generation; applying it revokes the key without its passphrase. */
   revocationCertificate: z.string().optional(),
 });

@@ -46,6 +46,11 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
   'keys.addUserId': (ctx, p) => ctx.keyring.addUserId(p.fingerprint, p.userId, p.passphrase),
   'keys.addressState': (ctx, p) => ctx.keyring.addressState(p.address),
   'keys.accept': (ctx, p) => ctx.keyring.accept(p.address, p.fingerprint),
+  'keys.refreshTimes': (ctx) => ctx.keyring.refreshTimes(),
+  'keys.markRefreshed': async (ctx, p) => {
+    await ctx.keyring.markRefreshed(p.fingerprints, p.at);
+    return {};
+  },
   'autocrypt.seen': (ctx, p) => ctx.keyring.autocryptSeen(p),
   'session.unlock': async (ctx, p) => {
     const secret = await ctx.keyring.secretKeyFor(p.fingerprint);

@@ -503,6 +503,26 @@ export class Keyring {
     });
   }
 
+  async refreshTimes(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [fpr, entry] of await this.load()) if (entry.meta.refreshedAt) out[fpr] = entry.meta.refreshedAt;
+    return out;
+  }
+
+  /** Meta only: the keys named (by fingerprint) were refreshed at `at`; unknown fingerprints are passed over (a key deleted meanwhile). */
+  async markRefreshed(fingerprints: readonly string[], at: string): Promise<void> {
+    await this.change(async (model) => {
+      let changed = false;
+      for (const fpr of fingerprints) {
+        const entry = model.get(fpr.toUpperCase());
+        if (!entry) continue;
+        entry.meta = { ...entry.meta, refreshedAt: at };
+        changed = true;
+      }
+      return { changed, value: undefined };
+    });
+  }
+
   async setTrust(fingerprint: string, trust: Trust, how: 'fingerprint' | 'command-line' = 'command-line'): Promise<KeySummary> {
     return this.change(async (model) => {
       const entry = this.find(model, fingerprint);

@@ -304,6 +304,22 @@ export const procedures = {
       imported: z.array(KeySummary),
     }),
   },
+  /**
+   * Keys refreshed from their own sources (WKD, VKS, HKP), one after the other: the named ones (fingerprints
+   * or addresses), or every key in use not refreshed in the last 24 hours. What changed per key and source.
+   */
+  'keys.refresh': {
+    input: z.strictObject({ keys: z.array(z.string().min(1).max(512)).max(1000).default([]) }),
+    output: z.array(
+      z.object({
+        fingerprint: z.string(),
+        source: z.enum(['wkd', 'vks', 'hkp']),
+        server: z.string().max(512).optional(),
+        changes: z.array(z.enum(['revoked', 'expiry', 'subkeys', 'user-ids'])),
+        error: z.object({ code: ErrorCodeSchema, message: z.string().max(1024) }).optional(),
+      }),
+    ),
+  },
   /** The protected secret key and its revocation certificate, written where the user picks in a save dialog (main shows it; nothing secret reaches the renderer). */
   'keys.backup': { input: z.strictObject({ fingerprint: Fingerprint }), output: z.object({ saved: z.boolean() }) },
   /**

@@ -5,16 +5,8 @@ import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import type { GlobalOptions } from './args.ts';
 import { parseCommand } from './args.ts';
 import { parseDuration } from './durations.ts';
-import {
-  allNetworkUnreachable,
-  importFound,
-  lookupKeys,
-  parseAddress,
-  type ImportReport,
-  type LookupResult,
-  type LookupSource,
-} from '../discovery/lookup.ts';
-import { DEFAULT_KEYSERVER, keyserverBase } from '../discovery/keyserver.ts';
+import { parseAddress } from '../discovery/lookup.ts';
+import { DISCOVERY_USAGE, keysDiscoveryCommand } from './keys-discovery-command.ts';
 import { chooseRecipientKey, isUsableForEncryption } from '../pgp-mime/write/recipient-keys.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
 
@@ -37,7 +29,7 @@ const USAGE = {
   expire: 'keys expire FPR --in 2y|never [--passphrase-file F]',
   passwd: 'keys passwd FPR [--passphrase-file OLD] [--new-passphrase-file NEW | --no-passphrase]',
   adduid: 'keys add-uid FPR --uid "Name <addr>" [--passphrase-file F]',
-  lookup: 'keys lookup ADDR [--json] [--import] [--keyserver URL] [--no-wkd] [--no-keyserver]',
+  ...DISCOVERY_USAGE,
   history: 'keys history ADDR [--json]',
   accept: 'keys accept ADDR FPR',
 };
@@ -153,30 +145,6 @@ async function newPassphrase(ctx: CommandContext, file: string | undefined, none
   return first === '' ? null : first;
 }
 
-/** One line per key found: "wkd: URL -> FPR  Name <addr>". */
-function describeLookup(results: LookupResult[], imports: ImportReport[] | null, address: string): string {
-  const lines: string[] = [];
-  const label = (k: KeySummary): string => {
-    const uid = k.userIds.find((u) => u.toLowerCase().includes(address.toLowerCase())) ?? k.userIds[0] ?? '';
-    const expired = k.expires !== null && Date.parse(k.expires) < Date.now();
-    const state = k.revoked ? ' [revoked]' : expired ? ' [expired]' : !k.canEncrypt ? ' [cannot encrypt]' : '';
-    return `${k.fingerprint}  ${uid}${state}`;
-  };
-  for (const r of results) {
-    const where = r.url ? `${r.url} -> ` : '';
-    if (r.error) lines.push(`${r.source}: failed: ${r.error.message}`);
-    else if (r.keys.length === 0) lines.push(`${r.source}: nothing found`);
-    for (const k of r.keys) lines.push(`${r.source}: ${where}${label(k)}`);
-    if (r.dropped) lines.push(`${r.source}: dropped ${r.dropped} key(s) (no user id with ${address}, or secret key material)`);
-  }
-  for (const i of imports ?? []) {
-    if (i.error) lines.push(`${i.source}: ${i.error.message}`);
-    else if (i.changed.length === 0) lines.push(`${i.source}: imported nothing new`);
-    for (const k of i.changed) lines.push(`${i.source}: imported ${label(k)}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 function one(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new SealpostError('usage', `expected one key (usage: ${usage})`);
   return positionals[0]!;
@@ -185,6 +153,7 @@ function one(positionals: string[], usage: string): string {
 export async function keysCommand(ctx: CommandContext, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const k = ctx.keyring;
+  if (await keysDiscoveryCommand(ctx, sub, rest)) return;
   switch (sub) {
     case 'generate': {
       const { values } = parseCommand(
@@ -311,41 +280,6 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
         ctx,
         await k.call('keys.addUserId', { fingerprint: fpr, userId: values.uid, passphrase: await passphrase(ctx, 'Passphrase: ') }),
       );
-      return;
-    }
-    case 'lookup': {
-      const { values, positionals } = parseCommand(
-        rest,
-        {
-          import: { type: 'boolean' },
-          keyserver: { type: 'string' },
-          'no-wkd': { type: 'boolean' },
-          'no-keyserver': { type: 'boolean' },
-        },
-        USAGE.lookup,
-      );
-      if (positionals.length !== 1) throw new SealpostError('usage', `expected one address (usage: ${USAGE.lookup})`);
-      const address = parseAddress(positionals[0]!);
-      if (values.keyserver !== undefined && values['no-keyserver'])
-        throw new SealpostError('usage', '--keyserver and --no-keyserver contradict each other');
-      const keyserver = keyserverBase(values.keyserver ?? DEFAULT_KEYSERVER);
-      const sources: LookupSource[] = [
-        ...(values['no-wkd'] ? [] : ['wkd' as const]),
-        ...(values['no-keyserver'] ? [] : ['keyserver' as const]),
-        'autocrypt',
-      ];
-      const results = await lookupKeys(address, { keyring: k, keyserver, sources });
-      const imports = values.import ? await importFound(k, results) : null;
-      if (ctx.globals.json) {
-        const out = results.map((r) => {
-          const i = imports?.find((x) => x.source === r.source);
-          return i ? { ...r, imported: i.changed, ...(i.error ? { importError: i.error } : {}) } : r;
-        });
-        await writeStdout(`${JSON.stringify(out, null, 2)}\n`);
-      } else {
-        await writeStdout(describeLookup(results, imports, address.address));
-      }
-      if (allNetworkUnreachable(results)) throw new SealpostError('network-unavailable', 'no key source answered (is the network down?)');
       return;
     }
     case 'history': {

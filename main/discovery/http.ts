@@ -1,5 +1,5 @@
 /**
- * HTTPS GET for key discovery (Web Key Directory, VKS keyserver), with the
+ * HTTPS requests for key discovery (Web Key Directory, VKS and HKP keyservers), with the
  * limits every lookup keeps, whatever transport carries it:
  *
  * - https only, also after a redirect (at most 3 hops); the transport checks
@@ -39,7 +39,7 @@ export interface HttpAnswer {
   /** Where the answer came from (after redirects). */
   url: string;
   status: number;
-  /** The content of a 200 answer; null for any other status. */
+  /** The content of a 200 answer (of any answer to a POST); null otherwise. */
   body: Uint8Array | null;
 }
 
@@ -176,6 +176,26 @@ async function readCapped(res: Response, url: URL, limits: HttpLimits, signal: A
 
 /** GET an https URL within the limits. Throws `NetworkError`; answers every status (only 200 has a body). */
 export async function httpsGet(href: string, limits: HttpLimits, accept: string): Promise<HttpAnswer> {
+  return httpsRequest(href, limits, { method: 'GET', accept });
+}
+
+/**
+ * POST a JSON document to an https URL within the same limits. A redirect is
+ * not followed (a POST is not repeated elsewhere): it is a bad answer. The
+ * body of the answer is read whatever the status (a VKS server explains its
+ * refusals in JSON), still capped.
+ */
+export async function httpsPostJson(href: string, limits: HttpLimits, document: unknown): Promise<HttpAnswer> {
+  return httpsRequest(href, limits, { method: 'POST', accept: 'application/json', json: JSON.stringify(document) });
+}
+
+interface RequestSpec {
+  method: 'GET' | 'POST';
+  accept: string;
+  json?: string;
+}
+
+async function httpsRequest(href: string, limits: HttpLimits, spec: RequestSpec): Promise<HttpAnswer> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let url = new URL(href);
   for (let hop = 0; ; hop++) {
@@ -189,10 +209,15 @@ export async function httpsGet(href: string, limits: HttpLimits, accept: string)
     let res: Response;
     try {
       res = await limits.fetcher(url.href, {
-        method: 'GET',
+        method: spec.method,
         redirect: 'manual',
         signal,
-        headers: { accept, 'user-agent': 'Sealpost' },
+        headers: {
+          accept: spec.accept,
+          'user-agent': 'Sealpost',
+          ...(spec.json !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(spec.json !== undefined ? { body: spec.json } : {}),
         credentials: 'omit',
         cache: 'no-store',
       });
@@ -201,6 +226,8 @@ export async function httpsGet(href: string, limits: HttpLimits, accept: string)
     }
     if ([301, 302, 303, 307, 308].includes(res.status)) {
       discard(res);
+      if (spec.method !== 'GET')
+        throw new NetworkError('network-bad-response', `${url.hostname} answered a ${spec.method} with a redirect`, url.href, true);
       const location = res.headers.get('location');
       if (!location)
         throw new NetworkError('network-bad-response', `${url.hostname} answered a redirect without a location`, url.href, true);
@@ -213,10 +240,10 @@ export async function httpsGet(href: string, limits: HttpLimits, accept: string)
       }
       continue;
     }
-    if (res.status !== 200) {
+    if (res.status !== 200 && spec.method === 'GET') {
       discard(res);
       return { url: url.href, status: res.status, body: null };
     }
-    return { url: url.href, status: 200, body: await readCapped(res, url, limits, signal) };
+    return { url: url.href, status: res.status, body: await readCapped(res, url, limits, signal) };
   }
 }

@@ -4,6 +4,7 @@ import type { EventName, EventPayload, ProcedureName, ProcedureOutput, Procedure
 import type { KeySummary } from '../../app/keys.ts';
 import { DEFAULT_SETTINGS } from '../../app/mail.ts';
 import { importFound, lookupKeys, type LookupOptions } from '../discovery/lookup.ts';
+import { refreshKeys } from '../usecases/refresh-keys.ts';
 import type { MailService } from '../services/mail-service.ts';
 import type { MessageFrames } from '../services/message-frames.ts';
 import { recipientKeyStates } from '../services/recipient-keys.ts';
@@ -34,7 +35,7 @@ export interface Services {
   readonly dialogs?: SaveDialogs;
   /** The profile's settings; without it `settings.get` gives the defaults and `settings.set` fails. */
   readonly settings?: Pick<SettingsStore, 'get' | 'set'>;
-  /** How `keys.lookup` reaches the network (a test's transport, another keyserver); default: the real ones. */
+  /** How `keys.lookup` and `keys.refresh` reach the network (a test's transport, other keyservers); default: the real ones. */
   readonly lookup?: Omit<LookupOptions, 'keyring'>;
 }
 
@@ -213,12 +214,19 @@ export function createHandlers(services: Services): Handlers {
       if (p.import) {
         for (const report of await importFound(services.keyring, results)) {
           imported.push(...report.changed);
-          const entry = found.find((f) => f.source === report.source);
+          const entry = found[report.index];
           if (report.error && entry && entry.error === null) entry.error = short(`not imported: ${report.error.message}`);
         }
         if (imported.length > 0) changed(imported.map((k) => k.fingerprint));
       }
       return { found, imported };
+    },
+    'keys.refresh': async (p) => {
+      const { fetcher, keyservers, timeoutMs, maxBytes } = services.lookup ?? {};
+      const reports = await refreshKeys({ keyring: services.keyring, named: p.keys, fetcher, keyservers, timeoutMs, maxBytes });
+      const updated = [...new Set(reports.filter((r) => r.changes.length > 0).map((r) => r.fingerprint))];
+      if (updated.length > 0) changed(updated);
+      return reports.map((r) => (r.error ? { ...r, error: { code: r.error.code, message: short(r.error.message) } } : r));
     },
     'keys.backup': async (p) => {
       const save = dialogs();

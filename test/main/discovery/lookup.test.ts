@@ -5,12 +5,9 @@
 // (limits, redirects, fallbacks, filtering, errors) is the code under test.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { KeyringClient } from '../../../app/node/keyring-client.ts';
 import { startKeyringWorker, type RunningKeyring } from '../../../main/keyring-host/worker-keyring.ts';
@@ -18,6 +15,7 @@ import type { Fetcher } from '../../../main/discovery/http.ts';
 import { wkdHash, wkdUrls, zbase32 } from '../../../main/discovery/wkd.ts';
 import { allNetworkUnreachable, importFound, lookupKeys, parseAddress, type LookupResult } from '../../../main/discovery/lookup.ts';
 import { runSealpost, tempDir, type TempDir } from '../../support/cli.ts';
+import { makeTestPki } from '../../support/keyservers.ts';
 
 const HOSTS = ['openpgpkey.example.org', 'example.org', 'keys.example.net'];
 const KEYSERVER = 'https://keys.example.net';
@@ -35,58 +33,8 @@ type Route = (req: IncomingMessage, res: ServerResponse) => void;
 let routes = new Map<string, Route>();
 let requests: string[] = [];
 
-function openssl(cwd: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** A CA and a server certificate for HOSTS signed by it, in `dir/name-*`. */
-function makePki(name: string): { ca: string; key: string; cert: string } {
-  const at = (f: string) => `${name}-${f}`;
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    dir.path,
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    `/CN=Sealpost ${name} test CA`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-  openssl(dir.path, 'req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=example.org');
-  writeFileSync(
-    join(dir.path, at('server.ext')),
-    `subjectAltName=${HOSTS.map((h) => `DNS:${h}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(
-    dir.path,
-    'x509',
-    '-req',
-    '-in',
-    at('server.csr'),
-    '-CA',
-    at('ca.pem'),
-    '-CAkey',
-    at('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    at('server.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    at('server.ext'),
-  );
-  const read = (f: string) => readFileSync(join(dir.path, at(f)), 'utf8');
-  return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') };
-}
+const makePki = (name: string) => makeTestPki(dir.path, name, HOSTS);
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -305,33 +253,40 @@ test('keyserver: a hit (imported with its source on request) and a 404', async (
     const results = await lookupKeys('bob@example.net', {
       keyring,
       fetcher,
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver', 'autocrypt'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers', 'autocrypt'],
     });
     assert.deepEqual(
       results.map((r) => r.source),
-      ['wkd', 'keyserver', 'autocrypt'],
+      ['autocrypt', 'wkd', 'vks'],
+      'in the order of the pipeline, whatever the order asked',
     );
-    const [wkd, ks, autocrypt] = results;
+    const [autocrypt, wkd, ks] = results;
     assert.deepEqual(wkd?.keys, [], 'example.net has no directory here (advanced host does not resolve, direct is unknown)');
     assert.equal(ks?.error, undefined, JSON.stringify(ks?.error));
     assert.equal(ks?.url, 'https://keys.example.net/vks/v1/by-email/bob%40example.net');
+    assert.equal(ks?.keyserver, KEYSERVER);
     assert.deepEqual(fprs(ks), [keys.bob.fpr], 'user id Bob@Example.NET carries bob@example.net');
     assert.deepEqual(autocrypt, { source: 'autocrypt', keys: [] });
 
     const imported = await importFound(keyring, results);
     assert.deepEqual(
       imported.map((i) => [i.source, i.changed.map((k) => k.fingerprint)]),
-      [['keyserver', [keys.bob.fpr]]],
+      [['vks', [keys.bob.fpr]]],
     );
     const list = await keyring.call('keys.list', {});
     assert.deepEqual(
       list.map((k) => [k.fingerprint, k.sources]),
-      [[keys.bob.fpr, ['keyserver']]],
+      [[keys.bob.fpr, ['vks']]],
     );
 
-    const [none] = await lookupKeys('nobody@example.net', { keyring, fetcher, keyserver: KEYSERVER, sources: ['keyserver'] });
-    assert.deepEqual(none, { source: 'keyserver', url: 'https://keys.example.net/vks/v1/by-email/nobody%40example.net', keys: [] });
+    const [none] = await lookupKeys('nobody@example.net', { keyring, fetcher, keyservers: [KEYSERVER], sources: ['keyservers'] });
+    assert.deepEqual(none, {
+      source: 'vks',
+      keyserver: KEYSERVER,
+      url: 'https://keys.example.net/vks/v1/by-email/nobody%40example.net',
+      keys: [],
+    });
   });
 });
 
@@ -342,8 +297,8 @@ test('a server whose certificate comes from another CA is refused, and nothing i
     const results = await lookupKeys('alice@example.org', {
       keyring,
       fetcher: loopbackFetcher(roguePort),
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
     });
     for (const r of results) {
       assert.equal(r.error?.code, 'network-tls', `${r.source}: ${JSON.stringify(r.error)}`);
@@ -357,8 +312,8 @@ test('a server whose certificate comes from another CA is refused, and nothing i
     // The default transport (the global fetch, system CAs) refuses our test CA as well.
     const [ks] = await lookupKeys('alice@example.org', {
       keyring,
-      keyserver: `https://localhost:${goodPort}`,
-      sources: ['keyserver'],
+      keyservers: [`https://localhost:${goodPort}`],
+      sources: ['keyservers'],
       timeoutMs: 5000,
     });
     assert.equal(ks?.error?.code, 'network-tls', JSON.stringify(ks?.error));
@@ -386,8 +341,8 @@ test('a slow server hits the timeout, without holding up the other source', asyn
     const [wkd, ks] = await lookupKeys('alice@example.org', {
       keyring,
       fetcher,
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
       timeoutMs: 400,
     });
     assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
@@ -425,8 +380,8 @@ test('an oversized answer is cut off with an error', async () => {
     const [wkd, ks] = await lookupKeys('alice@example.org', {
       keyring,
       fetcher: loopbackFetcher(goodPort),
-      keyserver: KEYSERVER,
-      sources: ['wkd', 'keyserver'],
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
     });
     assert.equal(ks?.error?.code, 'network-bad-response', JSON.stringify(ks?.error));
     assert.match(ks?.error?.message ?? '', /larger than 1 MiB/);
@@ -446,7 +401,7 @@ test('redirects: followed over https, refused to http; other statuses are errors
   });
   await withKeyring(async (keyring) => {
     const fetcher = loopbackFetcher(goodPort);
-    const [wkd, ks] = await lookupKeys('alice@example.org', { keyring, fetcher, keyserver: KEYSERVER, sources: ['wkd', 'keyserver'] });
+    const [wkd, ks] = await lookupKeys('alice@example.org', { keyring, fetcher, keyservers: [KEYSERVER], sources: ['wkd', 'keyservers'] });
     assert.equal(wkd?.url, 'https://example.org/keys/alice');
     assert.deepEqual(fprs(wkd), [keys.alice.fpr]);
     assert.equal(ks?.error?.code, 'network-bad-response');
@@ -454,7 +409,12 @@ test('redirects: followed over https, refused to http; other statuses are errors
 
     routes.set('keys.example.net/vks/v1/by-email/alice%40example.org', (_req, res) => res.writeHead(503).end());
     routes.set(wkdPath(ALICE.advanced), serve(new TextEncoder().encode('<html>not a key</html>'), 'text/html'));
-    const [html, busy] = await lookupKeys('alice@example.org', { keyring, fetcher, keyserver: KEYSERVER, sources: ['wkd', 'keyserver'] });
+    const [html, busy] = await lookupKeys('alice@example.org', {
+      keyring,
+      fetcher,
+      keyservers: [KEYSERVER],
+      sources: ['wkd', 'keyservers'],
+    });
     assert.equal(busy?.error?.code, 'network-unavailable');
     assert.match(busy?.error?.message ?? '', /HTTP 503/);
     assert.equal(html?.error?.code, 'key-unparseable', JSON.stringify(html?.error));
@@ -463,16 +423,17 @@ test('redirects: followed over https, refused to http; other statuses are errors
 
 test('nothing resolves: every network source is unreachable', async () => {
   await withKeyring(async (keyring) => {
-    const results = await lookupKeys('alice@example.org', { keyring, fetcher: loopbackFetcher(goodPort, []), keyserver: KEYSERVER });
+    const results = await lookupKeys('alice@example.org', { keyring, fetcher: loopbackFetcher(goodPort, []), keyservers: [KEYSERVER] });
     assert.deepEqual(
       results.map((r) => [r.source, r.error?.code]),
       [
-        ['wkd', 'network-unavailable'],
-        ['keyserver', 'network-unavailable'],
+        ['keyring', undefined],
         ['autocrypt', undefined],
+        ['wkd', 'network-unavailable'],
+        ['vks', 'network-unavailable'],
       ],
     );
-    assert.match(results[0]?.error?.message ?? '', /openpgpkey\.example\.org does not resolve/);
+    assert.match(results[2]?.error?.message ?? '', /openpgpkey\.example\.org does not resolve/);
     assert.equal(allNetworkUnreachable(results), true);
   });
 });
@@ -502,16 +463,19 @@ test('CLI: keys lookup usage errors, and the Autocrypt state alone with --no-wkd
     const json = await runSealpost(['keys', 'lookup', 'carol@example.org', '--no-wkd', '--no-keyserver', '--json'], { home: home.path });
     assert.equal(json.code, 0, json.stderr);
     const results = JSON.parse(json.stdout.toString());
-    assert.equal(results.length, 1);
-    assert.equal(results[0].source, 'autocrypt');
     assert.deepEqual(
-      results[0].keys.map((k: { fingerprint: string }) => k.fingerprint),
+      results.map((r: { source: string }) => r.source),
+      ['keyring', 'autocrypt'],
+    );
+    assert.deepEqual(results[0].keys, [], 'a key learned by Autocrypt is not under the keyring');
+    assert.deepEqual(
+      results[1].keys.map((k: { fingerprint: string }) => k.fingerprint),
       [keys.carol.fpr],
     );
 
     const human = await runSealpost(['keys', 'lookup', 'carol@example.org', '--no-wkd', '--no-keyserver'], { home: home.path });
     assert.equal(human.code, 0, human.stderr);
-    assert.equal(human.stdout.toString(), `autocrypt: ${keys.carol.fpr}  Carol <carol@example.org>\n`);
+    assert.equal(human.stdout.toString(), `keyring: nothing found\nautocrypt: ${keys.carol.fpr}  Carol <carol@example.org>\n`);
 
     // .invalid never resolves (RFC 2606): with the only network source unreachable, exit 69, and the report still printed.
     const offline = await runSealpost(
@@ -523,15 +487,19 @@ test('CLI: keys lookup usage errors, and the Autocrypt state alone with --no-wkd
     const offlineResults = JSON.parse(offline.stdout.toString());
     assert.deepEqual(
       offlineResults.map((r: { source: string }) => r.source),
-      ['keyserver', 'autocrypt'],
+      ['keyring', 'autocrypt', 'vks'],
     );
-    assert.match(offlineResults[0].error.code, /^network-(unavailable|timeout)$/);
+    assert.match(offlineResults[2].error.code, /^network-(unavailable|timeout)$/);
 
     const notAutocrypt = await runSealpost(['keys', 'lookup', 'alice@example.org', '--no-wkd', '--no-keyserver', '--import'], {
       home: home.path,
     });
     assert.equal(notAutocrypt.code, 0, notAutocrypt.stderr);
-    assert.equal(notAutocrypt.stdout.toString(), 'autocrypt: nothing found\n', 'a key from a file is not Autocrypt state');
+    assert.equal(
+      notAutocrypt.stdout.toString(),
+      `keyring: ${keys.alice.fpr}  Alice <alice@example.org>\nautocrypt: nothing found\n`,
+      'a key from a file is in the keyring, not Autocrypt state',
+    );
   } finally {
     await home.cleanup();
   }

@@ -671,7 +671,7 @@ test('keys.lookup: what the Web Key Directory serves, imported only when asked',
     [dana.fingerprint],
   );
   assert.equal(wkd.error, null);
-  assert.deepEqual(found.found.find((f) => f.source === 'keyserver')!.keys, []);
+  assert.deepEqual(found.found.find((f) => f.source === 'vks')!.keys, []);
   assert.deepEqual(found.imported, []);
   failure(await dispatch('keys.show', { query: dana.fingerprint }), 'key-not-found');
 
