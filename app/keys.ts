@@ -5,7 +5,7 @@ export const Trust = z.enum(['unverified', 'verified', 'rejected']);
 export type Trust = z.infer<typeof Trust>;
 
 /** Where the keyring learned a key from. */
-export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'gossip', 'attachment', 'generated']);
+export const KeySource = z.enum(['file', 'wkd', 'keyserver', 'autocrypt', 'gossip', 'attachment', 'generated', 'setup-message']);
 export type KeySource = z.infer<typeof KeySource>;
 
 export const Fingerprint = z.string().regex(/^[0-9A-F]{40}$|^[0-9A-F]{64}$/);
