@@ -22,6 +22,16 @@ export type PreferEncrypt = 'mutual' | 'nopreference';
 /** A secret key with its user ids and subkeys is far below this; a larger payload is not one. */
 export const MAX_SETUP_PAYLOAD = 4 * 1024 * 1024;
 
+/** Autocrypt Level 1: AES-128 with the code through the iterated and salted S2K, SEIPDv1 (what every reader takes), no compression. */
+const SEAL_CONFIG: openpgp.Config = {
+  ...OPENPGP_CONFIG,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes128,
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  s2kType: openpgp.enums.s2k.iterated,
+  aeadProtect: false,
+};
+const OPEN_CONFIG: openpgp.Config = { ...OPENPGP_CONFIG, maxDecompressedMessageSize: MAX_SETUP_PAYLOAD };
+
 /**
  * 36 digits from the CSPRNG (Autocrypt Level 1, "Setup Code"). Bytes of 250
  * and above are dropped, so that each digit is uniform (250 = 25 x 10).
@@ -68,19 +78,17 @@ export async function createSetupPayload(
   const armoredKey = withArmorHeaders(unlocked.armor(OPENPGP_CONFIG), [`Autocrypt-Prefer-Encrypt: ${p.preferEncrypt}`]);
   const code = generateSetupCode();
   try {
-    const message = await openpgp.createMessage({ binary: new TextEncoder().encode(armoredKey), format: 'binary' });
-    const encrypted = await openpgp.encrypt({
+    const message: openpgp.Message<Uint8Array> = await openpgp.createMessage({
+      binary: new TextEncoder().encode(armoredKey),
+      format: 'binary',
+    });
+    // openpgp.js types its output by input kind through types ESLint's checker cannot resolve; with bytes in and format binary it is bytes.
+    const encrypted = (await openpgp.encrypt({
       message,
       passwords: [code],
       format: 'binary',
-      config: {
-        ...OPENPGP_CONFIG,
-        preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes128,
-        preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-        s2kType: openpgp.enums.s2k.iterated,
-        aeadProtect: false,
-      },
-    });
+      config: SEAL_CONFIG,
+    } as openpgp.EncryptOptions & { message: typeof message; format: 'binary' })) as unknown as Uint8Array;
     const armored = openpgp.armor(openpgp.enums.armor.message, encrypted, undefined, undefined, undefined, true, OPENPGP_CONFIG);
     return { armored: withArmorHeaders(armored, ['Passphrase-Format: numeric9x4', `Passphrase-Begin: ${code.slice(0, 2)}`]), code };
   } catch (e) {
@@ -160,11 +168,11 @@ export async function importSetupPayload(
 
   let plaintext: Uint8Array;
   try {
-    const decrypted = await openpgp.decrypt({
+    const decrypted: { data: Uint8Array } = await openpgp.decrypt({
       message,
       passwords,
       format: 'binary',
-      config: { ...OPENPGP_CONFIG, maxDecompressedMessageSize: MAX_SETUP_PAYLOAD },
+      config: OPEN_CONFIG,
     });
     plaintext = decrypted.data;
   } catch (e) {
@@ -186,7 +194,7 @@ export async function importSetupPayload(
     const keys = await openpgp.readKeys({ armoredKeys: keyBlock, config: OPENPGP_CONFIG });
     if (keys.length !== 1 || !keys[0]!.isPrivate())
       throw new SealpostError('key-unparseable', 'the setup message must hold exactly one secret key');
-    key = keys[0] as PrivateKey;
+    key = keys[0]!;
   } catch (e) {
     throw translateOpenpgpError(e, 'key-unparseable');
   }
