@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppErrorSchema, ErrorCodeSchema } from './errors.ts';
 import { AddressState, KeySummary, KeySource, PeerState, Trust } from './keys.ts';
 import { DecryptResult, VerifyResult } from './crypto.ts';
+import { SETUP_CODE_FORMAT } from './setup-code.ts';
 
 /**
  * The contract between the main process (or the command line) and the
@@ -99,6 +100,24 @@ export const unaryMethods = {
       gossip: z.array(z.strictObject({ address: Query, data: Bytes })).max(100),
     }),
     result: z.object({ peer: PeerState.nullable(), imported: z.array(z.string()) }),
+  },
+  /** An Autocrypt Setup Message payload for a secret key: the key, unlocked with `passphrase`, encrypted with a fresh Setup Code. */
+  'keys.setupMessage.create': {
+    params: z.strictObject({
+      fingerprint: Query,
+      passphrase: Passphrase.nullable(),
+      preferEncrypt: z.enum(['mutual', 'nopreference']).default('nopreference'),
+    }),
+    result: z.object({ armored: z.string(), code: z.string().regex(SETUP_CODE_FORMAT) }),
+  },
+  /** Opens an Autocrypt Setup Message payload with its Setup Code and imports the key, protected with `passphrase` (none when null). */
+  'keys.setupMessage.import': {
+    params: z.strictObject({ armored: z.string().max(4 * 1024 * 1024), code: z.string().max(512), passphrase: Passphrase.nullable() }),
+    result: z.object({
+      changed: z.array(KeySummary),
+      problems: z.array(z.object({ code: ErrorCodeSchema, message: z.string() })),
+      preferEncrypt: z.enum(['mutual', 'nopreference']).nullable(),
+    }),
   },
   'session.unlock': {
     params: z.strictObject({ fingerprint: Query, passphrase: Passphrase, ttlSeconds: z.number().int().positive().max(86_400).optional() }),

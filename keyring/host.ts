@@ -18,6 +18,7 @@ import { Keyring } from './keyring.ts';
 import { KeyStore } from './store.ts';
 import { UnlockSession } from './session.ts';
 import * as ops from './operations.ts';
+import { createSetupPayload, importSetupPayload } from './setup-message.ts';
 import { readAllBytes, type Sink } from './streams.ts';
 
 export interface ServeOptions {
@@ -52,6 +53,8 @@ const unaryHandlers: { [M in UnaryMethod]: (ctx: Ctx, p: z.output<(typeof unaryM
     return {};
   },
   'autocrypt.seen': (ctx, p) => ctx.keyring.autocryptSeen(p),
+  'keys.setupMessage.create': (ctx, p) => createSetupPayload(ctx.keyring, p),
+  'keys.setupMessage.import': (ctx, p) => importSetupPayload(ctx.keyring, p),
   'session.unlock': async (ctx, p) => {
     const secret = await ctx.keyring.secretKeyFor(p.fingerprint);
     return ctx.session.add(await Keyring.unlock(secret, p.passphrase), p.ttlSeconds);

@@ -16,6 +16,7 @@ import {
   SyncSummary,
 } from '../mail.ts';
 import type { Result } from '../result.ts';
+import { SETUP_CODE_FORMAT } from '../setup-code.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName } from './channels.ts';
 
 export { CALL_CHANNEL, EVENT_CHANNEL, EVENT_NAMES, isEventName, type EventName };
@@ -329,6 +330,20 @@ export const procedures = {
   'keys.saveRevocation': {
     input: z.strictObject({ fingerprint: Fingerprint }),
     output: z.object({ saved: z.boolean(), available: z.boolean() }),
+  },
+  /**
+   * An Autocrypt Setup Message for an own secret key, saved where the user picks (main shows the dialog; the key
+   * travels encrypted with the Setup Code and never reaches the renderer). `code` is the Setup Code to show, null
+   * when the user cancelled the dialog (then nothing was made that could need it).
+   */
+  'keys.setupMessage.create': {
+    input: z.strictObject({ fingerprint: Fingerprint, passphrase: Passphrase.nullable().default(null) }),
+    output: z.object({ saved: z.boolean(), code: z.string().regex(SETUP_CODE_FORMAT).nullable() }),
+  },
+  /** Imports the secret key of an Autocrypt Setup Message file with its Setup Code, protected with `passphrase` (none when null). */
+  'keys.setupMessage.import': {
+    input: z.strictObject({ data: KeyBytes, code: z.string().min(1).max(512), passphrase: Passphrase.nullable().default(null) }),
+    output: z.object({ changed: z.array(KeySummary), problems: z.array(ImportProblem) }),
   },
   /** Unlocks a secret key in the keyring for the settings' time (the passphrase goes to the keyring and nowhere else). */
   'session.unlock': {

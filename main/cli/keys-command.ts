@@ -9,6 +9,7 @@ import { parseAddress } from '../discovery/lookup.ts';
 import { DISCOVERY_USAGE, keysDiscoveryCommand } from './keys-discovery-command.ts';
 import { chooseRecipientKey, isUsableForEncryption } from '../pgp-mime/write/recipient-keys.ts';
 import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import { setupMessageCommand } from './setup-message-command.ts';
 
 export interface CommandContext {
   keyring: KeyringClient;
@@ -32,6 +33,7 @@ const USAGE = {
   ...DISCOVERY_USAGE,
   history: 'keys history ADDR [--json]',
   accept: 'keys accept ADDR FPR',
+  setupMessage: 'keys setup-message create FPR --out FILE | keys setup-message import FILE --code-file F',
 };
 
 /** `keys history --json`: every key seen for the address, when and where from, and which one is in use. */
@@ -135,7 +137,7 @@ async function passphrase(ctx: CommandContext, prompt: string): Promise<string |
   return promptHidden(prompt);
 }
 
-async function newPassphrase(ctx: CommandContext, file: string | undefined, none: boolean | undefined): Promise<string | null> {
+export async function newPassphrase(ctx: CommandContext, file: string | undefined, none: boolean | undefined): Promise<string | null> {
   if (none) return null;
   if (file) return readPassphraseFile(file);
   const first = await promptHidden('New passphrase: ');
@@ -300,6 +302,8 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       await writeStdout(ctx.globals.json ? `${JSON.stringify(view, null, 2)}\n` : describeHistory(view));
       return;
     }
+    case 'setup-message':
+      return setupMessageCommand(ctx, rest);
     default:
       throw new SealpostError('usage', `unknown keys command "${sub ?? ''}"; one of: ${Object.values(USAGE).join('; ')}`);
   }

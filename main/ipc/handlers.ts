@@ -10,6 +10,7 @@ import type { MessageFrames } from '../services/message-frames.ts';
 import { recipientKeyStates } from '../services/recipient-keys.ts';
 import { saveName } from '../services/save-name.ts';
 import { guessServers } from '../services/server-guess.ts';
+import { createSetupMessage, importSetupMessage } from '../usecases/setup-message.ts';
 import type { SettingsStore } from '../services/settings-store.ts';
 
 /** Saving a file where the user picks: Electron shows a save dialog; the test host writes into a folder. */
@@ -243,6 +244,17 @@ export function createHandlers(services: Services): Handlers {
         saved: await save.saveFile(`0x${p.fingerprint.slice(-16)}-revocation-certificate.asc`, Buffer.from(armored, 'utf8')),
         available: true,
       };
+    },
+    'keys.setupMessage.create': async (p) => {
+      const save = dialogs();
+      const created = await createSetupMessage(services.keyring, { fingerprint: p.fingerprint, passphrase: p.passphrase });
+      const saved = await save.saveFile('autocrypt-setup-message.eml', created.message);
+      return { saved, code: saved ? created.code : null };
+    },
+    'keys.setupMessage.import': async (p) => {
+      const outcome = await importSetupMessage(services.keyring, { data: p.data, code: p.code, passphrase: p.passphrase });
+      if (outcome.changed.length > 0) changed(outcome.changed.map((k) => k.fingerprint));
+      return { changed: outcome.changed, problems: outcome.problems };
     },
     'session.unlock': async (p) => {
       const { unlockMinutes } = services.settings ? await services.settings.get() : DEFAULT_SETTINGS;
