@@ -15,7 +15,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { isSealpostError, SealpostError, type ErrorCode } from '../../app/errors.ts';
-import type { KeySummary } from '../../app/keys.ts';
+import { KeySummary } from '../../app/keys.ts';
 import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, defaultFetcher, NetworkError, type Fetcher, type HttpLimits } from './http.ts';
 import { hkpFetch } from './hkp.ts';
@@ -142,19 +142,27 @@ async function fromNetwork(
 
 const AUTOCRYPT_SOURCES = new Set(['autocrypt', 'gossip']);
 
-/** The keyring's keys for the address: `autocrypt` those learned from Autocrypt headers or gossip, `keyring` those it holds otherwise. */
-async function fromKeyring(which: 'keyring' | 'autocrypt', address: MailAddress, keyring: KeyringCalls): Promise<LookupResult> {
+/**
+ * The keyring's keys for the address, from one `keys.addressState` answer
+ * (the keys with a valid user id that carries it): `autocrypt` those learned
+ * from Autocrypt headers or gossip, `keyring` those it holds otherwise.
+ */
+async function fromKeyring(
+  steps: ReadonlyArray<'keyring' | 'autocrypt'>,
+  address: MailAddress,
+  keyring: KeyringCalls,
+): Promise<LookupResult[]> {
   try {
-    const all = await keyring.call('keys.list', { secret: false });
-    const keys = all.filter((k) => {
-      if (!k.emails.some((e) => addressMatches(e, address))) return false;
-      const autocrypt = k.sources.some((s) => AUTOCRYPT_SOURCES.has(s));
-      const other = k.sources.some((s) => !AUTOCRYPT_SOURCES.has(s));
-      return which === 'autocrypt' ? autocrypt : other;
-    });
-    return { source: which, keys };
+    const state = await keyring.call('keys.addressState', { address: address.address });
+    const keys = state.keys.map((k) => KeySummary.parse(k));
+    return steps.map((which) => ({
+      source: which,
+      keys: keys.filter((k) =>
+        which === 'autocrypt' ? k.sources.some((s) => AUTOCRYPT_SOURCES.has(s)) : k.sources.some((s) => !AUTOCRYPT_SOURCES.has(s)),
+      ),
+    }));
   } catch (e) {
-    return { source: which, keys: [], error: describeError(e) };
+    return steps.map((which) => ({ source: which, keys: [], error: describeError(e) }));
   }
 }
 
@@ -182,12 +190,12 @@ export async function lookupKeys(address: string | MailAddress, options: LookupO
   const keyservers = keyserversOf(options.keyservers);
   const limits = httpLimits(options);
   const steps = LOOKUP_STEPS.filter((s) => (options.sources ?? LOOKUP_STEPS).includes(s));
-  const asks: Array<Promise<LookupResult>> = [];
+  const local = steps.filter((s): s is 'keyring' | 'autocrypt' => s === 'keyring' || s === 'autocrypt');
+  const asks: Array<Promise<LookupResult[] | LookupResult>> = local.length > 0 ? [fromKeyring(local, addr, options.keyring)] : [];
   for (const step of steps) {
     switch (step) {
       case 'keyring':
       case 'autocrypt':
-        asks.push(fromKeyring(step, addr, options.keyring));
         break;
       case 'wkd':
         asks.push(fromNetwork('wkd', () => wkdFetch(addr.localPart, addr.domain, limits), addr, options.keyring));
@@ -201,7 +209,7 @@ export async function lookupKeys(address: string | MailAddress, options: LookupO
         break;
     }
   }
-  return Promise.all(asks);
+  return (await Promise.all(asks)).flat();
 }
 
 /** True when every network source asked failed because its server could not be reached (offline). */

@@ -82,8 +82,7 @@ interface Target {
   named: boolean;
 }
 
-async function targets(keyring: KeyringCalls, named: readonly string[]): Promise<Target[]> {
-  const all = await keyring.call('keys.list', { secret: false });
+async function targets(keyring: KeyringCalls, named: readonly string[], all: readonly KeySummary[]): Promise<Target[]> {
   if (named.length === 0) return all.filter((k) => !k.hasSecret && k.emails.length > 0).map((key) => ({ key, named: false }));
   const out = new Map<string, Target>();
   for (const name of named) {
@@ -130,12 +129,11 @@ function asksFor(key: KeySummary, source: RefreshSource, servers: { vks: Keyserv
 }
 
 /** Fetch one source's answer for the key and merge it; the changes it made. Throws the source's or the keyring's error. */
-async function refreshFrom(keyring: KeyringCalls, fingerprint: string, ask: Ask): Promise<RefreshChange[]> {
+async function refreshFrom(keyring: KeyringCalls, fingerprint: string, ask: Ask, known: ReadonlySet<string>): Promise<RefreshChange[]> {
   const got = await ask.fetch();
   if (!got.data) return [];
   const inspected = await keyring.call('keys.inspect', { data: got.data, source: ask.source });
   if (!inspected.keys.some((k) => k.fingerprint === fingerprint)) return [];
-  const known = new Set((await keyring.call('keys.list', { secret: false })).map((k) => k.fingerprint));
   const strangers = inspected.keys.filter((k) => k.hasSecret || !known.has(k.fingerprint));
   if (strangers.length > 0)
     throw new SealpostError('bad-input', `not merged: the answer also holds ${strangers.length} key(s) that are not in the keyring`);
@@ -159,7 +157,10 @@ export async function refreshKeys(options: RefreshOptions): Promise<RefreshRepor
   };
   if (servers.vks.length === 0) servers.vks = keyserversOf([DEFAULT_KEYSERVER]);
   const limits = httpLimits(options);
-  const list = await targets(keyring, options.named ?? []);
+  // A refresh adds no key, so the keyring's fingerprints are read once.
+  const all = await keyring.call('keys.list', { secret: false });
+  const known = new Set(all.map((k) => k.fingerprint));
+  const list = await targets(keyring, options.named ?? [], all);
   const times = await keyring.call('keys.refreshTimes', {});
   const reports: RefreshReport[] = [];
   for (const { key, named } of list) {
@@ -170,7 +171,7 @@ export async function refreshKeys(options: RefreshOptions): Promise<RefreshRepor
     let answered = false;
     for (const ask of asks) {
       try {
-        const changes = await refreshFrom(keyring, key.fingerprint, ask);
+        const changes = await refreshFrom(keyring, key.fingerprint, ask, known);
         answered = true;
         reports.push({ fingerprint: key.fingerprint, source: ask.source, server: ask.server, changes });
       } catch (e) {

@@ -17,6 +17,7 @@ import type { KeyringCalls } from '../../app/node/keyring-client.ts';
 import type { UnaryResult } from '../../app/keyring-protocol.ts';
 import { findSetupPayload } from '../pgp-mime/read/setup-message.ts';
 import { setupMessage } from '../pgp-mime/write/setup-message.ts';
+import { nameFromKey } from '../pgp-mime/write/recipient-keys.ts';
 
 export interface CreatedSetupMessage {
   /** The whole message (RFC 5322), to save or to put in the user's mailbox. */
@@ -41,7 +42,6 @@ export async function createSetupMessage(
   if (!key.hasSecret) throw new SealpostError('key-no-secret', key.fingerprint, { fingerprint: key.fingerprint });
   const address = key.emails[0];
   if (!address) throw new SealpostError('bad-input', `key ${key.fingerprint} has no e-mail address to address the setup message to`);
-  const nameOf = /^\s*(.*?)\s*</.exec(key.userIds.find((u) => u.includes(`<${address}>`)) ?? '')?.[1] ?? '';
   // The app's Autocrypt headers carry no prefer-encrypt attribute, which means "nopreference": the payload says the same.
   const { armored, code } = await keyring.call('keys.setupMessage.create', {
     fingerprint: key.fingerprint,
@@ -50,7 +50,7 @@ export async function createSetupMessage(
   });
   const message = setupMessage({
     address,
-    name: nameOf,
+    name: nameFromKey(key, address),
     armored,
     passphraseBegin: code.slice(0, 2),
     ...(input.date ? { date: input.date } : {}),
