@@ -77,3 +77,14 @@ export async function fileExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A new passphrase: none with `--no-passphrase`, from a file, or typed twice on a terminal (empty: none). */
+export async function newPassphrase(file: string | undefined, none: boolean | undefined): Promise<string | null> {
+  if (none) return null;
+  if (file) return readPassphraseFile(file);
+  const first = await promptHidden('New passphrase: ');
+  if (first === null) throw new SealpostError('usage', 'give the passphrase in a file (--passphrase-file), or --no-passphrase');
+  const again = await promptHidden('Repeat the passphrase: ');
+  if (first !== again) throw new SealpostError('usage', 'the passphrases differ');
+  return first === '' ? null : first;
+}

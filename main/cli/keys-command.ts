@@ -1,21 +1,16 @@
 import { SealpostError } from '../../app/errors.ts';
 import type { AddressState, KeySummary } from '../../app/keys.ts';
 import { Trust } from '../../app/keys.ts';
-import type { KeyringClient } from '../../app/node/keyring-client.ts';
-import type { GlobalOptions } from './args.ts';
 import { parseCommand } from './args.ts';
 import { parseDuration } from './durations.ts';
 import { parseAddress } from '../discovery/lookup.ts';
 import { DISCOVERY_USAGE, keysDiscoveryCommand } from './keys-discovery-command.ts';
 import { chooseRecipientKey, isUsableForEncryption } from '../pgp-mime/write/recipient-keys.ts';
-import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import { newPassphrase, promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import type { CommandContext } from './command-context.ts';
 import { setupMessageCommand } from './setup-message-command.ts';
 
-export interface CommandContext {
-  keyring: KeyringClient;
-  globals: GlobalOptions;
-  warn(message: string): void;
-}
+export type { CommandContext } from './command-context.ts';
 
 const USAGE = {
   generate:
@@ -137,16 +132,6 @@ async function passphrase(ctx: CommandContext, prompt: string): Promise<string |
   return promptHidden(prompt);
 }
 
-export async function newPassphrase(ctx: CommandContext, file: string | undefined, none: boolean | undefined): Promise<string | null> {
-  if (none) return null;
-  if (file) return readPassphraseFile(file);
-  const first = await promptHidden('New passphrase: ');
-  if (first === null) throw new SealpostError('usage', 'give the passphrase in a file (--passphrase-file), or --no-passphrase');
-  const again = await promptHidden('Repeat the passphrase: ');
-  if (first !== again) throw new SealpostError('usage', 'the passphrases differ');
-  return first === '' ? null : first;
-}
-
 function one(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new SealpostError('usage', `expected one key (usage: ${usage})`);
   return positionals[0]!;
@@ -175,7 +160,7 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       if (!/^[^\s@<>]+@[^\s@<>]+$/.test(values.email)) throw new SealpostError('usage', `"${values.email}" is not an email address`);
       const pass = ctx.globals.passphraseFile
         ? await readPassphraseFile(ctx.globals.passphraseFile)
-        : await newPassphrase(ctx, undefined, values['no-passphrase']);
+        : await newPassphrase(undefined, values['no-passphrase']);
       const summary = await k.call('keys.generate', {
         name: values.name,
         email: values.email,
@@ -270,7 +255,7 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       );
       const fpr = one(positionals, USAGE.passwd);
       const old = await passphrase(ctx, 'Current passphrase: ');
-      const next = await newPassphrase(ctx, values['new-passphrase-file'], values['no-passphrase']);
+      const next = await newPassphrase(values['new-passphrase-file'], values['no-passphrase']);
       await printKeys(ctx, await k.call('keys.passwd', { fingerprint: fpr, oldPassphrase: old, newPassphrase: next }));
       return;
     }

@@ -6,8 +6,8 @@
 import { ioDetails, SealpostError } from '../../app/errors.ts';
 import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 import { parseCommand } from './args.ts';
-import { promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
-import { newPassphrase, type CommandContext } from './keys-command.ts';
+import { newPassphrase, promptHidden, readInputFile, readPassphraseFile, writeStdout } from './io.ts';
+import type { CommandContext } from './command-context.ts';
 import { createSetupMessage, importSetupMessage } from '../usecases/setup-message.ts';
 
 export const SETUP_MESSAGE_USAGE = {
@@ -49,7 +49,7 @@ async function importMessage(ctx: CommandContext, args: string[]): Promise<void>
   // The key arrives unprotected: it is protected again as `keys generate` protects a new key.
   const passphrase = ctx.globals.passphraseFile
     ? await readPassphraseFile(ctx.globals.passphraseFile)
-    : await newPassphrase(ctx, undefined, values['no-passphrase']);
+    : await newPassphrase(undefined, values['no-passphrase']);
   const outcome = await importSetupMessage(ctx.keyring, { data, code, passphrase });
   for (const p of outcome.problems) ctx.warn(p.message);
   if (ctx.globals.json) await writeStdout(`${JSON.stringify(outcome.changed, null, 2)}\n`);
