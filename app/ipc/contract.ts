@@ -297,12 +297,20 @@ export const procedures = {
     input: z.strictObject({ fingerprint: Fingerprint, oldPassphrase: Passphrase.nullable(), newPassphrase: Passphrase.nullable() }),
     output: KeySummary,
   },
-  /** Web Key Directory and keyserver, for one address; imports only with `import`. */
+  /**
+   * Web Key Directory and keyserver, for one address; imports only with `import`. `onAdd` is the composer's lookup
+   * of a recipient as they are added: the network sources only, each request within a few seconds, and nothing
+   * imported when the sources name different keys (the user then sees them all in the no-key prompt).
+   * `offline`: every network source was out of reach; `disagreement`: the keys found, with who named each, when
+   * the sources do not agree.
+   */
   'keys.lookup': {
-    input: z.strictObject({ email: Email, import: z.boolean().default(false) }),
+    input: z.strictObject({ email: Email, import: z.boolean().default(false), onAdd: z.boolean().default(false) }),
     output: z.object({
       found: z.array(z.object({ source: z.string().max(32), keys: z.array(KeySummary), error: z.string().max(1024).nullable() })),
       imported: z.array(KeySummary),
+      offline: z.boolean(),
+      disagreement: z.array(z.object({ fingerprint: Fingerprint, from: z.array(z.string().max(600)) })).nullable(),
     }),
   },
   /**

@@ -3,7 +3,8 @@ import { SealpostError } from '../../app/errors.ts';
 import type { EventName, EventPayload, ProcedureName, ProcedureOutput, ProcedureParams } from '../../app/ipc/contract.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { DEFAULT_SETTINGS } from '../../app/mail.ts';
-import { importFound, lookupKeys, type LookupOptions } from '../discovery/lookup.ts';
+import { DEFAULT_TIMEOUT_MS } from '../discovery/http.ts';
+import { allNetworkUnreachable, disagreement, importFound, lookupKeys, type LookupOptions } from '../discovery/lookup.ts';
 import { refreshKeys } from '../usecases/refresh-keys.ts';
 import type { MailService } from '../services/mail-service.ts';
 import type { MessageFrames } from '../services/message-frames.ts';
@@ -13,6 +14,8 @@ import { guessServers } from '../services/server-guess.ts';
 import { createSetupMessage, importSetupMessage } from '../usecases/setup-message.ts';
 import type { SettingsStore } from '../services/settings-store.ts';
 
+/** Per request, when the composer looks up a recipient as they are added (a WKD lookup may make two): the user is waiting. */
+const ON_ADD_TIMEOUT_MS = 4_000;
 /** Saving a file where the user picks: Electron shows a save dialog; the test host writes into a folder. */
 export interface SaveDialogs {
   /** `defaultName` is what the dialog offers; false when the user cancelled. */
@@ -209,10 +212,18 @@ export function createHandlers(services: Services): Handlers {
       return key;
     },
     'keys.lookup': async (p) => {
-      const results = await lookupKeys(p.email, { ...services.lookup, keyring: services.keyring });
+      const options: LookupOptions = { ...services.lookup, keyring: services.keyring };
+      if (p.onAdd) {
+        // The keyring's own keys are already in the composer's key state; asking the network is what is left.
+        options.sources = ['wkd', 'keyservers'];
+        options.timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ON_ADD_TIMEOUT_MS);
+      }
+      const results = await lookupKeys(p.email, options);
       const found = results.map((r) => ({ source: r.source, keys: r.keys, error: r.error ? short(r.error.message) : null }));
+      const conflict = disagreement(results);
       const imported: KeySummary[] = [];
-      if (p.import) {
+      // Keys that sources disagree on are not taken in passing: the user sees them all and chooses.
+      if (p.import && !(p.onAdd && conflict)) {
         for (const report of await importFound(services.keyring, results)) {
           imported.push(...report.changed);
           const entry = found[report.index];
@@ -220,7 +231,7 @@ export function createHandlers(services: Services): Handlers {
         }
         if (imported.length > 0) changed(imported.map((k) => k.fingerprint));
       }
-      return { found, imported };
+      return { found, imported, offline: allNetworkUnreachable(results), disagreement: conflict };
     },
     'keys.refresh': async (p) => {
       const { fetcher, keyservers, timeoutMs, maxBytes } = services.lookup ?? {};

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Browser, Page } from 'playwright-core';
+import type { KeySummary } from '../../app/keys.ts';
 import { chromiumUnavailable, launchChromium, openPage, screenshot } from '../support/browser.ts';
 import { mailFilesWith } from '../support/imap-peer.ts';
 import { armoredIn, headerBlock, packetSummary, pgpMimeMessage, screenshotBothThemes, submit, textPart } from '../support/e2e-mail.ts';
@@ -44,6 +45,7 @@ const GUS_PASSWORD = 'gus mailbox password';
 const DORA = 'dora@example.test';
 const DORA_PASSWORD = 'dora mailbox password';
 const MALLORY_UID = 'Mallory Third <mallory@elsewhere.test>';
+const HAL = 'hal@example.test';
 const WELCOME_SUBJECT = `Welcome aboard ${randomBytes(3).toString('hex')}`;
 
 /** "ABCD EF01 ...", as the screens show fingerprints. */
@@ -56,6 +58,7 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
   let alice: PeerKey;
   let gus: PeerKey;
   let mallory: PeerKey;
+  let hal: PeerKey;
   let rendererDir: string | undefined;
 
   /** A procedure's value through the dispatcher (for checks only; the tests drive the UI). */
@@ -129,11 +132,17 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
       gpg.generateKey(`Alice Liddell <${ALICE}>`, { passphrase: ALICE_KEY_PASSPHRASE }),
       gpg.generateKey(`Gus GnuPG <${GUS}>`),
       gpg.generateKey(MALLORY_UID),
+      gpg.generateKey(`Hal Directory <${HAL}>`),
     ]);
     if (started[0].status === 'fulfilled') servers = started[0].value;
     if (started[1].status === 'fulfilled') browser = started[1].value;
     for (const s of started) if (s.status === 'rejected') throw s.reason;
-    [alice, gus, mallory] = started.slice(2).map((s) => (s as PromiseFulfilledResult<PeerKey>).value) as [PeerKey, PeerKey, PeerKey];
+    [alice, gus, mallory, hal] = started.slice(2).map((s) => (s as PromiseFulfilledResult<PeerKey>).value) as [
+      PeerKey,
+      PeerKey,
+      PeerKey,
+      PeerKey,
+    ];
 
     await Promise.all([servers.addUser(ALICE, ALICE_PASSWORD), servers.addUser(GUS, GUS_PASSWORD), servers.addUser(DORA, DORA_PASSWORD)]);
     const welcome = [
@@ -149,8 +158,8 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
       '',
     ].join('\r\n');
     await servers.deliver(ALICE, Buffer.from(welcome, 'utf8'));
-    // The GnuPG user publishes his key in his domain's Web Key Directory (the host's stand-in).
-    host = await startTestHost({ servers, rendererDir, wkd: { [GUS]: gus.cert }, backgroundIntervalMs: null });
+    // The GnuPG users publish their keys in their domain's Web Key Directory (the host's stand-in).
+    host = await startTestHost({ servers, rendererDir, wkd: { [GUS]: gus.cert, [HAL]: hal.cert }, backgroundIntervalMs: null });
   });
 
   after(async () => {
@@ -611,6 +620,37 @@ describe('the mail client in Chromium against real servers and GnuPG users', { s
       // And Gus reads it with GnuPG.
       const { plaintext } = await gpg.decrypt(Buffer.from(armoredIn(raw)), gus);
       assert.ok(Buffer.from(plaintext).toString('utf8').includes(token));
+    },
+  );
+
+  test(
+    'a recipient without a key is looked up as they are added: the key from the Web Key Directory is used, encrypted by default',
+    { timeout: 60_000 },
+    async (t) => {
+      const page = await openMail(t);
+      await page.getByRole('button', { name: 'Write', exact: true }).click();
+      const composer = page.getByTestId('composer');
+      await composer.waitFor();
+      const to = composer.getByLabel('To', { exact: true });
+      await to.fill(HAL);
+      await to.press('Enter');
+      const chip = composer.locator(`[data-testid="recipient"][data-address="${HAL}"]`);
+      await chip.and(page.locator('[data-key-state="unverified"]')).waitFor({ timeout: 20_000 });
+      assert.match((await chip.getAttribute('title')) ?? '', /Key found, not verified: Hal Directory/);
+      assert.equal(await composer.getByRole('switch', { name: 'Encrypt' }).isChecked(), true, 'encrypted by default with the key found');
+      await composer.getByText('Encrypted to every recipient (and to you).').waitFor();
+      // The key came into the keyring from the directory, and says so.
+      const key = await value<KeySummary>('keys.show', { query: hal.fingerprint });
+      assert.ok(key.sources.includes('wkd'));
+      // Dora has no key anywhere: looked up as well, quietly, and marked.
+      await to.fill(DORA);
+      await to.press('Enter');
+      const dora = composer.locator(`[data-testid="recipient"][data-address="${DORA}"]`);
+      await dora.and(page.locator('[data-key-state="missing"]')).waitFor({ timeout: 20_000 });
+      assert.match((await dora.getAttribute('title')) ?? '', /No key \(none found in the Web Key Directory or on the key server\)/);
+      assert.equal(await composer.getByRole('alert').count(), 0, 'no error for a lookup that found nothing');
+      await composer.getByRole('button', { name: 'Discard', exact: true }).click();
+      await composer.waitFor({ state: 'detached' });
     },
   );
 

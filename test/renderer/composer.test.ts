@@ -51,6 +51,8 @@ function composerBridge(keys: Record<string, string>, extra: Record<string, (inp
       unsaved: false,
     }),
     'drafts.delete': () => ({}),
+    // The lookup as a recipient is added: offline, unless a test says otherwise.
+    'keys.lookup': () => ({ found: [], imported: [], offline: true, disagreement: null }),
     'mail.send': () => ({
       id: 9,
       accountId: 'a1',
@@ -125,6 +127,7 @@ test('the toggle follows the recipients until the user switches it; chips carry 
   assert.equal(c.chipState(c.to.chips[1]!), 'checking', 'until main answered');
   assert.equal(c.encrypt, true, 'a recipient being checked does not switch encryption off');
   await c.refreshKeys();
+  await c.lookupsSettled(); // carol and dan are looked up online, and nothing is found
   assert.deepEqual(
     c.to.chips.map((ch) => [ch.name, ch.address, c.chipState(ch)]),
     [
@@ -208,9 +211,16 @@ test('no-key prompt, "remove": the keyless recipients leave To, Cc and Bcc, the 
 test('encryption on and a recipient without a key: the prompt, never a silent send in the clear', async () => {
   const keys: Record<string, string> = { 'bob@example.org': 'verified', 'carol@example.org': 'missing' };
   const fake = composerBridge(keys, {
-    'keys.lookup': ({ email }: { email: string }) => {
+    'keys.lookup': ({ email, onAdd }: { email: string; onAdd?: boolean }) => {
+      // As the recipient is added the key server is out of reach; from the prompt it answers.
+      if (onAdd) return { found: [{ source: 'wkd', keys: [], error: 'unreachable' }], imported: [], offline: true, disagreement: null };
       keys[email] = 'unverified';
-      return { found: [{ source: 'wkd', keys: [], error: null }], imported: [{ fingerprint: 'F'.repeat(40), userIds: [email] }] };
+      return {
+        found: [{ source: 'wkd', keys: [], error: null }],
+        imported: [{ fingerprint: 'F'.repeat(40), userIds: [email] }],
+        offline: false,
+        disagreement: null,
+      };
     },
   });
   const c = newComposer(fake, settings({ encrypt: 'always' }));
@@ -229,7 +239,10 @@ test('encryption on and a recipient without a key: the prompt, never a silent se
   // Look up keys: found and imported; the prompt offers to send encrypted.
   assert.equal(await c.send(), 'prompt');
   assert.equal(await c.lookUpKeys(), true);
-  assert.deepEqual(fake.callsOf('keys.lookup'), [{ email: 'carol@example.org', import: true }]);
+  assert.deepEqual(fake.callsOf('keys.lookup'), [
+    { email: 'carol@example.org', import: true, onAdd: true },
+    { email: 'carol@example.org', import: true },
+  ]);
   assert.equal(c.prompt!.lookup, 'done');
   assert.deepEqual(c.prompt!.missing, []);
   assert.equal(await c.sendEncrypted(), 'sent');
@@ -242,6 +255,97 @@ test('encryption on and a recipient without a key: the prompt, never a silent se
     { name: '', address: 'carol@example.org' },
   ]);
   assert.deepEqual(sent[0].draft.from, { name: 'Alice Example', address: 'alice@example.org' });
+});
+
+test('a recipient without a key is looked up as they are added: "looking up" meanwhile, the key found is used, Send waits for it', async () => {
+  const keys: Record<string, string> = { 'bob@example.org': 'verified' };
+  let answer!: () => void;
+  const fake = composerBridge(keys, {
+    'keys.lookup': ({ email }: { email: string }) =>
+      new Promise((resolve) => {
+        answer = () => {
+          keys[email] = 'unverified';
+          resolve({
+            found: [{ source: 'wkd', keys: [], error: null }],
+            imported: [{ fingerprint: 'F'.repeat(40), userIds: [email] }],
+            offline: false,
+            disagreement: null,
+          });
+        };
+      }),
+  });
+  const c = newComposer(fake, settings());
+  c.to.add('bob@example.org');
+  await c.refreshKeys();
+  assert.equal(c.encrypt, true);
+  c.to.add('carol@example.org');
+  await c.refreshKeys();
+  const carol = c.to.chips[1]!;
+  assert.equal(c.chipState(carol), 'looking');
+  assert.equal(c.lookupNote(carol), null);
+  assert.deepEqual(c.withoutKey, [], 'not yet marked as keyless while looking');
+  assert.deepEqual(
+    c.lookingUp.map((r) => r.address),
+    ['carol@example.org'],
+  );
+  assert.equal(c.encrypt, true, 'encryption stays on while the key is looked up');
+  // Refreshing the key states again does not start a second lookup.
+  await c.refreshKeys();
+  assert.equal(fake.callsOf('keys.lookup').length, 1);
+  assert.deepEqual(fake.callsOf('keys.lookup'), [{ email: 'carol@example.org', import: true, onAdd: true }]);
+
+  c.subject = 'Plans';
+  c.body = 'Hello';
+  const sending = c.send();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(fake.callsOf('mail.send').length, 0, 'Send waits for the lookup');
+  answer();
+  assert.equal(await sending, 'sent', 'the key found is used: no prompt');
+  assert.equal(c.chipState(carol), 'unverified');
+  assert.equal(fake.callsOf('mail.send')[0].encrypt, true);
+  assert.equal(c.error, null);
+});
+
+test('a lookup as a recipient is added: offline is quiet, disagreeing sources import nothing, and Send still asks', async () => {
+  const answers: Record<string, object> = {
+    'dan@example.org': { found: [{ source: 'wkd', keys: [], error: 'unreachable' }], imported: [], offline: true, disagreement: null },
+    'erin@example.org': {
+      found: [],
+      imported: [],
+      offline: false,
+      disagreement: [
+        { fingerprint: 'A'.repeat(40), from: ['wkd'] },
+        { fingerprint: 'B'.repeat(40), from: ['vks keys.openpgp.org'] },
+      ],
+    },
+    'fay@example.org': { found: [{ source: 'wkd', keys: [], error: null }], imported: [], offline: false, disagreement: null },
+  };
+  const fake = composerBridge(
+    {},
+    {
+      'keys.lookup': ({ email }: { email: string }) => {
+        if (email === 'gus@example.org') throw { code: 'usage', message: 'not an address' };
+        return answers[email];
+      },
+    },
+  );
+  const c = newComposer(fake, settings({ encrypt: 'always' }));
+  c.to.add('dan@example.org, erin@example.org, fay@example.org, gus@example.org');
+  await c.refreshKeys();
+  await c.lookupsSettled();
+  const notes = Object.fromEntries(c.to.chips.map((chip) => [chip.address, [c.chipState(chip), c.lookupNote(chip)]]));
+  assert.deepEqual(notes, {
+    'dan@example.org': ['missing', lib.LOOKUP_OUTCOME_TEXT.offline],
+    'erin@example.org': ['missing', lib.LOOKUP_OUTCOME_TEXT.disagree],
+    'fay@example.org': ['missing', lib.LOOKUP_OUTCOME_TEXT['not-found']],
+    'gus@example.org': ['missing', lib.LOOKUP_OUTCOME_TEXT.failed],
+  });
+  assert.equal(c.error, null, 'no error for a lookup that found nothing');
+  assert.equal(c.encrypt, true);
+  c.subject = 'x';
+  assert.equal(await c.send(), 'prompt');
+  assert.equal(fake.callsOf('mail.send').length, 0);
+  assert.equal(fake.callsOf('keys.lookup').length, 4, 'one lookup per address');
 });
 
 test('"Send unencrypted" is an explicit choice in the prompt; a failed send keeps the composer', async () => {

@@ -9,8 +9,11 @@ import { emptySeed, type ComposeSeed } from './reply.ts';
 import { lockedKeys, PassphrasePrompt } from './unlock.svelte.ts';
 
 export type RecipientKeyState = RecipientKey['state'];
-/** A chip's mark: the key state, or "checking" until `compose.recipients` answered, or "invalid" for text that is no address. */
-export type ChipState = RecipientKeyState | 'checking' | 'invalid';
+/**
+ * A chip's mark: the key state, or "checking" until `compose.recipients` answered, "looking" while a recipient
+ * without a key is looked up online, or "invalid" for text that is no address.
+ */
+export type ChipState = RecipientKeyState | 'checking' | 'looking' | 'invalid';
 export type FieldName = 'to' | 'cc' | 'bcc';
 
 export const KEY_STATE_TEXT: Record<ChipState, string> = {
@@ -23,6 +26,7 @@ export const KEY_STATE_TEXT: Record<ChipState, string> = {
   unusable: 'Key cannot encrypt',
   changed: 'Key changed: choose which key to use',
   checking: 'Checking for a key…',
+  looking: 'Looking up a key…',
   invalid: 'Not an e-mail address',
 };
 
@@ -141,6 +145,20 @@ export interface ComposerAttachment {
   content: Uint8Array;
 }
 
+/**
+ * How the lookup of a recipient without a key, started as they were added, ended: a key imported, nothing
+ * found, the key servers out of reach (said quietly: offline is no error), sources naming different keys
+ * (nothing imported: the user sees them in the no-key prompt), or the lookup refused.
+ */
+export type LookupOutcome = 'imported' | 'not-found' | 'offline' | 'disagree' | 'failed';
+
+export const LOOKUP_OUTCOME_TEXT: Record<Exclude<LookupOutcome, 'imported'>, string> = {
+  'not-found': 'none found in the Web Key Directory or on the key server',
+  offline: 'the key servers could not be reached',
+  disagree: 'the key servers name different keys; choose with "Look up keys" when you send',
+  failed: 'the lookup did not work',
+};
+
 export interface NoKeyPrompt {
   missing: RecipientCheck[];
   lookup: 'idle' | 'looking' | 'done';
@@ -190,6 +208,8 @@ export class ComposerState {
   /** Key states by lower-case address, from `compose.recipients` (replaced whole on each answer). */
   keyStates = $state.raw<Readonly<Record<string, RecipientKey>>>({});
   prompt = $state<NoKeyPrompt | null>(null);
+  /** Per lower-case address: the lookup of a recipient without a key, as they were added (once per composer). */
+  lookups = $state.raw<Readonly<Record<string, { state: 'looking' } | { state: 'done'; outcome: LookupOutcome }>>>({});
   /** The signing key's passphrase prompt (mail.send answered key-passphrase-required); then the message goes as the user chose. */
   unlock = $state.raw<PassphrasePrompt | null>(null);
   /** Whether the message waiting for the unlock is encrypted (as decided before it was asked). */
@@ -230,13 +250,19 @@ export class ComposerState {
   /** Recipients for whom Autocrypt discourages encryption (said next to the toggle when it is off for them). */
   discouraged = $derived(this.recipients.filter((r) => this.keyStates[normalizeAddress(r.address)]?.recommendation === 'discourage'));
   /** Recipients that block encryption (shown next to the toggle before Send is pressed). */
-  withoutKey = $derived(this.recipients.filter((r) => r.state !== 'invalid' && r.state !== 'checking' && !usableKey(r.state)));
+  withoutKey = $derived(
+    this.recipients.filter((r) => r.state !== 'invalid' && r.state !== 'checking' && r.state !== 'looking' && !usableKey(r.state)),
+  );
+  /** Recipients whose key is being looked up online right now. */
+  lookingUp = $derived(this.recipients.filter((r) => r.state === 'looking'));
 
   readonly #bridge: SealpostBridge;
   readonly #context: ComposerContext;
   #lastSaved = '';
   #timer: ReturnType<typeof setInterval> | null = null;
   #keysRequest = 0;
+  /** The lookups still running, awaited by Send (each is bounded in main). */
+  readonly #lookupRuns = new Map<string, Promise<void>>();
   #saving: Promise<void> | null = null;
 
   constructor(bridge: SealpostBridge, context: ComposerContext, options: ComposerOptions) {
@@ -261,7 +287,16 @@ export class ComposerState {
 
   chipState(chip: Chip): ChipState {
     if (chip.invalid) return 'invalid';
-    return this.keyStates[normalizeAddress(chip.address)]?.state ?? 'checking';
+    const address = normalizeAddress(chip.address);
+    const state = this.keyStates[address]?.state ?? 'checking';
+    return state === 'missing' && this.lookups[address]?.state === 'looking' ? 'looking' : state;
+  }
+
+  /** Why a recipient still has no key after its lookup (null while looking, when a key came, or when none was asked). */
+  lookupNote(chip: Chip): string | null {
+    const lookup = this.lookups[normalizeAddress(chip.address)];
+    if (chip.invalid || lookup?.state !== 'done' || lookup.outcome === 'imported' || this.chipState(chip) !== 'missing') return null;
+    return LOOKUP_OUTCOME_TEXT[lookup.outcome];
   }
 
   keyFor(chip: Chip): RecipientKey | null {
@@ -292,6 +327,41 @@ export class ComposerState {
       return;
     }
     this.keyStates = { ...this.keyStates, ...Object.fromEntries(r.value.map((k) => [normalizeAddress(k.address), k])) };
+    for (const k of r.value) if (k.state === 'missing') this.#lookUpOnAdd(k.address);
+  }
+
+  /**
+   * A recipient without any key is looked up online once, as they are added
+   * (Web Key Directory, then the key server; main bounds each request to a
+   * few seconds). What is found and agreed on is imported, and the chip
+   * shows the key; meanwhile it says "looking up". An offline machine or a
+   * failed lookup only leaves the recipient without a key, quietly: Send
+   * still opens the no-key prompt.
+   */
+  #lookUpOnAdd(address: string): void {
+    const key = normalizeAddress(address);
+    if (this.lookups[key]) return;
+    this.lookups = { ...this.lookups, [key]: { state: 'looking' } };
+    const run = (async () => {
+      let outcome: LookupOutcome = 'failed';
+      try {
+        const r = await callBridge(this.#bridge, 'keys.lookup', { email: address, import: true, onAdd: true });
+        if (r.ok) {
+          const v = r.value;
+          outcome = v.imported.length > 0 ? 'imported' : v.disagreement ? 'disagree' : v.offline ? 'offline' : 'not-found';
+        }
+        if (outcome === 'imported') await this.refreshKeys();
+      } finally {
+        this.lookups = { ...this.lookups, [key]: { state: 'done', outcome } };
+        this.#lookupRuns.delete(key);
+      }
+    })();
+    this.#lookupRuns.set(key, run);
+  }
+
+  /** Until the lookups of recipients added so far have ended (Send waits for them: they may bring the keys). */
+  async lookupsSettled(): Promise<void> {
+    while (this.#lookupRuns.size > 0) await Promise.allSettled([...this.#lookupRuns.values()]);
   }
 
   /** Commit the typed text of every field, then check keys for any new address. */
@@ -410,6 +480,7 @@ export class ComposerState {
   async send(): Promise<SendOutcome> {
     if (this.sending || this.sent) return 'failed';
     await this.commitAll();
+    await this.lookupsSettled();
     const plan = sendPlan(this.encrypt, this.recipients);
     if (plan.kind === 'invalid') {
       this.error = localError(plan.problem);

@@ -69,6 +69,9 @@ const dialogs: SaveDialogs & { cancel: boolean; saved: { name: string; path: str
 /** The WKD of lookup.example, served from memory: one key at one address, nothing on the keyserver. */
 const directory = new Map<string, Uint8Array>();
 const fetcher = async (url: string): Promise<Response> => {
+  // A domain whose servers cannot be reached, as fetch says so when offline.
+  if (url.includes('offline.example') || url.includes('keys.openpgp.org/vks/v1/by-email/fred'))
+    throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
   for (const [needle, body] of directory) if (url.includes(needle)) return new Response(new Uint8Array(body), { status: 200 });
   return new Response(null, { status: 404 });
 };
@@ -686,6 +689,41 @@ test('keys.lookup: what the Web Key Directory serves, imported only when asked',
     [{ fingerprints: [dana.fingerprint] }],
   );
   assert.ok(ok<KeySummary>(await dispatch('keys.show', { query: dana.fingerprint })).sources.includes('wkd'));
+});
+
+test('keys.lookup onAdd (the composer, as a recipient is added): network sources only, nothing imported when they disagree, offline said', async () => {
+  const make = (name: string, email: string) =>
+    bob.client.call('keys.generate', { name, email, algo: 'curve25519', expiresInSeconds: null, passphrase: null });
+  const erinWkd = await make('Erin', 'erin@lookup.example');
+  const erinVks = await make('Erin Other', 'erin@lookup.example');
+  const armor = async (fpr: string) => Buffer.from((await bob.client.call('keys.export', { query: fpr })).armored);
+  directory.set('openpgpkey.lookup.example/.well-known/openpgpkey/lookup.example/hu/', await armor(erinWkd.fingerprint));
+  directory.set('keys.openpgp.org/vks/v1/by-email/erin%40lookup.example', await armor(erinVks.fingerprint));
+  try {
+    const disagree = ok<{ found: Array<{ source: string }>; imported: KeySummary[]; offline: boolean; disagreement: unknown }>(
+      await dispatch('keys.lookup', { email: 'erin@lookup.example', import: true, onAdd: true }),
+    );
+    assert.deepEqual(disagree.found.map((f) => f.source).sort(), ['vks', 'wkd'], 'the keyring and Autocrypt steps are not asked');
+    assert.deepEqual(disagree.imported, []);
+    assert.equal(disagree.offline, false);
+    assert.deepEqual(
+      disagree.disagreement,
+      [
+        { fingerprint: erinWkd.fingerprint, from: ['wkd'] },
+        { fingerprint: erinVks.fingerprint, from: ['vks https://keys.openpgp.org'] },
+      ],
+      "each key with the source that named it, in the pipeline's order",
+    );
+    failure(await dispatch('keys.show', { query: erinWkd.fingerprint }), 'key-not-found');
+    failure(await dispatch('keys.show', { query: erinVks.fingerprint }), 'key-not-found');
+
+    const offline = ok<{ imported: KeySummary[]; offline: boolean; disagreement: unknown }>(
+      await dispatch('keys.lookup', { email: 'fred@offline.example', import: true, onAdd: true }),
+    );
+    assert.deepEqual([offline.imported, offline.offline, offline.disagreement], [[], true, null]);
+  } finally {
+    directory.clear();
+  }
 });
 
 test("session.unlock: for the settings' time; then a message to the locked key reads without any passphrase", async () => {

@@ -268,7 +268,12 @@ export function installFakeMain(config: FakeMainConfig): void {
     },
     'keys.backup': () => ({ saved: true }),
     'keys.saveRevocation': () => ({ saved: true, available: true }),
-    'keys.lookup': ({ email }) => ({ found: [{ source: 'wkd', keys: [], error: `no key for ${email}` }], imported: [] }),
+    'keys.lookup': ({ email }) => ({
+      found: [{ source: 'wkd', keys: [], error: `no key for ${email}` }],
+      imported: [],
+      offline: false,
+      disagreement: null,
+    }),
     'keys.delete': ({ fingerprint }) => {
       state.keys = state.keys.filter((k) => k.fingerprint !== fingerprint);
       return {};
