@@ -130,6 +130,8 @@ export const RecipientKey = z.object({
       knownVerified: z.boolean(),
       /** The owner's word for the change: the new key certified by the earlier one, or the earlier one revoked as superseded. */
       successor: z.enum(['certified', 'superseded']).nullable().default(null),
+      /** Why the key used so far cannot be used any more (then keeping it is no choice); null while it can. */
+      knownProblem: z.enum(['revoked', 'expired', 'rejected', 'unusable']).nullable().default(null),
     })
     .optional(),
 });

@@ -17,17 +17,14 @@ import type { RecipientKey } from '../../app/mail.ts';
 import type { KeySummary } from '../../app/keys.ts';
 import { addressOfUserId } from '../../app/user-ids.ts';
 import type { KeyringCalls } from '../../app/node/keyring-client.ts';
-import { chooseRecipientKey } from '../pgp-mime/write/recipient-keys.ts';
+import { chooseRecipientKey, keyProblem } from '../pgp-mime/write/recipient-keys.ts';
 import { normalizeAddress, sameAddress } from '../../app/address.ts';
 import { preliminaryRecommendation } from '../../app/autocrypt-recommendation.ts';
 
 type State = RecipientKey['state'];
 
 function unusableState(key: KeySummary, now: number): State {
-  if (key.revoked) return 'revoked';
-  if (key.expires && Date.parse(key.expires) <= now) return 'expired';
-  if (key.trust === 'rejected') return 'rejected';
-  return 'unusable';
+  return keyProblem(key, now) ?? 'unusable';
 }
 
 function userIdFor(key: KeySummary, address: string): string | null {
@@ -54,7 +51,7 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
       const found = chooseRecipientKey(state, now);
       const peerMutual = state.autocrypt?.preferEncrypt === 'mutual';
       if ('changed' in found) {
-        const { known, knownVerified, successor } = found.changed;
+        const { known, knownVerified, successor, knownProblem } = found.changed;
         const newKey = state.keys.find((k) => k.fingerprint === found.changed.new);
         entry = {
           state: 'changed',
@@ -63,7 +60,7 @@ export async function recipientKeyStates(keyring: KeyringCalls, addresses: reado
           sources: newKey?.sources ?? [],
           recommendation: 'available',
           peerMutual,
-          change: { known, knownVerified, successor },
+          change: { known, knownVerified, successor, knownProblem },
         };
       } else if ('key' in found) {
         entry = {

@@ -50,7 +50,9 @@ test('the first key is in use; a second key for the address, from any source, is
 
     await importCert(keyring, second.armored, 'autocrypt');
     const changed = await choice(keyring);
-    assert.deepEqual(changed, { changed: { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(changed, {
+      changed: { address: BOB, known: first.fpr, new: second.fpr, knownVerified: false, successor: null, knownProblem: null },
+    });
     assert.equal((await keyring.addressState(BOB)).accepted?.fingerprint, first.fpr, 'the import alone changes nothing');
 
     // Seen again later (imported once more): still not in use.
@@ -92,7 +94,9 @@ test('accepting a key makes it the one in use; a third key later is a change aga
     assert.ok('key' in chosen && chosen.key.fingerprint === b!.fpr);
 
     await importCert(again, c!.armored);
-    assert.deepEqual(await choice(again), { changed: { address: BOB, known: b!.fpr, new: c!.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(await choice(again), {
+      changed: { address: BOB, known: b!.fpr, new: c!.fpr, knownVerified: false, successor: null, knownProblem: null },
+    });
     // Keeping the earlier key is a choice too.
     await again.accept(BOB, b!.fpr);
     const kept = await choice(again);
@@ -121,7 +125,7 @@ test('a verified key that changes: the change says so; verifying a key chooses i
     await sleep(5);
     await importCert(keyring, b!.armored);
     assert.deepEqual(await choice(keyring), {
-      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: true, successor: null },
+      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: true, successor: null, knownProblem: null },
     });
     await keyring.setTrust(b!.fpr, 'verified');
     const now = await choice(keyring);
@@ -147,8 +151,12 @@ test('the key in use revoked or expired while another is usable: a key change, n
     const { privateKey: revoked } = await openpgp.revokeKey({ key: a!.key, format: 'object' });
     await importCert(keyring, revoked.toPublic().armor());
     assert.deepEqual(await choice(keyring), {
-      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null },
+      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null, knownProblem: 'revoked' },
     });
+    // The change says the earlier key is no choice any more (the composer then offers only the new one).
+    await keyring.accept(BOB, a!.fpr);
+    const again = await choice(keyring);
+    assert.ok('changed' in again && again.changed.knownProblem === 'revoked');
     // Only unusable keys: no key, as before.
     await keyring.delete(b!.fpr, false);
     const none = await choice(keyring);
@@ -174,11 +182,15 @@ test('a keyring written before addresses were kept: one key is used; several are
 
     const old = new Keyring(new KeyStore(home));
     assert.equal((await old.addressState(BOB)).accepted, null);
-    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(await choice(old), {
+      changed: { address: BOB, known: a!.fpr, new: b!.fpr, knownVerified: false, successor: null, knownProblem: null },
+    });
     await importCert(old, c!.armored);
     const state = await old.addressState(BOB);
     assert.equal(state.accepted?.fingerprint, a!.fpr, 'the key that was there first');
-    assert.deepEqual(await choice(old), { changed: { address: BOB, known: a!.fpr, new: c!.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(await choice(old), {
+      changed: { address: BOB, known: a!.fpr, new: c!.fpr, knownVerified: false, successor: null, knownProblem: null },
+    });
   } finally {
     cleanup();
   }
@@ -201,7 +213,7 @@ test('a successor: a new key certified by the earlier one, or the earlier one re
     assert.deepEqual(state.keys.find((k) => k.fingerprint === b.fpr)?.certifiedBy, [a.fpr]);
     assert.deepEqual(state.keys.find((k) => k.fingerprint === a.fpr)?.certifiedBy, []);
     assert.deepEqual(await choice(keyring), {
-      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'certified' },
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'certified', knownProblem: null },
     });
     const e = keyChangedError((chooseRecipientKey(state) as { changed: Parameters<typeof keyChangedError>[0] }).changed);
     assert.equal(e.details.successor, 'certified');
@@ -212,7 +224,9 @@ test('a successor: a new key certified by the earlier one, or the earlier one re
     await importCert(other, a.armored);
     await importCert(other, stranger.armored);
     await importCert(other, (await b.key.toPublic().signAllUsers([stranger.key])).armor());
-    assert.deepEqual(await choice(other), { changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(await choice(other), {
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null, knownProblem: null },
+    });
 
     // The earlier key revoked as superseded.
     const third = new Keyring(new KeyStore(tempHomeDir()));
@@ -227,7 +241,7 @@ test('a successor: a new key certified by the earlier one, or the earlier one re
     const after = await third.addressState(BOB);
     assert.equal(after.keys.find((k) => k.fingerprint === a.fpr)?.revocationReason, 'superseded');
     assert.deepEqual(await choice(third), {
-      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'superseded' },
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: 'superseded', knownProblem: 'revoked' },
     });
 
     // Revoked as compromised: no successor.
@@ -241,7 +255,9 @@ test('a successor: a new key certified by the earlier one, or the earlier one re
     });
     await importCert(fourth, compromised.toPublic().armor());
     assert.equal((await fourth.addressState(BOB)).keys.find((k) => k.fingerprint === a.fpr)?.revocationReason, 'compromised');
-    assert.deepEqual(await choice(fourth), { changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null } });
+    assert.deepEqual(await choice(fourth), {
+      changed: { address: BOB, known: a.fpr, new: b.fpr, knownVerified: false, successor: null, knownProblem: 'revoked' },
+    });
   } finally {
     cleanup();
     for (const c of extraHomes.splice(0)) c();

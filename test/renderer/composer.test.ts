@@ -299,8 +299,11 @@ test('a recipient without a key is looked up as they are added: "looking up" mea
   const sending = c.send();
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(fake.callsOf('mail.send').length, 0, 'Send waits for the lookup');
+  assert.equal(c.waitingForLookups, true, 'and says so');
+  assert.equal(await c.send(), 'failed', 'a second press does nothing meanwhile');
   answer();
   assert.equal(await sending, 'sent', 'the key found is used: no prompt');
+  assert.equal(c.waitingForLookups, false);
   assert.equal(c.chipState(carol), 'unverified');
   assert.equal(fake.callsOf('mail.send')[0].encrypt, true);
   assert.equal(c.error, null);

@@ -526,6 +526,26 @@ test('a new key certified by the earlier one: said so, and "Use the new key" com
   await page.context().close();
 });
 
+test('a key change where the earlier key was revoked: keeping it is not offered, the reason is said', { skip }, async () => {
+  const { page, problems, calls } = await open({ recipientKeys: { 'erin@example.org': 'changed-revoked' } });
+  await page.locator('body').press('c');
+  const composer = page.getByTestId('composer');
+  await composer.waitFor();
+  await composer.getByLabel('To', { exact: true }).fill('erin@example.org,');
+  await page.locator('[data-testid="recipient"][data-address="erin@example.org"][data-key-state="changed"]').waitFor();
+  await composer.getByLabel('Subject').fill('after the revocation');
+  await composer.getByRole('button', { name: 'Send' }).click();
+  const change = page.getByTestId('no-key-prompt').getByTestId('key-change');
+  await change.getByTestId('known-key-problem').getByText('can no longer be used: it was revoked', { exact: false }).waitFor();
+  assert.deepEqual(
+    (await change.getByRole('button').allTextContents()).map((b) => b.trim()),
+    ['Use the new key'],
+  );
+  assert.equal((await calls('mail.send')).length, 0);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
 test('composer in a small window (900x650): the text area gives up height, Attach and Send stay in view', { skip }, async () => {
   const { page, problems } = await open();
   for (const [width, height] of [

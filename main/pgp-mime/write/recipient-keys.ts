@@ -61,6 +61,19 @@ export interface KeyChange {
    * new one is younger). Null: nothing does. Either way the user chooses.
    */
   successor: 'certified' | 'superseded' | null;
+  /** Why the key in use so far can no longer be used (keeping it is then no choice); null while it is usable. */
+  knownProblem: KeyProblem | null;
+}
+
+/** Why a key cannot be encrypted to, in the order the composer names it. */
+export type KeyProblem = 'revoked' | 'expired' | 'rejected' | 'unusable';
+
+export function keyProblem(k: KeySummary, now: number): KeyProblem | null {
+  if (isUsableForEncryption(k, now)) return null;
+  if (k.revoked) return 'revoked';
+  if (k.expires && Date.parse(k.expires) <= now) return 'expired';
+  if (k.trust === 'rejected') return 'rejected';
+  return 'unusable';
 }
 
 /** Whether the new key of a change is the earlier key's successor, and by what. */
@@ -90,9 +103,14 @@ export function chooseRecipientKey(state: AddressState, now = Date.now()): Recip
   const usable = candidates.filter((k) => isUsableForEncryption(k, now));
   if (usable.length === 0) return { problem: candidates.map((k) => whyUnusable(k, now)).join(', ') };
   const accepted = state.accepted;
-  const change = (known: string, next: string, knownVerified: boolean): RecipientChoice => ({
-    changed: { address: state.address, known, new: next, knownVerified, successor: successorOf(state, known, next) },
-  });
+  const change = (known: string, next: string, knownVerified: boolean): RecipientChoice => {
+    const earlier = candidates.find((k) => k.fingerprint === known);
+    // A key that is gone from the keyring is as unusable as a revoked one.
+    const knownProblem = earlier ? keyProblem(earlier, now) : 'unusable';
+    return {
+      changed: { address: state.address, known, new: next, knownVerified, successor: successorOf(state, known, next), knownProblem },
+    };
+  };
   const newest = (keys: AddressState['keys']) => [...keys].sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0]!;
   if (accepted) {
     const known = candidates.find((k) => k.fingerprint === accepted.fingerprint);

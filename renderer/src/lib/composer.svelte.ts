@@ -216,6 +216,8 @@ export class ComposerState {
   #unlockEncrypt = false;
   error = $state<UiError | null>(null);
   sending = $state(false);
+  /** Send was pressed while recipients' keys are still being looked up: it goes on once they are in. */
+  waitingForLookups = $state(false);
   /** The message is in the outbox. */
   sent = $state<OutboxEntry | null>(null);
   draftId = $state<number | null>(null);
@@ -478,9 +480,16 @@ export class ComposerState {
    * or open the no-key prompt. Returns what happened.
    */
   async send(): Promise<SendOutcome> {
-    if (this.sending || this.sent) return 'failed';
+    if (this.sending || this.sent || this.waitingForLookups) return 'failed';
     await this.commitAll();
-    await this.lookupsSettled();
+    if (this.lookingUp.length > 0) {
+      this.waitingForLookups = true;
+      try {
+        await this.lookupsSettled();
+      } finally {
+        this.waitingForLookups = false;
+      }
+    }
     const plan = sendPlan(this.encrypt, this.recipients);
     if (plan.kind === 'invalid') {
       this.error = localError(plan.problem);

@@ -81,7 +81,7 @@ test(
     assert.equal(view.address, DAVE);
     assert.equal(view.state, 'changed');
     assert.equal(view.inUse, null);
-    assert.deepEqual(view.change, { address: DAVE, known: first, new: second, knownVerified: false, successor: null });
+    assert.deepEqual(view.change, { address: DAVE, known: first, new: second, knownVerified: false, successor: null, knownProblem: null });
     assert.deepEqual(
       view.keys.map((k: { fingerprint: string; sources: string[] }) => [k.fingerprint, k.sources]),
       [

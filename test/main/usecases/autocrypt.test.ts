@@ -141,7 +141,7 @@ test('vouched keys are imported through the first-use rule: a second header key 
     const after = await keyring.addressState(BOB);
     assert.equal(after.autocrypt?.fingerprint, k2.fpr, 'the peer state follows the newest header');
     assert.deepEqual(chooseRecipientKey(after), {
-      changed: { address: BOB, known: k1.fpr, new: k2.fpr, knownVerified: false, successor: null },
+      changed: { address: BOB, known: k1.fpr, new: k2.fpr, knownVerified: false, successor: null, knownProblem: null },
     });
   } finally {
     cleanup();

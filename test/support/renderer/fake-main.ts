@@ -169,7 +169,7 @@ export function installFakeMain(config: FakeMainConfig): void {
   function recipientKey(a: string): Record<string, unknown> {
     const keyState = config.recipientKeys[a.toLowerCase()] ?? 'missing';
     // A key change: the key in use so far is all A's, the new one all B's (verified before when the state says so).
-    if (keyState === 'changed' || keyState === 'changed-verified' || keyState === 'changed-certified')
+    if (keyState === 'changed' || keyState === 'changed-verified' || keyState === 'changed-certified' || keyState === 'changed-revoked')
       return {
         address: a,
         state: 'changed',
@@ -179,6 +179,8 @@ export function installFakeMain(config: FakeMainConfig): void {
           known: 'A'.repeat(40),
           knownVerified: keyState === 'changed-verified',
           successor: keyState === 'changed-certified' ? 'certified' : null,
+          // The key in use so far was revoked (compromised, say): keeping it is no choice.
+          knownProblem: keyState === 'changed-revoked' ? 'revoked' : null,
         },
       };
     // A key known only from another sender's gossip: usable, but Autocrypt discourages encrypting by default.
