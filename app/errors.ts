@@ -141,6 +141,19 @@ export const ERRORS = {
     exit: EXIT.badInput,
     details: z.strictObject({ fingerprint: Fingerprint }),
   },
+  'setup-message-invalid': {
+    text: 'Not an Autocrypt Setup Message that can be imported',
+    retryable: false,
+    exit: EXIT.badInput,
+    details: z.strictObject({
+      /**
+       * Autocrypt Level 1, section 4.4: `no-payload`, no armored OpenPGP message in it; `not-marked`, a mail
+       * without the `Autocrypt-Setup-Message` header; `other-version`, a version other than v1; `not-to-self`,
+       * a mail whose From is not its To (4.4.3); `too-large`, far larger than any secret key.
+       */
+      reason: z.enum(['no-payload', 'not-marked', 'other-version', 'not-to-self', 'too-large']),
+    }),
+  },
   'key-not-revocation': { text: 'Not a revocation certificate for a known key', retryable: false, exit: EXIT.badInput, details: None },
   'key-changed': {
     text: "A recipient's key changed",

@@ -245,7 +245,11 @@ export class Keyring {
     return { keys, problems: parsed.problems.map((p) => ({ code: p.code, message: p.message })) };
   }
 
-  async import(bytes: Uint8Array, source: KeySource): Promise<ImportOutcome> {
+  /**
+   * Stores the keys in `bytes`. With `own`, each secret key among them becomes the user's own as a generated
+   * key is (`generate`): verified, and the key in use for each of its addresses.
+   */
+  async import(bytes: Uint8Array, source: KeySource, opts: { own?: boolean } = {}): Promise<ImportOutcome> {
     const parsed = await parseKeyMaterial(bytes);
     const problems: SealpostError[] = [...parsed.problems];
     if (parsed.keys.length === 0 && parsed.revocations.length === 0) {
@@ -294,6 +298,12 @@ export class Keyring {
         if (!entry.meta.sources.includes(source)) entry.meta.sources = [...entry.meta.sources, source];
         if (before !== entry.key.armor() + (entry.secret?.armor() ?? '')) changedFprs.add(fpr);
       }
+      if (opts.own) {
+        for (const key of parsed.keys) {
+          const fpr = upperFingerprint(key);
+          if (key.isPrivate() && (await this.makeOwn(model, fpr, now))) changedFprs.add(fpr);
+        }
+      }
       for (const signature of parsed.revocations) {
         const target = await this.applyRevocation(model, signature);
         if (target) changedFprs.add(target);
@@ -309,6 +319,24 @@ export class Keyring {
         value: { changed, problems: problems.map((p) => ({ code: p.code, message: p.message })) },
       };
     });
+  }
+
+  /** The entry's key as the user's own, as `generate` leaves a new one; whether anything changed. */
+  private async makeOwn(model: Model, fpr: string, at: string): Promise<boolean> {
+    const entry = model.get(fpr)!;
+    let changed = false;
+    if (entry.meta.trust !== 'verified') {
+      const meta: EntryMeta = { ...entry.meta, trust: 'verified' };
+      delete meta.verification;
+      entry.meta = meta;
+      changed = true;
+    }
+    for (const address of await addressesOf(entry.key)) {
+      if (model.addresses[address]?.accepted?.fingerprint === fpr) continue;
+      model.addresses[address] = { ...model.addresses[address], accepted: { fingerprint: fpr, at, how: 'accepted' } };
+      changed = true;
+    }
+    return changed;
   }
 
   /**

@@ -206,6 +206,7 @@ export async function importSetupPayload(
       throw translateOpenpgpError(e, 'key-unparseable');
     }
   }
-  const outcome = await keyring.import(new TextEncoder().encode(stored.armor(OPENPGP_CONFIG)), 'setup-message');
+  // Autocrypt Level 1, 4.4.4: the key imported from a setup message becomes the user's own, as one generated here.
+  const outcome = await keyring.import(new TextEncoder().encode(stored.armor(OPENPGP_CONFIG)), 'setup-message', { own: true });
   return { ...outcome, preferEncrypt: prefer === 'mutual' || prefer === 'nopreference' ? prefer : null };
 }

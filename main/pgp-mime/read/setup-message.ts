@@ -43,6 +43,15 @@ function isLeaf(part: MimePart): boolean {
 }
 
 /**
+ * Whether a file is a whole mail (RFC 5322: it starts with a header field)
+ * rather than a saved attachment (an HTML page, an armored block).
+ */
+export function isMailMessage(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 200)).toString('latin1');
+  return /^[\x21-\x39\x3b-\x7e]+:/.test(head);
+}
+
+/**
  * The armored payload of a setup message file. A message that names itself
  * a setup message of another version (`Autocrypt-Setup-Message` other than
  * `v1`) is refused, as the specification asks; so is a file with no
@@ -50,16 +59,16 @@ function isLeaf(part: MimePart): boolean {
  */
 export function findSetupPayload(bytes: Uint8Array): string {
   if (bytes.length > MAX_SETUP_MESSAGE_BYTES)
-    throw new SealpostError('bad-input', 'the file is too large to be an Autocrypt Setup Message');
+    throw new SealpostError('setup-message-invalid', 'the file is too large to be an Autocrypt Setup Message', { reason: 'too-large' });
   const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const looksLikeMessage = /^[\x21-\x39\x3b-\x7e]+:/.test(raw.subarray(0, 200).toString('latin1'));
-  if (looksLikeMessage) {
+  if (isMailMessage(raw)) {
     const { root } = parseMime(raw);
     const version = headerValue(root, 'autocrypt-setup-message');
     if (version !== undefined && version.trim().toLowerCase() !== 'v1')
       throw new SealpostError(
-        'bad-input',
+        'setup-message-invalid',
         `the message is an Autocrypt Setup Message of version "${version.slice(0, 20)}", which is not read here`,
+        { reason: 'other-version' },
       );
     const leaves = [...walk(root)].filter(isLeaf);
     // The attachment the specification names first, then any text part (the block in the body).
@@ -72,10 +81,16 @@ export function findSetupPayload(bytes: Uint8Array): string {
       const found = findArmoredMessage(text);
       if (found) return found;
     }
-    throw new SealpostError('bad-input', 'the message holds no Autocrypt Setup Message (no armored OpenPGP message in it)');
+    throw new SealpostError('setup-message-invalid', 'the message holds no Autocrypt Setup Message (no armored OpenPGP message in it)', {
+      reason: 'no-payload',
+    });
   }
   const found = findArmoredMessage(raw.toString('utf8'));
   if (!found)
-    throw new SealpostError('bad-input', 'not an Autocrypt Setup Message: no armored OpenPGP message (BEGIN PGP MESSAGE) in the file');
+    throw new SealpostError(
+      'setup-message-invalid',
+      'not an Autocrypt Setup Message: no armored OpenPGP message (BEGIN PGP MESSAGE) in the file',
+      { reason: 'no-payload' },
+    );
   return found;
 }

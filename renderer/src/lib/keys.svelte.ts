@@ -2,6 +2,7 @@ import type { ProcedureInput, ProcedureName, ProcedureOutput, SealpostBridge } f
 import type { KeySummary, Trust } from '../../../app/keys.ts';
 import { plural, primaryUserId, sameAddress } from './format.ts';
 import { callBridge, type UiError } from './outcome.ts';
+import { SetupMessageCreation, SetupMessageImport } from './setup-message.svelte.ts';
 
 /** The same cap main enforces (app/ipc/contract.ts MAX_IMPORT_BYTES); checked here too to answer at once. */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
@@ -26,7 +27,8 @@ type Busy =
   | 'backup'
   | 'revocation'
   | 'lookup'
-  | 'details';
+  | 'details'
+  | 'setup-import';
 
 export const EXPIRY_CHOICES = [
   { value: '1y', label: '1 year', seconds: 365 * 86_400 },
@@ -123,11 +125,16 @@ export class KeysState {
   selectedKey = $derived(this.keys.find((k) => k.fingerprint === this.selected) ?? null);
 
   readonly form = new GenerateForm();
+  /** Moving an own key to another device by Autocrypt Setup Message, and importing one. */
+  readonly setupCreation: SetupMessageCreation;
+  readonly setupImport: SetupMessageImport;
   readonly #bridge: SealpostBridge;
   #generation = 0;
 
   constructor(bridge: SealpostBridge) {
     this.#bridge = bridge;
+    this.setupCreation = new SetupMessageCreation(bridge);
+    this.setupImport = new SetupMessageImport(bridge);
   }
 
   /** Load the list and follow changes; returns the function that stops following. */
@@ -209,6 +216,35 @@ export class KeysState {
 
   /** The keys the last import added or changed. */
   lastImported = $state<KeySummary[]>([]);
+
+  /**
+   * Import the key of the Autocrypt Setup Message in `setupImport` (its
+   * errors are shown there); the imported key is then selected and shown.
+   */
+  async importSetupMessage(): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = 'setup-import';
+    try {
+      const changed = await this.setupImport.submit();
+      if (changed === null) return false;
+      this.setupImport.reset();
+      this.lastImported = changed;
+      await this.refresh();
+      const own = changed.find((k) => k.hasSecret) ?? changed[0];
+      if (own) this.select(own.fingerprint);
+      const who = own ? primaryUserId(own) : '';
+      const others = own ? own.emails.filter((e) => !who.includes(e)) : [];
+      this.notice = own
+        ? {
+            kind: 'ok',
+            text: `Imported your key ${who} from the setup message: it is now your own key${others.length > 0 ? ` for ${others.join(', ')}` : ''}, used to sign and to read mail encrypted to you.`,
+          }
+        : { kind: 'ok', text: 'The key in this setup message is already your own key here; nothing changed.' };
+      return true;
+    } finally {
+      this.busy = null;
+    }
+  }
 
   /** Generate a key pair from the form; the passphrases are cleared whatever the outcome. */
   generate(): Promise<boolean> {

@@ -48,7 +48,7 @@ test('any text: null, or one block from its BEGIN to its END line', () => {
   );
 });
 
-test('any bytes as a file: the payload, or a SealpostError (bad-input); never another throw', () => {
+test('any bytes as a file: the payload, or a SealpostError (setup-message-invalid); never another throw', () => {
   fc.assert(
     fc.property(
       fc.oneof(
@@ -60,7 +60,7 @@ test('any bytes as a file: the payload, or a SealpostError (bad-input); never an
           findSetupPayload(bytes);
         } catch (e) {
           assert.ok(e instanceof SealpostError, String(e));
-          assert.equal(e.code, 'bad-input');
+          assert.equal(e.code, 'setup-message-invalid');
         }
       },
     ),
