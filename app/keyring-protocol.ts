@@ -40,7 +40,13 @@ export const unaryMethods = {
     result: z.object({ keys: z.array(KeySummary), problems: z.array(z.object({ code: ErrorCodeSchema, message: z.string() })) }),
   },
   'keys.export': {
-    params: z.strictObject({ query: Query, secret: z.boolean().default(false), minimal: z.boolean().default(false) }),
+    params: z.strictObject({
+      query: Query,
+      secret: z.boolean().default(false),
+      minimal: z.boolean().default(false),
+      /** Only the user ids with this address (a Web Key Directory file); public export only. */
+      onlyUserIdsOf: z.string().min(3).max(320).optional(),
+    }),
     result: z.object({ armored: z.string() }),
   },
   'keys.delete': { params: z.strictObject({ fingerprint: Query, secret: z.boolean().default(false) }), result: z.object({}) },

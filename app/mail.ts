@@ -158,6 +158,13 @@ export const Settings = z.object({
   remoteContent: z.enum(['ask', 'never']),
   theme: z.enum(['system', 'light', 'dark']),
   notifications: z.boolean(),
+  /**
+   * The user's own Autocrypt `prefer-encrypt` (Autocrypt Level 1, sections 2.3 and 5.2): `mutual` is written into
+   * our Autocrypt header and asks peers who said the same to encrypt by default; `nopreference` (the default) writes none.
+   */
+  preferEncrypt: z.enum(['nopreference', 'mutual']),
+  /** Refresh correspondents' keys from their own sources (WKD, VKS, HKP) in the background, each at most daily. */
+  keyRefresh: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 export const DEFAULT_SETTINGS: Settings = {
@@ -167,6 +174,8 @@ export const DEFAULT_SETTINGS: Settings = {
   remoteContent: 'ask',
   theme: 'system',
   notifications: true,
+  preferEncrypt: 'nopreference',
+  keyRefresh: true,
 };
 
 /** Server settings guessed from an address's domain (editable by the user before the connection test). */

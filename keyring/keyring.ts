@@ -7,7 +7,7 @@ import { summarize, upperFingerprint, emailOfUserId, validUserIds } from './key-
 import { parseKeyMaterial } from './parse-keys.ts';
 import { type KeyStore, type AddressMeta, type EntryMeta, type KeyringFiles } from './store.ts';
 import { translateOpenpgpError } from './openpgp-errors.ts';
-import { minimalCertificate } from './minimal-cert.ts';
+import { certificateForAddress, minimalCertificate } from './minimal-cert.ts';
 import { certifiersOf, revocationReasonOf } from './key-succession.ts';
 
 /** Options every openpgp call uses: v4 keys and SEIPDv1 by default, which every OpenPGP program of the field reads. */
@@ -510,14 +510,22 @@ export class Keyring {
     return this.find(await this.load(), query).meta.revocationCertificate ?? null;
   }
 
-  async export(query: string, opts: { secret: boolean; minimal: boolean }): Promise<string> {
+  /** `onlyUserIdsOf`: the public key with only the user ids of that address (minimal-cert.ts), for a Web Key Directory file. */
+  async export(query: string, opts: { secret: boolean; minimal: boolean; onlyUserIdsOf?: string | undefined }): Promise<string> {
     const entry = this.find(await this.load(), query);
+    const fpr = upperFingerprint(entry.key);
     if (opts.secret) {
-      if (!entry.secret)
-        throw new SealpostError('key-no-secret', upperFingerprint(entry.key), { fingerprint: upperFingerprint(entry.key) });
+      if (opts.onlyUserIdsOf !== undefined) throw new SealpostError('bad-input', 'a secret key is exported whole, with all its user ids');
+      if (!entry.secret) throw new SealpostError('key-no-secret', fpr, { fingerprint: fpr });
       return entry.secret.armor(OPENPGP_CONFIG);
     }
-    const key = opts.minimal ? await minimalCertificate(entry.key) : entry.key;
+    let key = entry.key;
+    if (opts.onlyUserIdsOf !== undefined) {
+      const filtered = certificateForAddress(key, opts.onlyUserIdsOf);
+      if (!filtered) throw new SealpostError('bad-input', `key ${fpr} has no user id with the address ${opts.onlyUserIdsOf}`);
+      key = filtered;
+    }
+    if (opts.minimal) key = await minimalCertificate(key);
     return key.armor(OPENPGP_CONFIG);
   }
 

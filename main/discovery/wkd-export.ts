@@ -12,13 +12,16 @@
  * other when there are several. The policy file is empty: its presence
  * tells clients the directory exists (section 4.5).
  *
- * The keyring exports a key whole (it offers no filtering by user id), so a
- * key with addresses in other domains shows those user ids in this domain's
- * directory too.
+ * Each key in a file carries only the user ids of the address looked up
+ * (section 3.1: the key "SHOULD" carry only those): the keyring's export with
+ * `onlyUserIdsOf`, so a directory tells nobody a key's other addresses, and a
+ * key with two addresses in the domain is in two files, each with its own
+ * user id.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
+import { normalizeAddress } from '../../app/address.ts';
 import { SealpostError } from '../../app/errors.ts';
 import { writeFileAtomic } from '../../app/node/atomic-file.ts';
 import type { KeyringClient } from '../../app/node/keyring-client.ts';
@@ -47,16 +50,16 @@ export function wkdFolder(domain: string, method: WkdMethod): string {
   return method === 'advanced' ? join('.well-known', 'openpgpkey', domain) : join('.well-known', 'openpgpkey');
 }
 
-/** The local parts (as in the user ids) of a key's addresses in the domain, compared without regard to case. */
-function localPartsIn(emails: readonly string[], domain: string): string[] {
-  const out: string[] = [];
+/** The addresses (as in the user ids) of a key in the domain, one per mailbox (compared as app/address.ts does). */
+function addressesIn(emails: readonly string[], domain: string): string[] {
+  const out = new Map<string, string>();
   for (const email of emails) {
     const at = email.lastIndexOf('@');
     if (at <= 0) continue;
     if (domainToASCII(email.slice(at + 1)) !== domain) continue;
-    out.push(email.slice(0, at));
+    if (!out.has(normalizeAddress(email))) out.set(normalizeAddress(email), email);
   }
-  return out;
+  return [...out.values()];
 }
 
 /** Write the tree; the paths written (hu/ files, then the policy file). Throws a usage error when no key has an address in the domain. */
@@ -64,21 +67,26 @@ export async function exportWkd(keyring: KeyringClient, options: WkdExportOption
   const domain = wkdDomain(options.domain);
   const method = options.method ?? 'advanced';
   if (options.fingerprints.length === 0) throw new SealpostError('usage', 'no key given');
-  // hash -> the keys (by fingerprint, in the order named) whose user ids carry that local part.
-  const files = new Map<string, string[]>();
-  const binary = new Map<string, Uint8Array>();
+  // hash -> the keys (in the order named), each cut to the user ids of the address looked up by that hash.
+  const files = new Map<string, { fingerprint: string; binary: Uint8Array }[]>();
   for (const query of options.fingerprints) {
     const key = await keyring.call('keys.show', { query });
-    for (const local of localPartsIn(key.emails, domain)) {
-      const hash = wkdHash(local);
+    for (const address of addressesIn(key.emails, domain)) {
+      const hash = wkdHash(address.slice(0, address.lastIndexOf('@')));
       const list = files.get(hash) ?? [];
-      if (!list.includes(key.fingerprint)) list.push(key.fingerprint);
+      if (list.some((k) => k.fingerprint === key.fingerprint)) continue;
+      // Public material only: the keyring's public export with that address's user ids, dearmored by the keyring.
+      const { armored } = await keyring.call('keys.export', {
+        query: key.fingerprint,
+        secret: false,
+        minimal: false,
+        onlyUserIdsOf: address,
+      });
+      list.push({
+        fingerprint: key.fingerprint,
+        binary: (await keyring.collect('crypto.dearmor', {}, Buffer.from(armored, 'utf8'))).output,
+      });
       files.set(hash, list);
-    }
-    if (!binary.has(key.fingerprint) && [...files.values()].some((l) => l.includes(key.fingerprint))) {
-      // Public material only: the keyring's public export, dearmored by the keyring.
-      const { armored } = await keyring.call('keys.export', { query: key.fingerprint, secret: false, minimal: false });
-      binary.set(key.fingerprint, (await keyring.collect('crypto.dearmor', {}, Buffer.from(armored, 'utf8'))).output);
     }
   }
   if (files.size === 0) throw new SealpostError('usage', `none of the keys has an address in ${domain}`);
@@ -86,9 +94,9 @@ export async function exportWkd(keyring: KeyringClient, options: WkdExportOption
   // Served by a web server: readable by others, like any published page.
   await mkdir(join(folder, 'hu'), { recursive: true, mode: 0o755 });
   const written: string[] = [];
-  for (const [hash, fprs] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [hash, keys] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     const path = join(folder, 'hu', hash);
-    await writeFileAtomic(path, Buffer.concat(fprs.map((f) => binary.get(f)!)), 0o644);
+    await writeFileAtomic(path, Buffer.concat(keys.map((k) => k.binary)), 0o644);
     written.push(path);
   }
   const policy = join(folder, 'policy');

@@ -11,15 +11,16 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { isSealpostError, SealpostError, type ErrorCode } from '../../app/errors.ts';
 import type { KeySummary } from '../../app/keys.ts';
-import type {
-  AccountView,
-  DraftSummary,
-  FolderView,
-  MessageItem,
-  MessageView,
-  OutboxEntry,
-  SyncProgress,
-  SyncSummary,
+import {
+  DEFAULT_SETTINGS,
+  type AccountView,
+  type DraftSummary,
+  type FolderView,
+  type MessageItem,
+  type MessageView,
+  type OutboxEntry,
+  type SyncProgress,
+  type SyncSummary,
 } from '../../app/mail.ts';
 import type { KeyringClient } from '../../app/node/keyring-client.ts';
 import { Accounts, type AccountInput, type AccountUpdate } from '../accounts/accounts.ts';
@@ -43,6 +44,7 @@ import { syncAccountNow } from '../usecases/sync-account.ts';
 import { AccountWorker, BACKGROUND_INTERVAL_MS } from './account-worker.ts';
 import type { EmitMail } from './mail-events.ts';
 import { MessageReader, type MessageAttachment } from './message-reader.ts';
+import type { SettingsStore } from './settings-store.ts';
 import { accountView, draftSummary, folderView, messageItem, outboxEntry } from './views.ts';
 
 export type { MailEventName, MailEvents } from './mail-events.ts';
@@ -54,6 +56,8 @@ export interface MailServiceOptions {
   secrets: SecretStore;
   keyring: KeyringClient;
   emit?: EmitMail;
+  /** The user's settings (the Autocrypt preference of sent mail); without them, the defaults. */
+  settings?: Pick<SettingsStore, 'get'>;
   now?: () => number;
   /** Log in to both servers before an account is saved (default true). */
   checkServers?: boolean;
@@ -64,6 +68,7 @@ export class MailService {
   readonly #accounts: Accounts;
   readonly #keyring: KeyringClient;
   readonly #emit: EmitMail;
+  readonly #settings: Pick<SettingsStore, 'get'> | null;
   readonly #now: () => number;
   readonly #checkServers: boolean;
   readonly #worker: AccountWorker;
@@ -73,6 +78,7 @@ export class MailService {
     this.#db = options.db;
     this.#accounts = new Accounts(options.db, options.secrets, options.now ? { now: options.now } : {});
     this.#keyring = options.keyring;
+    this.#settings = options.settings ?? null;
     this.#now = options.now ?? Date.now;
     this.#checkServers = options.checkServers !== false;
     this.#emit = (event, payload) => {
@@ -252,11 +258,14 @@ export class MailService {
    */
   async send(accountId: string, draft: Draft, options: Pick<ComposeOptions, 'encrypt' | 'sign'>): Promise<OutboxEntry> {
     const account = this.#accounts.get(accountId);
+    // The user's own Autocrypt preference goes into the message's Autocrypt header (Autocrypt Level 1, section 2.3).
+    const { preferEncrypt } = this.#settings ? await this.#settings.get() : DEFAULT_SETTINGS;
     const item = await queueMessage(this.#db, {
       account,
       draft,
       // Keys unlocked in the keyring's session are used; passphrases never pass through here.
-      compose: (messageId) => composeMessage(this.#keyring, draft, { ...options, attachKey: false, keyPasswords: [], messageId }),
+      compose: (messageId) =>
+        composeMessage(this.#keyring, draft, { ...options, attachKey: false, keyPasswords: [], messageId, preferEncrypt }),
       now: this.#now,
     });
     this.#emit('outbox.changed', { accountId: account.id });

@@ -218,6 +218,8 @@ test('keys screen with details, settings, help', () => {
     'Remote content',
     'Theme',
     'Desktop notifications',
+    'Tell others I prefer encrypted mail',
+    'Refresh keys from key servers daily',
     'Add an account',
   ])
     assert.ok(body.includes(text), text);

@@ -101,7 +101,9 @@ export async function composeMessage(keyring: KeyringClient, draft: Draft, opts:
     });
   }
   const autocrypt =
-    sender && sender.canEncrypt && !isDraft ? await autocryptHeader(keyring, asciiAddress(from.address), sender.fingerprint) : null;
+    sender && sender.canEncrypt && !isDraft
+      ? await autocryptHeader(keyring, asciiAddress(from.address), sender.fingerprint, opts.preferEncrypt ?? 'nopreference')
+      : null;
   // Autocrypt Level 1, section 2.7: gossip only in encrypted mail to more than one recipient.
   visible.delete(normalizeAddress(from.address));
   const gossip =

@@ -33,6 +33,8 @@ export interface ComposeOptions {
   keyPasswords: string[];
   now?: Date;
   messageId?: string;
+  /** The user's Autocrypt preference for the Autocrypt header (settings); default "nopreference", which writes no attribute. */
+  preferEncrypt?: 'mutual' | 'nopreference';
   /**
    * The draft of the message (stored, and kept in the Drafts folder): it may
    * have no recipient yet, its Bcc stays in its header section (inside, when

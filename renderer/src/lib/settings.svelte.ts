@@ -14,6 +14,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   remoteContent: 'ask',
   theme: 'system',
   notifications: true,
+  preferEncrypt: 'nopreference',
+  keyRefresh: true,
 });
 
 export const ENCRYPT_CHOICES: readonly { value: Settings['encrypt']; label: string; hint: string }[] = [
