@@ -129,6 +129,8 @@ test('import errors are said by registry code: a wrong code, not a setup message
   assert.match(imp.error!.summary, /^The Setup Code does not open this message/);
   assert.equal(imp.passphrase + imp.repeat, '', 'the new passphrase is not kept');
   assert.equal(imp.code, SPEC_CODE, 'the code stays, to correct one block');
+  imp.input(8, '0597');
+  assert.equal(imp.error, null, 'a change to the code clears what was said of the one before');
   const sent = fake.callsOf('keys.setupMessage.import')[0]!;
   assert.deepEqual([sent.code, sent.passphrase, sent.data.byteLength], [SPEC_CODE, 'device two passphrase', SPEC.byteLength]);
 
