@@ -84,7 +84,7 @@ test('the code boxes: four digits move on, letters are dropped, a pasted code fi
   assert.equal(imp.backspace(0), null);
   assert.equal(imp.input(2, '61971303'), 4, 'more than four digits spread over the next boxes');
   assert.deepEqual(imp.blocks.slice(0, 4), ['1742', '0185', '6197', '1303']);
-  assert.match(imp.problem!, /all nine blocks/);
+  assert.match(imp.problem, /all nine blocks/);
 
   // A whole code pasted into any box, in any writing the code reader takes, fills every box.
   assert.equal(imp.paste(5, '1742 0185 6197\n1303 7016 8412\n3581 4441 0597\n'), 8);
@@ -99,7 +99,7 @@ test('the code boxes: four digits move on, letters are dropped, a pasted code fi
   imp.input(0, '1742');
   imp.passphrase = 'short';
   imp.repeat = 'short';
-  assert.match(imp.problem!, /at least 8 characters/);
+  assert.match(imp.problem, /at least 8 characters/);
   imp.passphrase = 'device two passphrase';
   assert.equal(imp.problem, 'The two passphrases differ.');
   imp.repeat = 'device two passphrase';
@@ -126,9 +126,11 @@ test('import errors are said by registry code: a wrong code, not a setup message
   };
   assert.equal(await imp.submit(), null);
   assert.equal(imp.error?.code, 'crypto-wrong-password');
-  assert.match(imp.error!.summary, /^The Setup Code does not open this message/);
+  assert.match(imp.error.summary, /^The Setup Code does not open this message/);
   assert.equal(imp.passphrase + imp.repeat, '', 'the new passphrase is not kept');
   assert.equal(imp.code, SPEC_CODE, 'the code stays, to correct one block');
+  imp.input(8, '0597');
+  assert.equal(imp.error, null, 'a change to the code clears what was said of the one before');
   const sent = fake.callsOf('keys.setupMessage.import')[0]!;
   assert.deepEqual([sent.code, sent.passphrase, sent.data.byteLength], [SPEC_CODE, 'device two passphrase', SPEC.byteLength]);
 
@@ -144,8 +146,8 @@ test('import errors are said by registry code: a wrong code, not a setup message
       throw fail('setup-message-invalid', 'Not an Autocrypt Setup Message that can be imported: the same words', { reason });
     };
     assert.equal(await imp.submit(), null);
-    assert.match(imp.error!.summary, advice, reason);
-    assert.match(imp.error!.detail, /\(setup-message-invalid\)$/);
+    assert.match(imp.error.summary, advice, reason);
+    assert.match(imp.error.detail, /\(setup-message-invalid\)$/);
   }
   answer = () => {
     throw fail('setup-message-invalid', 'x', { reason: 'made-up' });

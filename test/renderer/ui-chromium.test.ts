@@ -649,6 +649,216 @@ test(
   },
 );
 
+// --- Autocrypt Setup Message on the keys screen (the fake main's block of the same name answers) ---
+
+const SETUP_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
+const SHOTS = '/tmp/shots-setupui';
+
+/** A setup message as a mail from Dana to herself, its armor readable (Passphrase-Begin: 17); `from` replaces its From. */
+function setupMessageFile(from = 'Dana Example <dana@example.org>'): { name: string; mimeType: string; buffer: Buffer } {
+  const text = [
+    `From: ${from}`,
+    'To: Dana Example <dana@example.org>',
+    'Autocrypt-Setup-Message: v1',
+    'Subject: Autocrypt Setup Message',
+    'Content-Type: text/plain',
+    '',
+    '-----BEGIN PGP MESSAGE-----',
+    'Passphrase-Format: numeric9x4',
+    'Passphrase-Begin: 17',
+    '',
+    'wy4ECQMIfakefakefake',
+    '-----END PGP MESSAGE-----',
+    '',
+  ].join('\r\n');
+  return { name: 'autocrypt-setup-message.eml', mimeType: 'message/rfc822', buffer: Buffer.from(text) };
+}
+
+/** The accessible name of the focused element. */
+async function focusedLabel(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
+}
+
+/** Nothing wider than the window: no horizontal scrolling at this size. */
+async function assertNoHorizontalOverflow(page: Page, width: number, what: string): Promise<void> {
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= width, `${what}: ${scrollWidth}px wide in a ${width}px window`);
+}
+
+async function openKeysScreen(page: Page) {
+  await page.getByTestId('message-list').waitFor();
+  await page.locator('body').press('g');
+  await page.locator('body').press('k');
+  const screen = page.getByTestId('keys-screen');
+  await screen.waitFor();
+  return screen;
+}
+
+test(
+  'transfer an own key by Autocrypt Setup Message: the passphrase asked, a wrong one said, the code shown once in nine blocks; a cancelled save shows nothing',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open();
+    const screen = await openKeysScreen(page);
+    await screen
+      .getByRole('button', { name: /Alice Example/ })
+      .first()
+      .click();
+    const details = page.getByTestId('key-details');
+    const transfer = details.getByRole('button', { name: 'Transfer to another device (Autocrypt Setup Message)…' });
+    await transfer.click();
+    const dialog = page.getByTestId('setup-message-dialog');
+    await dialog.getByRole('heading', { name: 'Unlock your key to make the setup message' }).waitFor();
+    // Keyboard only from here: the passphrase field has the focus.
+    const passphrase = dialog.getByLabel(/Passphrase for Alice Example/);
+    assert.equal(await passphrase.evaluate((el) => el === document.activeElement), true);
+    await page.keyboard.type('nope');
+    await page.keyboard.press('Enter');
+    await dialog.getByText('Wrong passphrase. Try again.').waitFor();
+    assert.equal(await passphrase.inputValue(), '');
+    await passphrase.fill('correct horse battery');
+    await page.keyboard.press('Enter');
+    const code = dialog.getByTestId('setup-code');
+    await code.waitFor();
+    assert.equal((await code.innerText()).trim(), '1742-0185-6197\n1303-7016-8412\n3581-4441-0597');
+    await dialog.getByText('It is shown only this once').waitFor();
+    const fontSize = await code.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    assert.ok(fontSize >= 24, `large: ${fontSize}px`);
+    assert.equal(await code.evaluate((el) => getComputedStyle(el).userSelect), 'all', 'one click selects the whole code');
+    for (const [width, height] of [
+      [1280, 800],
+      [900, 650],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      const box = (await dialog.boundingBox())!;
+      assert.ok(
+        box.x >= 0 && box.x + box.width <= width && box.y >= 0 && box.y + box.height <= height,
+        `the dialog fits ${width}x${height}`,
+      );
+      await page.screenshot({ path: `${SHOTS}/setup-code-${width}x${height}.png` });
+    }
+    assert.deepEqual(
+      (await calls('keys.setupMessage.create')).map((c) => c.input.passphrase),
+      [null, 'nope', 'correct horse battery'],
+    );
+    await page.keyboard.press('Enter'); // "I have written it down" has the focus
+    await dialog.waitFor({ state: 'detached' });
+
+    // The save dialog cancelled: no code, no dialog left open.
+    await page.evaluate(() => ((window as any).__fake.state.setupMessage.cancelSave = true));
+    await transfer.click();
+    await dialog.getByLabel(/Passphrase for Alice Example/).fill('correct horse battery');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('setup-code').count(), 0);
+    // Escape closes the passphrase step too, and nothing is sent.
+    const before = (await calls('keys.setupMessage.create')).length;
+    await transfer.click();
+    await dialog.getByLabel(/Passphrase for Alice Example/).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal((await calls('keys.setupMessage.create')).length, before + 1, 'only the first try, without a passphrase');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
+
+test(
+  'import an Autocrypt Setup Message: the hint prefilled, boxes followed by the keyboard, a pasted code, errors by code, the imported key shown',
+  { skip },
+  async () => {
+    const { page, problems, calls } = await open();
+    const screen = await openKeysScreen(page);
+    await screen.getByRole('button', { name: 'Import Setup Message' }).click();
+    const panel = page.getByTestId('setup-import');
+    await panel.getByLabel(/Setup message file/).setInputFiles(setupMessageFile());
+    await panel.getByText("This message's code begins with 17.").waitFor();
+    const box = (i: number) => panel.getByLabel(`Setup Code, block ${i} of 9`);
+    assert.equal(await box(1).inputValue(), '17', 'Passphrase-Begin prefilled');
+    assert.equal(await focusedLabel(page), 'Setup Code, block 1 of 9', 'the focus goes to the code');
+    await page.keyboard.type('42');
+    assert.equal(await focusedLabel(page), 'Setup Code, block 2 of 9', 'four digits move on');
+    await page.keyboard.type('01x85');
+    assert.equal(await box(2).inputValue(), '0185', 'a letter is not taken');
+    assert.equal(await focusedLabel(page), 'Setup Code, block 3 of 9');
+    await page.keyboard.press('Backspace');
+    assert.equal(await focusedLabel(page), 'Setup Code, block 2 of 9', 'Backspace in an empty box goes back');
+    await page.keyboard.press('Backspace');
+    assert.equal(await box(2).inputValue(), '018', 'then deletes there');
+
+    // A wrong code: said by its registry code, the boxes kept to correct.
+    const paste = async (i: number, text: string) => {
+      await box(i).evaluate((el, t) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', t);
+        el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      }, text);
+    };
+    await paste(4, SETUP_CODE.replace(/7$/, '8').replace(/-/g, ' '));
+    assert.deepEqual(
+      await Promise.all([1, 2, 3, 9].map((i) => box(i).inputValue())),
+      ['1742', '0185', '6197', '0598'],
+      'a whole code pasted anywhere fills every box',
+    );
+    assert.equal(await focusedLabel(page), 'Setup Code, block 9 of 9');
+    const submit = panel.getByRole('button', { name: 'Import the key' });
+    await submit.click();
+    await panel.getByRole('alert').filter({ hasText: 'The Setup Code does not open this message' }).waitFor();
+    await panel.getByText('Details').click();
+    await panel.getByText('(crypto-wrong-password)').waitFor();
+
+    // The passphrases must match; then the right code.
+    await panel.getByLabel(/New passphrase for the key/).fill('dana device two');
+    await panel.getByLabel('New passphrase again').fill('dana device');
+    await panel.getByText('The two passphrases differ.').waitFor();
+    assert.equal(await submit.isDisabled(), true);
+    await panel.getByLabel('New passphrase again').fill('dana device two');
+    await box(9).fill('0597');
+    for (const [width, height] of [
+      [1280, 800],
+      [900, 650],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await assertNoHorizontalOverflow(page, width, `the import panel at ${width}x${height}`);
+      const last = (await box(9).boundingBox())!;
+      assert.ok(last.x + last.width <= width, `the last box is in the window at ${width}x${height}`);
+      await panel.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SHOTS}/setup-import-${width}x${height}.png` });
+    }
+    await submit.focus();
+    await page.keyboard.press('Enter');
+    await panel.waitFor({ state: 'detached' });
+    const details = page.getByTestId('key-details');
+    await details.getByRole('heading', { name: 'Dana Example <dana@example.org>' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'key-details-heading', 'the imported key takes the focus');
+    await screen.getByRole('status').filter({ hasText: 'it is now your own key' }).waitFor();
+    const imported = (await calls('keys.setupMessage.import')).map((c) => [c.input.code, c.input.passphrase]);
+    assert.deepEqual(imported, [
+      [SETUP_CODE.replace(/7$/, '8'), null],
+      [SETUP_CODE, 'dana device two'],
+    ]);
+    await page.screenshot({ path: `${SHOTS}/setup-imported-900x650.png` });
+
+    // A mail that is not from an address to itself: refused, said so.
+    await screen.getByRole('button', { name: 'Import Setup Message' }).click();
+    await panel.getByLabel(/Setup message file/).setInputFiles(setupMessageFile('Mallory <mallory@example.org>'));
+    await paste(1, SETUP_CODE);
+    await panel.getByRole('button', { name: 'Import the key' }).click();
+    await panel.getByRole('alert').filter({ hasText: 'not sent from an address to itself' }).waitFor();
+    // A file with no setup message in it.
+    await panel.getByLabel(/Setup message file/).setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    assert.equal(await box(1).inputValue(), '1742', 'what was typed is kept');
+    await panel.getByRole('button', { name: 'Import the key' }).click();
+    await panel.getByRole('alert').filter({ hasText: 'holds no Autocrypt Setup Message' }).waitFor();
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await panel.waitFor({ state: 'detached' });
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  },
+);
+
+// --- end of the Autocrypt Setup Message tests ---
+
 test('theme follows the system and the settings override it; help lists the shortcuts', { skip }, async () => {
   const { page, problems } = await open({}, 'dark');
   await page.getByTestId('message-list').waitFor();

@@ -225,6 +225,7 @@ export class SetupMessageImport {
    * to focus: the next one once this one is full.
    */
   input(index: number, value: string): number {
+    this.error = null; // the code changes: what was said of the one before no longer holds
     const digits = value.replace(/[^0-9]/g, '');
     if (digits.length <= BLOCK_DIGITS) {
       this.blocks[index] = digits;
@@ -239,6 +240,7 @@ export class SetupMessageImport {
    * Returns the box to focus, or null when there are no digits to take.
    */
   paste(index: number, text: string): number | null {
+    this.error = null;
     const whole = parseSetupCode(text);
     if (whole) {
       this.blocks = setupCodeBlocks(whole);

@@ -383,6 +383,45 @@ export function installFakeMain(config: FakeMainConfig): void {
     'outbox.cancel': () => ({}),
   };
 
+  // --- Autocrypt Setup Message: keys.setupMessage.create and keys.setupMessage.import ---
+  // Alice's key unlocks with "correct horse battery"; `state.setupMessage.cancelSave` makes the save dialog cancelled.
+  // An import opens with SETUP_CODE only, refuses a file without an armored message and a mail whose From is not its To,
+  // and brings Dana's secret key.
+  {
+    const SETUP_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
+    const setup = { cancelSave: false };
+    (state as Json).setupMessage = setup;
+    Object.assign(handlers, {
+      'keys.setupMessage.create': ({ fingerprint, passphrase }: Json) => {
+        const k = state.keys.find((x) => x.fingerprint === fingerprint);
+        if (!k) throw fail('key-not-found', 'No such key in the keyring', { query: fingerprint });
+        if (!k.hasSecret) throw fail('key-no-secret', 'The secret key is not available', { fingerprint });
+        if (passphrase === null)
+          throw fail('key-passphrase-required', 'A passphrase is needed to unlock the secret key', { fingerprints: [fingerprint] });
+        if (passphrase !== 'correct horse battery') throw fail('key-wrong-passphrase', 'Wrong passphrase', { fingerprint });
+        return setup.cancelSave ? { saved: false, code: null } : { saved: true, code: SETUP_CODE };
+      },
+      'keys.setupMessage.import': ({ data, code }: Json) => {
+        const text = new TextDecoder().decode(data);
+        if (!text.includes('-----BEGIN PGP MESSAGE-----'))
+          throw fail('setup-message-invalid', 'Not an Autocrypt Setup Message that can be imported: no armored OpenPGP message', {
+            reason: 'no-payload',
+          });
+        const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(text)?.[1]?.trim().toLowerCase();
+        if (field('From') !== undefined && field('From') !== field('To'))
+          throw fail('setup-message-invalid', 'Not an Autocrypt Setup Message that can be imported: its From is not its To', {
+            reason: 'not-to-self',
+          });
+        if (code !== SETUP_CODE) throw fail('crypto-wrong-password', 'Wrong password for the encrypted data');
+        const k = { ...mkKey('Dana Example', 'dana@example.org', true, 4), trust: 'verified', sources: ['setup-message'] };
+        state.keys = [...state.keys.filter((x) => x.fingerprint !== k.fingerprint), k];
+        emit('keyring.changed', { fingerprints: [k.fingerprint] });
+        return { changed: [k], problems: [] };
+      },
+    });
+  }
+  // --- end of the Autocrypt Setup Message block ---
+
   const bridge = {
     async call(procedure: string, input: Json) {
       calls.push({ procedure, input });
