@@ -215,8 +215,8 @@ test(
       hand.fire();
       const reports = await schedule.runNow();
       assert.equal(reports?.length, 1);
-      assert.equal(reports![0]!.fingerprint, ann.fpr);
-      assert.match(reports![0]!.error!.code, /^network-/);
+      assert.equal(reports[0]!.fingerprint, ann.fpr);
+      assert.match(reports[0]!.error!.code, /^network-/);
       assert.equal(logged.length, 1);
       assert.match(logged[0]!, /^key refresh: 1 of 1 source\(s\) not reached or refused \(network-[a-z-]+\); tried again later$/);
       assert.doesNotMatch(logged[0]!, new RegExp(ann.fpr), 'no key named in the log');
