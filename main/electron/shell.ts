@@ -5,6 +5,7 @@ import { fail, type Result } from '../../app/result.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, type EventName, type EventPayload } from '../../app/ipc/contract.ts';
 import { checkEvent, createDispatcher, type Dispatch } from '../ipc/dispatcher.ts';
 import type { Services } from '../ipc/handlers.ts';
+import { KeyRefreshSchedule } from '../services/key-refresh-schedule.ts';
 import { MailService } from '../services/mail-service.ts';
 import { SettingsStore } from '../services/settings-store.ts';
 import { openStore } from '../store/database.ts';
@@ -121,6 +122,8 @@ export interface RunningShell {
   mail: MailService | null;
   /** Why mail is unavailable, or null. */
   mailProblem: SealpostError | null;
+  /** The daily refresh of correspondents' keys (started after the window opened, with mail). */
+  keyRefresh: KeyRefreshSchedule;
   openWindow(): Promise<Electron.BrowserWindow>;
   /** What quitting does (mail stopped, the store closed, the keyring stopped), for a caller that exits on its own (the smoke test). */
   close(): Promise<void>;
@@ -210,13 +213,14 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
 
   // --- mail: the store, account passwords in the system's secret service, the mail service
   const secrets = new SafeStorageSecretStore(e.safeStorage, profile);
+  const settings = new SettingsStore({ profile });
   let db: DatabaseSync | null = null;
   let mail: MailService | null = null;
   let mailProblem: SealpostError | null = secrets.refusal();
   if (!mailProblem) {
     try {
       db = openStore(profile);
-      mail = new MailService({ db, secrets, keyring: keyring.live, emit });
+      mail = new MailService({ db, secrets, keyring: keyring.live, emit, settings });
     } catch (error) {
       try {
         db?.close();
@@ -237,7 +241,7 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
     emit,
     frames,
     mail: mailService,
-    settings: new SettingsStore({ profile }),
+    settings,
     dialogs: {
       saveFile: createSaveFile({
         dialog: e.dialog,
@@ -247,6 +251,12 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
     },
   };
   void keyring.client; // start it now, not on the first call
+  // Keys are refreshed whether or not mail works in this session; announced as keys.refresh announces them.
+  const keyRefresh = new KeyRefreshSchedule({
+    keyring: () => keyring.client,
+    enabled: async () => (await settings.get()).keyRefresh,
+    changed: (fingerprints) => emit('keyring.changed', { fingerprints }),
+  });
   dispatch = createDispatcher(services);
   const onCall = createCallHandler(dispatch);
   e.ipcMain.handle(CALL_CHANNEL, (event, procedure: unknown, input: unknown) => onCall(event, procedure, input));
@@ -256,16 +266,14 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
   e.powerMonitor.on('lock-screen', lockAll);
   e.powerMonitor.on('suspend', lockAll);
 
-  // Quitting: the mail service finishes what it is doing (bounded), then the store closes, then the keyring stops.
+  // Quitting: the mail service and a key refresh finish what they are doing (bounded), then the store closes, then the keyring stops.
   let cleanedUp = false;
   let cleaning: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= cleanUp());
   const cleanUp = async () => {
-    if (mail) {
-      const stopped = mail.stop().catch(() => {});
-      await Promise.race([stopped, new Promise((r) => setTimeout(r, options.quitTimeoutMs ?? 5000).unref())]);
-    }
+    const stopped = Promise.all([mail?.stop().catch(() => {}), keyRefresh.stop()]);
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, options.quitTimeoutMs ?? 5000).unref())]);
     try {
       db?.close();
     } catch {
@@ -306,5 +314,6 @@ export async function startShell(e: ElectronApi, paths: ShellPaths, options: She
       .catch(() => {});
   });
   mail?.start();
-  return { dispatch, services, keyring, emit, mail, mailProblem, openWindow, close };
+  keyRefresh.start();
+  return { dispatch, services, keyring, emit, mail, mailProblem, keyRefresh, openWindow, close };
 }

@@ -18,6 +18,7 @@ import { openStore } from '../../../main/store/database.ts';
 import { safeFileName } from '../../../main/electron/save-file.ts';
 import { prepareShell, startShell, type RunningShell } from '../../../main/electron/shell.ts';
 import { startKeyringProcess } from '../../../main/electron/keyring-process.ts';
+import { KeyRefreshSchedule } from '../../../main/services/key-refresh-schedule.ts';
 import { MailService } from '../../../main/services/mail-service.ts';
 import { createFakeElectron, type FakeElectron } from '../../support/fake-electron.ts';
 
@@ -109,6 +110,26 @@ test('the mail service starts after the window opened; quitting stops it, then c
     // The quit that follows the clean-up is not held up again.
     s.fake.electron.app.emit('will-quit', { preventDefault: () => prevented++ });
     assert.equal(prevented, 1);
+  } finally {
+    startSpy.mock.restore();
+    stopSpy.mock.restore();
+  }
+});
+
+test('the daily key refresh starts with mail, follows the setting, and stops on quit before the keyring', async () => {
+  const startSpy = mock.method(KeyRefreshSchedule.prototype, 'start');
+  const stopSpy = mock.method(KeyRefreshSchedule.prototype, 'stop');
+  try {
+    const s = await start();
+    assert.equal(startSpy.mock.callCount(), 1, 'started once the window loaded');
+    // No keys from a network source: a run asks nobody.
+    assert.deepEqual(await s.shell.keyRefresh.runNow(), []);
+    assert.equal((await s.call('settings.set', { keyRefresh: false })).ok, true);
+    assert.equal(await s.shell.keyRefresh.runNow(), null, 'switched off in Settings: no run');
+    await s.quit();
+    assert.equal(stopSpy.mock.callCount(), 1);
+    assert.equal(s.fake.children[0]!.killed, true);
+    assert.equal(await s.shell.keyRefresh.runNow(), null, 'no run after quitting');
   } finally {
     startSpy.mock.restore();
     stopSpy.mock.restore();
