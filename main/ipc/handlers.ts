@@ -258,7 +258,8 @@ export function createHandlers(services: Services): Handlers {
     },
     'keys.setupMessage.create': async (p) => {
       const save = dialogs();
-      const created = await createSetupMessage(services.keyring, { fingerprint: p.fingerprint, passphrase: p.passphrase });
+      const { preferEncrypt } = services.settings ? await services.settings.get() : DEFAULT_SETTINGS;
+      const created = await createSetupMessage(services.keyring, { fingerprint: p.fingerprint, passphrase: p.passphrase, preferEncrypt });
       const saved = await save.saveFile('autocrypt-setup-message.eml', created.message);
       return { saved, code: saved ? created.code : null };
     },

@@ -40,17 +40,17 @@ export interface CreatedSetupMessage {
  */
 export async function createSetupMessage(
   keyring: KeyringCalls,
-  input: { fingerprint: string; passphrase: string | null; date?: Date },
+  input: { fingerprint: string; passphrase: string | null; preferEncrypt?: 'mutual' | 'nopreference'; date?: Date },
 ): Promise<CreatedSetupMessage> {
   const key = await keyring.call('keys.show', { query: input.fingerprint });
   if (!key.hasSecret) throw new SealpostError('key-no-secret', key.fingerprint, { fingerprint: key.fingerprint });
   const address = key.emails[0];
   if (!address) throw new SealpostError('bad-input', `key ${key.fingerprint} has no e-mail address to address the setup message to`);
-  // The app's Autocrypt headers carry no prefer-encrypt attribute, which means "nopreference": the payload says the same.
+  // The payload says what the user's Autocrypt headers say (section 4.4.2): the app's setting; the command line writes none.
   const { armored, code } = await keyring.call('keys.setupMessage.create', {
     fingerprint: key.fingerprint,
     passphrase: input.passphrase,
-    preferEncrypt: 'nopreference',
+    preferEncrypt: input.preferEncrypt ?? 'nopreference',
   });
   const message = setupMessage({
     address,

@@ -9,6 +9,9 @@ import { startKeyringWorker } from '../../../main/keyring-host/worker-keyring.ts
 import { createDispatcher } from '../../../main/ipc/dispatcher.ts';
 import type { SaveDialogs } from '../../../main/ipc/handlers.ts';
 import type { ProcedureOutput } from '../../../app/ipc/contract.ts';
+import { DEFAULT_SETTINGS } from '../../../app/mail.ts';
+import { findSetupPayload } from '../../../main/pgp-mime/read/setup-message.ts';
+import * as openpgp from 'openpgp';
 
 const SPEC = readFileSync(new URL('../../fixtures/autocrypt/example-setup-message.eml', import.meta.url));
 const SPEC_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
@@ -66,6 +69,19 @@ test('keys.setupMessage.import then keys.setupMessage.create: the key goes in pr
     // What was saved opens with that code (here, in the same keyring: nothing new).
     const again = await dispatch('keys.setupMessage.import', { data: saved[0]!.bytes, code, passphrase: null });
     assert.ok(again.ok, JSON.stringify(again));
+
+    // With "prefer encrypted mail" in the settings, the key inside says so, as the user's Autocrypt headers do (4.4.2).
+    const mutual = createDispatcher({
+      keyring: keyring.client,
+      dialogs,
+      settings: { get: async () => ({ ...DEFAULT_SETTINGS, preferEncrypt: 'mutual' }), set: async () => DEFAULT_SETTINGS },
+    });
+    const withMutual = await mutual('keys.setupMessage.create', { fingerprint: SPEC_FPR, passphrase: 'device two' });
+    assert.ok(withMutual.ok, JSON.stringify(withMutual));
+    const mutualCode = (withMutual.value as ProcedureOutput<'keys.setupMessage.create'>).code!;
+    const payload = await openpgp.readMessage({ armoredMessage: findSetupPayload(saved.at(-1)!.bytes) });
+    const { data: inside } = await openpgp.decrypt({ message: payload, passwords: [mutualCode] });
+    assert.match(String(inside), /^-----BEGIN PGP PRIVATE KEY BLOCK-----\nAutocrypt-Prefer-Encrypt: mutual\n/);
 
     cancel = true;
     const cancelled = await dispatch('keys.setupMessage.create', { fingerprint: SPEC_FPR, passphrase: 'device two' });
